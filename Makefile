@@ -1,0 +1,53 @@
+# ocil: build, test, demo, bench, fuzz. `make help` lists the targets.
+GO        ?= go
+BIN       ?= bin/ocil
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+FUZZTIME  ?= 3s
+# package:FuzzTarget pairs; `make test` runs each for $(FUZZTIME), `make fuzz` for longer.
+FUZZ_TARGETS := \
+	./layout:FuzzParseReference \
+	./layout:FuzzDecodeIndex \
+	./layout:FuzzDecodeManifest \
+	./layout/platform:FuzzParse
+
+.PHONY: help build test vet unit fuzz-short fuzz demo bench clean
+
+help:
+	@echo "make build   build $(BIN)"
+	@echo "make test    vet, gofmt check, all tests with -race, each fuzz target for $(FUZZTIME)"
+	@echo "make demo    build ocil and run it on the layouts bundled in testdata/"
+	@echo "make bench   run the benchmarks"
+	@echo "make fuzz    run each fuzz target for FUZZTIME (default here 60s)"
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
+
+test: vet unit fuzz-short
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=$(if $(filter command line,$(origin FUZZTIME)),$(FUZZTIME),60s)
+
+demo: build
+	@./scripts/demo.sh $(BIN)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin dist demo-out

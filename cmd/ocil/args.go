@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// interspersed moves a command's flags in front of its positional arguments, so that
+// `ocil resolve ./out:1.2 --platform linux/arm64` works as people type it (the flag
+// package stops at the first positional argument). Everything after "--" stays positional.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	rest := args[i+1:]
+	var flags, positional []string
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if takesValue[name] && j+1 < len(rest) {
+			flags = append(flags, rest[j+1])
+			j++
+		}
+	}
+	out := append(append([]string{}, args[:i+1]...), flags...)
+	if len(positional) > 0 && positional[0] != "--" {
+		out = append(out, "--")
+	}
+	return append(out, positional...)
+}

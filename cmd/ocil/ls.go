@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+// lsEntry is one index.json entry in `ls --format json`.
+type lsEntry struct {
+	Tag string `json:"tag,omitempty"`
+	// Root is false for entries that are part of another entry, referrers, referrers
+	// tags or of an unknown media type; NotRoot says which.
+	Root    bool   `json:"root"`
+	NotRoot string `json:"notRoot,omitempty"`
+	*layout.TreeNode
+}
+
+type lsOutput struct {
+	Layout  string    `json:"layout"`
+	Entries []lsEntry `json:"entries"`
+}
+
+func lsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ls",
+		Usage:     "list the tags, indexes and manifests of a layout",
+		ArgsUsage: "REF",
+		Description: `Lists REF as a tree: each index.json entry (its tag, or "(untagged)"), the
+indexes under it and their manifests, with platform (os/arch[/variant][:os.version]),
+artifact type or media type, size and digest. A platform missing from an index entry
+is read from the manifest's config. With :TAG or @DIGEST only that entry is listed.
+Entries that are not images of their own (children also listed at the top, referrers,
+sha256-<hex> referrers tags, unknown media types) are marked.
+
+--format json prints {"layout": PATH, "entries": [...]}, each entry with "tag",
+"root", "descriptor", "platform", "platformSource" and "children".
+
+Examples:
+  ocil ls ./out
+  ocil ls ./out:1.2 --format json`,
+		Flags: []cli.Flag{formatFlag(false)},
+		Action: func(c *cli.Context) error {
+			arg, err := oneArg(c, "reference")
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if err := checkFormat(format, false); err != nil {
+				return err
+			}
+			ref, err := layout.ParseReference(arg)
+			if err != nil {
+				return err
+			}
+			l, err := layout.Open(ref.Path)
+			if err != nil {
+				return err
+			}
+			var entries []layout.Entry
+			if ref.Tag != "" || ref.Digest != "" {
+				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
+				if err != nil {
+					return err
+				}
+				entries = []layout.Entry{{Tag: res.Tag, Descriptor: res.Root, Root: true}}
+			} else if entries, err = l.Entries(c.Context); err != nil {
+				return err
+			}
+			out := lsOutput{Layout: ref.Path, Entries: []lsEntry{}}
+			for _, e := range entries {
+				if !layout.IsIndex(e.Descriptor.MediaType) && !layout.IsManifest(e.Descriptor.MediaType) {
+					continue // unknown media types (application/xml...) are not listed
+				}
+				tree, err := l.Tree(c.Context, []ocispec.Descriptor{e.Descriptor})
+				if err != nil {
+					return fmt.Errorf("ls %s: %w", arg, err)
+				}
+				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: tree[0]})
+			}
+			if format == "json" {
+				b, err := json.MarshalIndent(out, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
+				return err
+			}
+			return printTree(c.App.Writer, out)
+		},
+	}
+}
+
+func printTree(w io.Writer, out lsOutput) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TAG\tPLATFORM\tTYPE\tSIZE\tDIGEST")
+	for _, e := range out.Entries {
+		name := e.Tag
+		if name == "" {
+			name = "(untagged)"
+		}
+		printNode(tw, name, "", e.TreeNode, e.NotRoot)
+	}
+	return tw.Flush()
+}
+
+func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note string) {
+	plat := "-"
+	if n.Platform != nil {
+		plat = platform.Format(*n.Platform)
+	}
+	var notes []string
+	if note != "" {
+		notes = append(notes, note)
+	}
+	if n.Missing {
+		notes = append(notes, "blob missing")
+	}
+	if n.Repeated {
+		notes = append(notes, "listed above")
+	}
+	suffix := ""
+	if len(notes) > 0 {
+		suffix = "\t(" + strings.Join(notes, "; ") + ")"
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", name, plat, layout.DisplayType(n.Descriptor), humanSize(n.Descriptor.Size), n.Descriptor.Digest, suffix)
+	for i, ch := range n.Children {
+		branch, next := "├── ", "│   "
+		if i == len(n.Children)-1 {
+			branch, next = "└── ", "    "
+		}
+		printNode(tw, indent+branch+kind(ch.Descriptor), indent+next, ch, "")
+	}
+}
+
+func kind(d ocispec.Descriptor) string {
+	if layout.IsIndex(d.MediaType) {
+		return "index"
+	}
+	return "manifest"
+}
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

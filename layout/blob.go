@@ -1,0 +1,252 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// OpenBlob opens the blob d describes for reading, through the one verified read path:
+// the reader stops at d.Size bytes, and at EOF reports ErrSizeMismatch if the blob is
+// shorter or longer and ErrDigestMismatch if its bytes do not hash to d.Digest. Nothing
+// read from it may be trusted until it has returned io.EOF. A missing blob gives
+// ErrNotFound; an algorithm that cannot be verified, ErrUnsupportedAlgorithm.
+func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := VerifiableDigest(d.Digest); err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", d.Digest, err)
+	}
+	if d.Size < 0 {
+		return nil, fmt.Errorf("open blob %s: %w: negative size %d", d.Digest, ErrSizeMismatch, d.Size)
+	}
+	p, _ := BlobPath(d.Digest)
+	f, err := l.fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
+		}
+		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() != d.Size {
+		f.Close()
+		return nil, fmt.Errorf("open blob %s in %s: %w: %d bytes on disk, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, fi.Size(), d.Size)
+	}
+	return newVerifier(f, d, l.path), nil
+}
+
+// ReadBlob reads a whole blob of at most MaxJSONSize bytes through the verified read path.
+// It is meant for JSON documents; stream larger blobs with OpenBlob.
+func (l *Layout) ReadBlob(ctx context.Context, d ocispec.Descriptor) ([]byte, error) {
+	if d.Size > MaxJSONSize {
+		return nil, fmt.Errorf("read blob %s: %w: %d bytes, over the %d-byte cap for documents", d.Digest, ErrTooLarge, d.Size, MaxJSONSize)
+	}
+	rc, err := l.OpenBlob(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(rc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// HasBlob reports whether the blob of d is present with the size d gives. It does not
+// hash the bytes.
+func (l *Layout) HasBlob(d ocispec.Descriptor) (bool, error) {
+	p, err := BlobPath(d.Digest)
+	if err != nil {
+		return false, err
+	}
+	fi, err := fs.Stat(l.fsys, p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return fi.Mode().IsRegular() && fi.Size() == d.Size, nil
+}
+
+// verifier is the reader OpenBlob returns.
+type verifier struct {
+	r      io.ReadCloser
+	d      ocispec.Descriptor
+	where  string
+	h      hash.Hash
+	n      int64
+	err    error // sticky result once the end is reached
+	closed bool
+}
+
+func newVerifier(r io.ReadCloser, d ocispec.Descriptor, where string) *verifier {
+	return &verifier{r: r, d: d, where: where, h: d.Digest.Algorithm().Hash()}
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	if rem := v.d.Size - v.n; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	var n int
+	var err error
+	if len(p) > 0 {
+		n, err = v.r.Read(p)
+		v.h.Write(p[:n])
+		v.n += int64(n)
+	}
+	switch {
+	case v.n == v.d.Size:
+		v.err = v.finish()
+		if n > 0 && v.err == io.EOF {
+			return n, nil
+		}
+		return n, v.err
+	case err == io.EOF:
+		v.err = fmt.Errorf("read blob %s in %s: %w: %d bytes, descriptor says %d", v.d.Digest, v.where, ErrSizeMismatch, v.n, v.d.Size)
+		return n, v.err
+	case err != nil:
+		v.err = fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
+		return n, v.err
+	}
+	return n, nil
+}
+
+// finish runs once d.Size bytes have been read: no byte may follow, and the hash must match.
+func (v *verifier) finish() error {
+	var one [1]byte
+	for {
+		n, err := v.r.Read(one[:])
+		if n > 0 {
+			return fmt.Errorf("read blob %s in %s: %w: more than the %d bytes the descriptor says", v.d.Digest, v.where, ErrSizeMismatch, v.d.Size)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
+		}
+	}
+	if got := digest.NewDigest(v.d.Digest.Algorithm(), v.h); got != v.d.Digest {
+		return fmt.Errorf("read blob %s in %s: %w: the bytes hash to %s", v.d.Digest, v.where, ErrDigestMismatch, got)
+	}
+	return io.EOF
+}
+
+func (v *verifier) Close() error {
+	if v.closed {
+		return nil
+	}
+	v.closed = true
+	return v.r.Close()
+}
+
+// WriteBlob stores the bytes r yields as the blob expected describes, through the one
+// blob write path: a temp file in blobs/<alg>/, hashed while copying, size and digest
+// checked, fsync, rename onto the final name, fsync of the folder, mode 0444. A blob that
+// is already present with the right size is not written again and r is not read; written
+// reports which happened. On any failure nothing is left under blobs/ but, at worst, a temp
+// file whose name cannot be taken for a blob. WriteBlob is idempotent and safe to call from
+// several processes for the same blob.
+func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r io.Reader) (written bool, err error) {
+	if l.dir == "" {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, ErrReadOnly)
+	}
+	if err := VerifiableDigest(expected.Digest); err != nil {
+		return false, fmt.Errorf("write blob %s: %w", expected.Digest, err)
+	}
+	if expected.Size < 0 {
+		return false, fmt.Errorf("write blob %s: %w: negative size %d", expected.Digest, ErrSizeMismatch, expected.Size)
+	}
+	if ok, err := l.HasBlob(expected); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	} else if ok {
+		return false, nil
+	}
+	rel, _ := BlobPath(expected.Digest)
+	final := filepath.Join(l.dir, filepath.FromSlash(rel))
+	algDir := filepath.Dir(final)
+	if err := os.MkdirAll(algDir, 0o755); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	f, err := os.CreateTemp(algDir, tempPrefix+"*")
+	if err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	h := expected.Digest.Algorithm().Hash()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, r}, expected.Size+1))
+	if err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	if n != expected.Size {
+		return false, fmt.Errorf("write blob %s to %s: %w: got %s, descriptor says %d", expected.Digest, l.path, ErrSizeMismatch, sizeSeen(n, expected.Size), expected.Size)
+	}
+	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
+		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
+	}
+	if err := f.Chmod(0o444); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: sync: %w", expected.Digest, l.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
+	}
+	done = true
+	if err := syncDir(algDir); err != nil {
+		return true, fmt.Errorf("write blob %s to %s: sync folder: %w", expected.Digest, l.path, err)
+	}
+	return true, nil
+}
+
+func sizeSeen(n, want int64) string {
+	if n > want {
+		return "more bytes"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// PutBlob stores b as a blob of the given media type and returns its sha256 descriptor.
+func (l *Layout) PutBlob(ctx context.Context, mediaType string, b []byte) (ocispec.Descriptor, error) {
+	d := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	if _, err := l.WriteBlob(ctx, d, bytes.NewReader(b)); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return d, nil
+}
+
+// ctxReader stops a long copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

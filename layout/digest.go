@@ -1,0 +1,89 @@
+package layout
+
+import (
+	_ "crypto/sha256" // registers the hashes go-digest verifies with
+	_ "crypto/sha512"
+	"fmt"
+	"path"
+	"regexp"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// digestGrammar is the OCI descriptor digest grammar (descriptor.md): algorithm ":" encoded.
+// Neither part can hold "/" or "..", so a digest that matches it is safe to use as a path.
+var digestGrammar = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+
+// verifiable are the algorithms whose blobs this package can hash, with the exact encoded
+// form the OCI spec registers for them (lowercase hex of a fixed length).
+var verifiable = map[digest.Algorithm]*regexp.Regexp{
+	digest.SHA256: regexp.MustCompile(`^[a-f0-9]{64}$`),
+	digest.SHA512: regexp.MustCompile(`^[a-f0-9]{128}$`),
+}
+
+// registeredLength holds the OCI-registered algorithms this package cannot hash, so that a
+// wrong length is still reported as invalid rather than merely unsupported.
+var registeredLength = map[string]*regexp.Regexp{
+	"blake3": regexp.MustCompile(`^[a-f0-9]{64}$`),
+}
+
+// ValidateDigest checks d against the OCI digest grammar and, for a registered algorithm,
+// its encoded form. It returns nil for a well-formed digest of any algorithm (the spec asks
+// implementations to let unknown algorithms pass), ErrInvalidDigest otherwise.
+// Use VerifiableDigest before hashing.
+func ValidateDigest(d digest.Digest) error {
+	s := string(d)
+	if !digestGrammar.MatchString(s) {
+		return fmt.Errorf("digest %q: %w", s, ErrInvalidDigest)
+	}
+	alg, enc := splitDigest(s)
+	if re, ok := verifiable[digest.Algorithm(alg)]; ok && !re.MatchString(enc) {
+		return fmt.Errorf("digest %q: %w: %s wants %s", s, ErrInvalidDigest, alg, encodedShape(alg))
+	}
+	if re, ok := registeredLength[alg]; ok && !re.MatchString(enc) {
+		return fmt.Errorf("digest %q: %w: %s wants %s", s, ErrInvalidDigest, alg, encodedShape(alg))
+	}
+	return nil
+}
+
+// VerifiableDigest checks that d is valid and of an algorithm this package can hash
+// (sha256, sha512). A grammar-valid digest of another algorithm (blake3, sha384,
+// multihash+base58) gives ErrUnsupportedAlgorithm.
+func VerifiableDigest(d digest.Digest) error {
+	if err := ValidateDigest(d); err != nil {
+		return err
+	}
+	alg, _ := splitDigest(string(d))
+	if _, ok := verifiable[digest.Algorithm(alg)]; !ok {
+		return fmt.Errorf("digest %q: %w %q (ocil verifies sha256 and sha512)", d, ErrUnsupportedAlgorithm, alg)
+	}
+	return nil
+}
+
+// BlobPath is the slash-separated path of d's blob inside a layout: blobs/<alg>/<encoded>.
+// It is the only place a digest becomes a path, and it refuses a digest that is not valid.
+func BlobPath(d digest.Digest) (string, error) {
+	if err := ValidateDigest(d); err != nil {
+		return "", err
+	}
+	alg, enc := splitDigest(string(d))
+	return path.Join("blobs", alg, enc), nil
+}
+
+func splitDigest(s string) (alg, enc string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+func encodedShape(alg string) string {
+	switch alg {
+	case "sha512":
+		return "128 lowercase hex characters"
+	default:
+		return "64 lowercase hex characters"
+	}
+}

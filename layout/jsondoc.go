@@ -1,0 +1,259 @@
+package layout
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// MaxJSONSize caps every JSON document this package reads (oci-layout, index.json, indexes,
+// manifests, configs) before it is parsed. containerd uses the same bound since
+// CVE-2023-25153; registries accept manifests of 4 MiB.
+const MaxJSONSize = 20 << 20
+
+// maxJSONDepth bounds object/array nesting in index and manifest documents; real ones
+// nest about five levels.
+const maxJSONDepth = 64
+
+// knownFields are the JSON member names of the OCI and Docker index, manifest, descriptor
+// and platform types. encoding/json matches member names case-insensitively, so a document
+// spelling one of them differently ("Manifests") would be read as if it were the real field
+// by Go but not by other tools: such documents are refused.
+var knownFields = []string{
+	"schemaVersion", "mediaType", "artifactType", "manifests", "config", "layers",
+	"subject", "annotations", "digest", "size", "urls", "data", "platform",
+	"architecture", "os", "os.version", "os.features", "variant", "features",
+}
+
+type jsonFrame struct {
+	object   bool
+	freeForm bool // an annotations map: any member name is allowed
+	wantKey  bool
+	keys     map[string]struct{}
+}
+
+// checkJSON refuses JSON that Go would read differently from other parsers: invalid UTF-8,
+// duplicate member names (I-JSON, RFC 7493), and case variants of known member names
+// outside of annotation maps. It also bounds nesting and refuses trailing data.
+func checkJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var stack []*jsonFrame
+	// valueDone marks the enclosing object ready for its next member name.
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+	nextFreeForm := false
+	values := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(stack) == 0 {
+			values++
+			if values > 1 {
+				return errors.New("data after the top-level value")
+			}
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+			top := stack[n-1]
+			if key, ok := tok.(string); ok {
+				if _, dup := top.keys[key]; dup {
+					return fmt.Errorf("duplicate member %q", key)
+				}
+				top.keys[key] = struct{}{}
+				if !top.freeForm {
+					for _, f := range knownFields {
+						if key != f && strings.EqualFold(key, f) {
+							return fmt.Errorf("member %q is not %q (member names are case-sensitive)", key, f)
+						}
+					}
+				}
+				top.wantKey = false
+				nextFreeForm = !top.freeForm && key == "annotations"
+				continue
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if len(stack) >= maxJSONDepth {
+					return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+				}
+				stack = append(stack, &jsonFrame{object: t == '{', freeForm: t == '{' && nextFreeForm,
+					wantKey: t == '{', keys: map[string]struct{}{}})
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		default:
+			valueDone()
+		}
+		nextFreeForm = false
+	}
+	return nil
+}
+
+// docProbe sees the members whose presence matters before the document is typed.
+type docProbe struct {
+	SchemaVersion json.RawMessage `json:"schemaVersion"`
+	MediaType     *string         `json:"mediaType"`
+	Manifests     json.RawMessage `json:"manifests"`
+	Config        json.RawMessage `json:"config"`
+	Layers        json.RawMessage `json:"layers"`
+}
+
+func probeDocument(b []byte) (*docProbe, error) {
+	if len(b) > MaxJSONSize {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte cap", ErrTooLarge, len(b), MaxJSONSize)
+	}
+	if err := checkJSON(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	}
+	var p docProbe
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	}
+	if p.SchemaVersion == nil {
+		return nil, fmt.Errorf("%w: schemaVersion is missing", ErrInvalidDocument)
+	}
+	if string(p.SchemaVersion) != "2" {
+		return nil, fmt.Errorf("%w: schemaVersion is %s, not 2", ErrInvalidDocument, p.SchemaVersion)
+	}
+	return &p, nil
+}
+
+// DecodeIndex parses an OCI image index or Docker manifest list. Beyond encoding/json it
+// refuses what other tools would read differently or the spec forbids: duplicate or
+// case-variant member names, schemaVersion other than the number 2, a missing or null
+// manifests array, a document that also has config or layers (CVE-2021-41190), and
+// descriptors with an invalid digest, a negative size or a platform without os and
+// architecture. The input is never modified; keep it to preserve the exact bytes.
+func DecodeIndex(b []byte) (*ocispec.Index, error) {
+	p, err := probeDocument(b)
+	if err != nil {
+		return nil, err
+	}
+	if p.MediaType != nil && !IsIndex(*p.MediaType) {
+		return nil, fmt.Errorf("%w: mediaType %q is not an index type", ErrInvalidDocument, *p.MediaType)
+	}
+	if p.Manifests == nil || string(p.Manifests) == "null" {
+		return nil, fmt.Errorf("%w: manifests is missing or null (an empty index has \"manifests\": [])", ErrInvalidDocument)
+	}
+	if p.Config != nil || p.Layers != nil {
+		return nil, fmt.Errorf("%w: an index with config or layers is ambiguous (CVE-2021-41190)", ErrInvalidDocument)
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	}
+	for i, d := range idx.Manifests {
+		if err := checkDescriptor(d); err != nil {
+			return nil, fmt.Errorf("manifests[%d]: %w", i, err)
+		}
+	}
+	if idx.Subject != nil {
+		if err := checkDescriptor(*idx.Subject); err != nil {
+			return nil, fmt.Errorf("subject: %w", err)
+		}
+	}
+	return &idx, nil
+}
+
+// DecodeManifest parses an OCI image manifest or Docker schema 2 manifest with the same
+// strictness as DecodeIndex: config is required, manifests is refused (CVE-2021-41190).
+func DecodeManifest(b []byte) (*ocispec.Manifest, error) {
+	p, err := probeDocument(b)
+	if err != nil {
+		return nil, err
+	}
+	if p.MediaType != nil && !IsManifest(*p.MediaType) {
+		return nil, fmt.Errorf("%w: mediaType %q is not a manifest type", ErrInvalidDocument, *p.MediaType)
+	}
+	if p.Manifests != nil {
+		return nil, fmt.Errorf("%w: a manifest with manifests is ambiguous (CVE-2021-41190)", ErrInvalidDocument)
+	}
+	if p.Config == nil || string(p.Config) == "null" {
+		return nil, fmt.Errorf("%w: config is missing", ErrInvalidDocument)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	}
+	if err := checkDescriptor(m.Config); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	for i, d := range m.Layers {
+		if err := checkDescriptor(d); err != nil {
+			return nil, fmt.Errorf("layers[%d]: %w", i, err)
+		}
+	}
+	if m.Subject != nil {
+		if err := checkDescriptor(*m.Subject); err != nil {
+			return nil, fmt.Errorf("subject: %w", err)
+		}
+	}
+	return &m, nil
+}
+
+// checkDescriptor holds a descriptor to what is needed to use it safely: a valid digest
+// (it becomes a path), a size that is not negative, and a platform with os and architecture.
+func checkDescriptor(d ocispec.Descriptor) error {
+	if err := ValidateDigest(d.Digest); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("%w: %s: negative size %d", ErrInvalidDocument, d.Digest, d.Size)
+	}
+	if d.Platform != nil && (d.Platform.OS == "" || d.Platform.Architecture == "") {
+		return fmt.Errorf("%w: %s: platform without os and architecture", ErrInvalidDocument, d.Digest)
+	}
+	return nil
+}
+
+// sniffMediaType tells an index from a manifest by the document's own mediaType member, or
+// by its shape when it has none. It returns "" for anything else.
+func sniffMediaType(b []byte) string {
+	p, err := probeDocument(b)
+	if err != nil {
+		return ""
+	}
+	if p.MediaType != nil && (IsIndex(*p.MediaType) || IsManifest(*p.MediaType)) {
+		return *p.MediaType
+	}
+	switch {
+	case p.Manifests != nil && p.Config == nil && p.Layers == nil:
+		return ocispec.MediaTypeImageIndex
+	case p.Config != nil && p.Manifests == nil:
+		return ocispec.MediaTypeImageManifest
+	}
+	return ""
+}
+
+// EncodeJSON is the one way this package serializes what it writes: compact, members in
+// struct order, no HTML escaping, no trailing newline. The same value gives the same bytes.
+func EncodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,204 @@
+package layout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// File names inside a layout.
+const (
+	LayoutFile = ocispec.ImageLayoutFile // "oci-layout"
+	IndexFile  = "index.json"
+	BlobsDir   = ocispec.ImageBlobsDir // "blobs"
+	// LockFile guards every change of index.json. It is the file buildkit's layout writer
+	// locks too, so ocil and buildx exclude each other. It is never deleted.
+	LockFile = "index.json.lock"
+)
+
+// DefaultLockTimeout bounds how long a write waits for another writer's lock.
+const DefaultLockTimeout = 2 * time.Minute
+
+// Layout is an OCI image layout opened for reading and, when it is a folder, for writing.
+// Reads go through an fs.FS, so any source that can serve the layout's files (a folder, a
+// tarball's entry index) reads the same way. A Layout holds no open files and no cached
+// index.json: every call sees the files as they are, and it is safe for concurrent use.
+type Layout struct {
+	path        string // as the caller named it, for messages
+	dir         string // the folder on disk; "" when the source cannot be written
+	fsys        fs.FS
+	lockTimeout time.Duration
+}
+
+// Option changes how a layout is opened.
+type Option func(*Layout)
+
+// WithLockTimeout sets how long UpdateIndex waits for the layout lock (DefaultLockTimeout
+// if unset; zero or less waits until the context ends).
+func WithLockTimeout(d time.Duration) Option { return func(l *Layout) { l.lockTimeout = d } }
+
+// Path is the layout's path as it was given to Open or Create.
+func (l *Layout) Path() string { return l.path }
+
+// Dir is the layout's folder on disk, or "" when it is not a writable folder.
+func (l *Layout) Dir() string { return l.dir }
+
+// Open opens the layout folder at path for reading and writing. It checks that oci-layout
+// says version 1.0.0 and that index.json exists; it does not read index.json (Index does)
+// and tolerates a missing blobs/ folder and any unknown files. A path that does not exist
+// gives ErrNotFound, one that is not a layout ErrNotLayout.
+func Open(path string, opts ...Option) (*Layout, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open layout %s: %w", path, ErrNotFound)
+		}
+		return nil, fmt.Errorf("open layout %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open layout %s: %w: a file (reading layout tarballs is not supported yet)", path, ErrNotLayout)
+	}
+	l := &Layout{path: path, dir: path, fsys: os.DirFS(path), lockTimeout: DefaultLockTimeout}
+	for _, o := range opts {
+		o(l)
+	}
+	if err := l.checkHeader(); err != nil {
+		return nil, fmt.Errorf("open layout %s: %w", path, err)
+	}
+	if _, err := fs.Stat(l.fsys, IndexFile); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open layout %s: %w: index.json is missing", path, ErrNotLayout)
+		}
+		return nil, fmt.Errorf("open layout %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// checkHeader reads oci-layout: a JSON object whose imageLayoutVersion is the string "1.0.0".
+func (l *Layout) checkHeader() error {
+	b, err := readCapped(l.fsys, LayoutFile, 1<<20)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: oci-layout is missing", ErrNotLayout)
+		}
+		return fmt.Errorf("read oci-layout: %w", err)
+	}
+	var hdr map[string]any
+	if err := json.Unmarshal(b, &hdr); err != nil {
+		return fmt.Errorf("%w: oci-layout is not a JSON object: %v", ErrNotLayout, err)
+	}
+	if v, ok := hdr["imageLayoutVersion"].(string); !ok || v != ocispec.ImageLayoutVersion {
+		return fmt.Errorf("%w: oci-layout imageLayoutVersion is %v, want %q", ErrNotLayout, hdr["imageLayoutVersion"], ocispec.ImageLayoutVersion)
+	}
+	return nil
+}
+
+// Create makes dir an empty layout (oci-layout, an empty index.json, blobs/) and opens it.
+// It is idempotent and safe to run from several processes at once: the files of an existing
+// layout are left as they are. A folder that exists, is not empty and is not a layout is
+// refused with ErrNotLayout, so a mistyped output path never litters a source tree.
+func Create(dir string, opts ...Option) (*Layout, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create layout %s: %w", dir, err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("create layout %s: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil {
+			return nil, fmt.Errorf("create layout %s: %w: the folder is not empty and has no oci-layout", dir, ErrNotLayout)
+		}
+	}
+	hdr := filepath.Join(dir, LayoutFile)
+	if _, err := os.Stat(hdr); errors.Is(err, fs.ErrNotExist) {
+		b, _ := EncodeJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+		if err := writeFileAtomic(hdr, b, 0o644); err != nil {
+			return nil, fmt.Errorf("create layout %s: %w", dir, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, BlobsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("create layout %s: %w", dir, err)
+	}
+	l := &Layout{path: dir, dir: dir, fsys: os.DirFS(dir), lockTimeout: DefaultLockTimeout}
+	for _, o := range opts {
+		o(l)
+	}
+	if err := l.checkHeader(); err != nil {
+		return nil, fmt.Errorf("create layout %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, IndexFile)); errors.Is(err, fs.ErrNotExist) {
+		// UpdateIndex writes an empty index when there is none, under the lock, so two
+		// processes creating the same layout cannot overwrite each other's first entry.
+		if err := l.UpdateIndex(context.Background(), func(*ocispec.Index) error { return nil }); err != nil {
+			return nil, fmt.Errorf("create layout %s: %w", dir, err)
+		}
+	}
+	return l, nil
+}
+
+// Index reads and checks index.json (see DecodeIndex). A missing mediaType is accepted
+// (umoci and containerd write none); a mediaType other than the OCI index type is not.
+func (l *Layout) Index(ctx context.Context) (*ocispec.Index, error) {
+	idx, _, err := l.readIndex()
+	return idx, err
+}
+
+// IndexBytes returns index.json exactly as it is on disk.
+func (l *Layout) IndexBytes(ctx context.Context) ([]byte, error) {
+	_, raw, err := l.readIndex()
+	return raw, err
+}
+
+func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
+	b, err := readCapped(l.fsys, IndexFile, MaxJSONSize)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("read %s: %w: index.json is missing", l.path, ErrNotLayout)
+		}
+		return nil, nil, fmt.Errorf("read %s: %w", l.indexName(), err)
+	}
+	idx, err := decodeIndexJSON(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", l.indexName(), err)
+	}
+	return idx, b, nil
+}
+
+func decodeIndexJSON(b []byte) (*ocispec.Index, error) {
+	idx, err := DecodeIndex(b)
+	if err != nil {
+		return nil, err
+	}
+	if idx.MediaType != "" && idx.MediaType != ocispec.MediaTypeImageIndex {
+		return nil, fmt.Errorf("%w: index.json mediaType must be %q, not %q", ErrInvalidDocument, ocispec.MediaTypeImageIndex, idx.MediaType)
+	}
+	return idx, nil
+}
+
+func (l *Layout) indexName() string { return filepath.Join(l.path, IndexFile) }
+
+// readCapped reads a whole file that must not exceed limit bytes.
+func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,468 @@
+package layout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+// Entry is one descriptor of index.json with what resolution makes of it.
+type Entry struct {
+	Tag        string // org.opencontainers.image.ref.name, "" when untagged
+	Descriptor ocispec.Descriptor
+	// Root is true for an entry that stands for an image or artifact of its own: not
+	// reachable from another entry, without a subject, not a referrers fallback tag
+	// (sha256-<hex>) and of an index or manifest media type.
+	Root bool
+	// NotRoot says why Root is false.
+	NotRoot string
+}
+
+// Entries reads index.json and classifies its entries (see Entry.Root). Root detection
+// reads every index reachable from index.json and every top-level manifest (to see a
+// subject); an entry whose blob cannot be read is kept as a root, so that the error shows
+// when it is used rather than hiding it.
+func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
+	idx, err := l.Index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, len(idx.Manifests))
+	for i, d := range idx.Manifests {
+		entries[i] = Entry{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, Root: true}
+	}
+	// Children of the indexes listed in index.json (oras-go also lists every child manifest
+	// at the top level).
+	children := map[digest.Digest]digest.Digest{}
+	var tops []ocispec.Descriptor
+	for _, e := range entries {
+		if IsIndex(e.Descriptor.MediaType) {
+			tops = append(tops, e.Descriptor)
+		}
+	}
+	for _, top := range tops {
+		err := l.Walk(ctx, []ocispec.Descriptor{top}, func(ctx context.Context, n *Node) error {
+			if n.Depth() > 0 {
+				if _, ok := children[n.Descriptor.Digest]; !ok {
+					children[n.Descriptor.Digest] = top.Digest
+				}
+			}
+			if IsIndex(n.Descriptor.MediaType) {
+				return nil
+			}
+			return SkipChildren
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		d := e.Descriptor
+		switch {
+		case !IsIndex(d.MediaType) && !IsManifest(d.MediaType):
+			e.Root, e.NotRoot = false, fmt.Sprintf("media type %q is not an image", d.MediaType)
+		case IsReferrersTag(e.Tag):
+			e.Root, e.NotRoot = false, "referrers tag"
+		case children[d.Digest] != "" && children[d.Digest] != d.Digest:
+			e.Root, e.NotRoot = false, "part of "+string(children[d.Digest])
+		default:
+			if _, idx, m, err := l.ReadDocument(ctx, d); err == nil {
+				if (m != nil && m.Subject != nil) || (idx != nil && idx.Subject != nil) {
+					e.Root, e.NotRoot = false, "referrer"
+				}
+			}
+		}
+	}
+	return entries, nil
+}
+
+// ResolveOptions narrow a resolution.
+type ResolveOptions struct {
+	// Platform, when set, selects the one manifest for that platform (see package platform
+	// for the matching rules): among the children of the resolved index, or among all roots
+	// when the reference names neither a tag nor a digest.
+	Platform *ocispec.Platform
+}
+
+// Resolved is what a reference selects.
+type Resolved struct {
+	Layout *Layout
+	Ref    Reference
+	// Tag is the index.json tag the selection came through, "" when none.
+	Tag string
+	// Root is the index.json entry (or, for a digest reference, the descriptor) that was
+	// selected before any platform narrowing.
+	Root ocispec.Descriptor
+	// Descriptor is the selection. For a manifest whose descriptor has no platform, the
+	// platform found in its config (or annotations) is filled in.
+	Descriptor ocispec.Descriptor
+	// PlatformSource says where Descriptor.Platform came from ("" when it has none).
+	PlatformSource PlatformSource
+}
+
+// ResolveRef parses s, opens its layout and resolves it.
+func ResolveRef(ctx context.Context, s string, opts ResolveOptions, lopts ...Option) (*Resolved, error) {
+	ref, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	l, err := Open(ref.Path, lopts...)
+	if err != nil {
+		return nil, err
+	}
+	return l.Resolve(ctx, ref, opts)
+}
+
+// Resolve selects what ref names in this layout (ref.Path is not used):
+//
+//   - TAG: the index.json entry with that ref.name. Several entries with different digests
+//     give ErrAmbiguous; none gives ErrNotFound, listing the tags there are. Names inside
+//     nested indexes are never used.
+//   - DIGEST: the index.json entry with that digest, else the descriptor that lists it in an
+//     index under index.json (keeping its platform), else the blob itself when it is present
+//     and is an index or manifest.
+//   - TAG@DIGEST: DIGEST, which must be TAG's entry or under it.
+//   - neither: the single root (see Entries); several roots are narrowed by the platform;
+//     still several, or none, gives an error that lists every candidate.
+//
+// With a platform, an index is then narrowed to its one matching manifest (attestations
+// and unknown/unknown entries are never candidates) and a manifest must match it.
+func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions) (*Resolved, error) {
+	subject := ref.String()
+	if ref.Path == "" {
+		subject = l.path + subject
+	}
+	res := &Resolved{Layout: l, Ref: ref}
+	var matcher *platform.Matcher
+	if opts.Platform != nil {
+		m := platform.NewMatcher(*opts.Platform)
+		matcher = &m
+	}
+	narrowed := false
+	switch {
+	case ref.Tag != "":
+		d, err := l.resolveTag(ctx, subject, ref.Tag)
+		if err != nil {
+			return nil, err
+		}
+		res.Tag, res.Root = ref.Tag, d
+		if ref.Digest != "" && ref.Digest != d.Digest {
+			under, err := l.findUnder(ctx, []ocispec.Descriptor{d}, ref.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("resolve %s: %w", subject, err)
+			}
+			if under == nil {
+				return nil, fmt.Errorf("resolve %s: %w: %s is not tag %q nor under it", subject, ErrNotFound, ref.Digest, ref.Tag)
+			}
+			res.Root = *under
+		}
+	case ref.Digest != "":
+		d, tag, err := l.resolveDigest(ctx, subject, ref.Digest)
+		if err != nil {
+			return nil, err
+		}
+		res.Tag, res.Root = tag, d
+	default:
+		entries, err := l.Entries(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", subject, err)
+		}
+		var roots []Entry
+		for _, e := range entries {
+			if e.Root {
+				roots = append(roots, e)
+			}
+		}
+		switch {
+		case len(roots) == 0:
+			return nil, fmt.Errorf("resolve %s: %w: index.json lists no image", subject, ErrNotFound)
+		case len(roots) == 1:
+			res.Tag, res.Root = roots[0].Tag, roots[0].Descriptor
+		case matcher == nil:
+			cands, err := l.rootCandidates(ctx, roots)
+			if err != nil {
+				return nil, fmt.Errorf("resolve %s: %w", subject, err)
+			}
+			return nil, &AmbiguousError{Subject: subject, Reason: fmt.Sprintf("index.json lists %d images", len(roots)),
+				Hint: "choose one with :TAG, @DIGEST or --platform", Candidates: cands}
+		default:
+			var all []Candidate
+			var rootOf []Entry
+			for _, r := range roots {
+				cs, err := l.platformCandidates(ctx, r.Descriptor)
+				if err != nil {
+					return nil, fmt.Errorf("resolve %s: %w", subject, err)
+				}
+				for _, c := range cs {
+					c.Tag = r.Tag
+					all = append(all, c)
+					rootOf = append(rootOf, r)
+				}
+			}
+			i, err := pick(subject, all, *matcher, *opts.Platform)
+			if err != nil {
+				return nil, err
+			}
+			res.Tag, res.Root = rootOf[i].Tag, rootOf[i].Descriptor
+			res.Descriptor, res.PlatformSource = all[i].Descriptor, candidateSource(all[i])
+			narrowed = true
+		}
+	}
+	if narrowed {
+		return res, nil
+	}
+	res.Descriptor = res.Root
+	switch {
+	case matcher != nil:
+		cs, err := l.platformCandidates(ctx, res.Root)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", subject, err)
+		}
+		if IsManifest(res.Root.MediaType) && len(cs) == 0 {
+			return nil, fmt.Errorf("resolve %s: %w: %s has no platform (not on its descriptor, in its config or annotations) to match %s",
+				subject, ErrNotFound, res.Root.Digest, platform.Format(*opts.Platform))
+		}
+		i, err := pick(subject, cs, *matcher, *opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+		res.Descriptor, res.PlatformSource = cs[i].Descriptor, candidateSource(cs[i])
+	case IsManifest(res.Root.MediaType):
+		p, src, err := l.PlatformOf(ctx, res.Root)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", subject, err)
+		}
+		if p != nil {
+			res.Descriptor.Platform, res.PlatformSource = p, src
+		}
+	}
+	return res, nil
+}
+
+func candidateSource(c Candidate) PlatformSource {
+	if c.Descriptor.Platform == nil {
+		return ""
+	}
+	if c.source != "" {
+		return c.source
+	}
+	return FromDescriptor
+}
+
+// pick selects the one candidate that matches; several with one digest count as one.
+func pick(subject string, cs []Candidate, m platform.Matcher, want ocispec.Platform) (int, error) {
+	var hits []int
+	seen := map[digest.Digest]bool{}
+	for i, c := range cs {
+		if c.Descriptor.Platform == nil || c.attestation || !m.Match(*c.Descriptor.Platform) {
+			continue
+		}
+		if seen[c.Descriptor.Digest] {
+			continue
+		}
+		seen[c.Descriptor.Digest] = true
+		hits = append(hits, i)
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		var have []string
+		for _, c := range cs {
+			if c.Descriptor.Platform != nil && !c.attestation {
+				have = append(have, platform.Format(*c.Descriptor.Platform))
+			}
+		}
+		avail := "none has a platform"
+		if len(have) > 0 {
+			sort.Strings(have)
+			avail = "available: " + strings.Join(dedupe(have), ", ")
+		}
+		return 0, fmt.Errorf("resolve %s: %w: no manifest for platform %s (%s)", subject, ErrNotFound, platform.Format(want), avail)
+	}
+	amb := &AmbiguousError{Subject: subject,
+		Reason: fmt.Sprintf("%d manifests match platform %s", len(hits), platform.Format(want)),
+		Hint:   "add the variant or os.version to --platform, or use @DIGEST"}
+	for _, i := range hits {
+		amb.Candidates = append(amb.Candidates, cs[i])
+	}
+	return 0, amb
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// platformCandidates lists the manifests d stands for, each with its platform (from its
+// descriptor, else its config or annotations): d itself for a manifest, its children
+// (nested indexes flattened) for an index.
+func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
+	var out []Candidate
+	err := l.Walk(ctx, []ocispec.Descriptor{d}, func(ctx context.Context, n *Node) error {
+		switch {
+		case n.Index != nil:
+			return nil
+		case n.Manifest != nil || (n.Missing && IsManifest(n.Descriptor.MediaType)):
+			c := Candidate{Descriptor: n.Descriptor, attestation: isAttestation(n.Descriptor)}
+			if c.Descriptor.Platform == nil && n.Manifest != nil {
+				p, src, err := l.manifestPlatform(ctx, n.Manifest)
+				if err != nil {
+					return err
+				}
+				c.Descriptor.Platform, c.source = p, src
+			}
+			out = append(out, c)
+		}
+		return SkipChildren
+	})
+	return out, err
+}
+
+// isAttestation reports whether d is a buildkit attestation or another unknown/unknown
+// entry, which is never a platform of its own.
+func isAttestation(d ocispec.Descriptor) bool {
+	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+		return true
+	}
+	return d.Platform != nil && platform.IsUnknown(d.Platform)
+}
+
+func (l *Layout) rootCandidates(ctx context.Context, roots []Entry) ([]Candidate, error) {
+	out := make([]Candidate, 0, len(roots))
+	for _, r := range roots {
+		c := Candidate{Tag: r.Tag, Descriptor: r.Descriptor}
+		if c.Descriptor.Platform == nil && IsManifest(c.Descriptor.MediaType) {
+			if p, _, err := l.PlatformOf(ctx, c.Descriptor); err == nil {
+				c.Descriptor.Platform = p
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (l *Layout) resolveTag(ctx context.Context, subject, tag string) (ocispec.Descriptor, error) {
+	idx, err := l.Index(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	var hits []ocispec.Descriptor
+	var tags []string
+	for _, d := range idx.Manifests {
+		name, ok := d.Annotations[ocispec.AnnotationRefName]
+		if !ok {
+			continue
+		}
+		tags = append(tags, name)
+		if name != tag {
+			continue
+		}
+		dup := false
+		for _, h := range hits {
+			dup = dup || h.Digest == d.Digest
+		}
+		if !dup {
+			hits = append(hits, d)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		have := "the layout has no tags"
+		if len(tags) > 0 {
+			sort.Strings(tags)
+			have = "tags: " + strings.Join(dedupe(tags), ", ")
+		}
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
+	}
+	amb := &AmbiguousError{Subject: subject, Reason: fmt.Sprintf("%d index.json entries are tagged %q", len(hits), tag),
+		Hint: "use @DIGEST, and remove the stale entry"}
+	for _, h := range hits {
+		amb.Candidates = append(amb.Candidates, Candidate{Tag: tag, Descriptor: h})
+	}
+	return ocispec.Descriptor{}, amb
+}
+
+func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Digest) (ocispec.Descriptor, string, error) {
+	idx, err := l.Index(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	for _, e := range idx.Manifests {
+		if e.Digest == d {
+			return e, e.Annotations[ocispec.AnnotationRefName], nil
+		}
+	}
+	var tops []ocispec.Descriptor
+	for _, e := range idx.Manifests {
+		if IsIndex(e.MediaType) {
+			tops = append(tops, e)
+		}
+	}
+	under, err := l.findUnder(ctx, tops, d)
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	if under != nil {
+		return *under, "", nil
+	}
+	// A blob that nothing in index.json reaches: describe it from its own bytes.
+	p, err := BlobPath(d)
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	fi, err := fs.Stat(l.fsys, p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w: no blob %s", subject, ErrNotFound, d)
+		}
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	desc := ocispec.Descriptor{Digest: d, Size: fi.Size()}
+	b, err := l.ReadBlob(ctx, desc)
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	desc.MediaType = sniffMediaType(b)
+	if desc.MediaType == "" {
+		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w: blob %s is neither an index nor a manifest", subject, ErrNotFound, d)
+	}
+	return desc, "", nil
+}
+
+// findUnder looks for a descriptor of d among the descendants of roots (indexes only).
+func (l *Layout) findUnder(ctx context.Context, roots []ocispec.Descriptor, d digest.Digest) (*ocispec.Descriptor, error) {
+	var found *ocispec.Descriptor
+	stop := errors.New("found")
+	err := l.Walk(ctx, roots, func(ctx context.Context, n *Node) error {
+		if n.Depth() > 0 && n.Descriptor.Digest == d {
+			desc := n.Descriptor
+			found = &desc
+			return stop
+		}
+		if n.Index != nil {
+			return nil
+		}
+		return SkipChildren
+	})
+	if err != nil && err != stop {
+		return nil, err
+	}
+	return found, nil
+}

@@ -1,0 +1,70 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/lock"
+)
+
+// UpdateIndex is the one way index.json changes. It takes the layout's exclusive lock
+// (index.json.lock, waiting at most the lock timeout), reads index.json fresh, lets fn
+// change it, and writes the result atomically and durably. Entry order is what fn leaves;
+// nothing is re-sorted or rebuilt from a map. The written file always has schemaVersion 2
+// and the OCI index mediaType. If fn returns an error, or the result has an invalid
+// descriptor, index.json is left as it was. A missing index.json is treated as an empty
+// index (so Create can use this too). Readers need no lock: they see the old file or the new.
+func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error) error {
+	if l.dir == "" {
+		return fmt.Errorf("update %s: %w", l.indexName(), ErrReadOnly)
+	}
+	lk, err := lock.Acquire(ctx, filepath.Join(l.dir, LockFile), lock.Exclusive, l.lockTimeout)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", l.indexName(), err)
+	}
+	defer lk.Release()
+
+	idx, old, err := l.readIndex()
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotLayout) && isMissing(l.fsys, IndexFile):
+		idx, old = &ocispec.Index{}, nil
+	default:
+		return fmt.Errorf("update %s: %w", l.indexName(), err)
+	}
+	if err := fn(idx); err != nil {
+		return err
+	}
+	idx.SchemaVersion = 2
+	idx.MediaType = ocispec.MediaTypeImageIndex
+	if idx.Manifests == nil {
+		idx.Manifests = []ocispec.Descriptor{}
+	}
+	for i, d := range idx.Manifests {
+		if err := checkDescriptor(d); err != nil {
+			return fmt.Errorf("update %s: manifests[%d]: %w", l.indexName(), i, err)
+		}
+	}
+	b, err := EncodeJSON(idx)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", l.indexName(), err)
+	}
+	if old != nil && bytes.Equal(b, old) {
+		return nil
+	}
+	if err := writeFileAtomic(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
+		return fmt.Errorf("update %s: %w", l.indexName(), err)
+	}
+	return nil
+}
+
+func isMissing(fsys fs.FS, name string) bool {
+	_, err := fs.Stat(fsys, name)
+	return errors.Is(err, fs.ErrNotExist)
+}
