@@ -10,8 +10,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// MaxDepth bounds how deeply indexes may nest below a root (index.json itself not
-// counted). Real layouts nest two levels; the bound stops a hostile graph early.
+// MaxDepth bounds how many ancestors an index or manifest may have below a root
+// (index.json itself not counted). Real layouts nest two or three levels; the bound stops
+// a hostile graph early.
 const MaxDepth = 16
 
 // SkipChildren, returned by a WalkFunc, stops the walk from descending below that node.
@@ -75,7 +76,7 @@ func (w *walker) visit(ctx context.Context, d ocispec.Descriptor, parents []ocis
 			return fmt.Errorf("walk %s: %w: %s contains itself", w.l.path, ErrCycle, d.Digest)
 		}
 	}
-	if len(parents) > MaxDepth {
+	if len(parents) > MaxDepth && (IsIndex(d.MediaType) || IsManifest(d.MediaType)) {
 		return fmt.Errorf("walk %s: %w: %s is nested more than %d levels deep", w.l.path, ErrTooDeep, d.Digest, MaxDepth)
 	}
 	n := &Node{Descriptor: d, Parents: parents, Seen: w.seen[d.Digest]}
