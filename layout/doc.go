@@ -1,0 +1,48 @@
+// Package layout reads and writes OCI image layouts: a folder holding oci-layout,
+// index.json and blobs/<alg>/<encoded>, as oras, skopeo, regctl, crane, umoci and buildx
+// write them.
+//
+// # Reading
+//
+// Open checks oci-layout and index.json and tolerates what real layouts contain: an
+// index.json without mediaType (umoci, containerd), unknown files and folders (ingest/,
+// lock files, manifest.json), Docker manifest lists and schema 2 manifests (read like
+// their OCI twins), unknown media types (skipped). A Layout reads through an fs.FS, so any
+// source that serves the layout's files reads the same way.
+//
+// Every blob is read through one verified path (OpenBlob, ReadBlob): the read stops at
+// the descriptor's size, trailing or missing bytes give ErrSizeMismatch, and bytes that do
+// not hash to the digest give ErrDigestMismatch. A digest is checked against the OCI
+// grammar before it becomes a path (BlobPath), so no descriptor can point outside blobs/.
+// JSON documents are capped at MaxJSONSize before they are parsed, and index and manifest
+// documents are refused when other tools would read them differently (duplicate or
+// case-variant member names) or when they are ambiguous (CVE-2021-41190); see
+// DecodeIndex.
+//
+// # Writing
+//
+//   - Blobs: WriteBlob streams into a temp file beside the final one, hashes while copying,
+//     checks size and digest, fsyncs, renames, fsyncs the folder and makes the blob
+//     read-only. A blob already present with the right size is not written again. It is
+//     the only code that writes under blobs/.
+//   - index.json: UpdateIndex takes an exclusive flock on index.json.lock (the file
+//     buildkit locks too), reads index.json fresh, applies the caller's change and writes
+//     the result atomically and durably. Readers take no lock: they see the old file or
+//     the new one. A failed change leaves index.json as it was.
+//
+// # References and resolution
+//
+// A reference is PATH, PATH:TAG, PATH@DIGEST or PATH:TAG@DIGEST (see Reference). Resolve
+// turns one into a descriptor: a tag names an index.json entry (never a name inside a
+// nested index); a reference with neither tag nor digest names the layout's single root,
+// where entries that are part of another entry, referrers and sha256-<hex> referrer tags
+// are not roots. A platform (package platform) narrows an index to one manifest, reading
+// the manifest's config when its descriptor has no platform. Several candidates give an
+// *AmbiguousError listing them; nothing is ever picked silently, and the host's platform
+// is never a default.
+//
+// # Errors
+//
+// Errors wrap one of the Err* classes with the file, reference or digest they concern,
+// in the form "verb object: cause"; test them with errors.Is.
+package layout
