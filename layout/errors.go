@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -76,10 +77,11 @@ func (e *AmbiguousError) Error() string {
 	if e.Hint != "" {
 		fmt.Fprintf(&b, "; %s", e.Hint)
 	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, c := range e.Candidates {
-		b.WriteString("\n  ")
-		b.WriteString(FormatCandidate(c))
+		fmt.Fprintf(tw, "\n  %s", strings.ReplaceAll(FormatCandidate(c), "  ", "\t"))
 	}
+	tw.Flush()
 	return b.String()
 }
 

@@ -31,7 +31,10 @@ func usagef(format string, args ...any) error {
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, interspersed(app, args))
+	args, err := interspersed(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -70,7 +73,6 @@ Example:
 		Version:               versionString(),
 		Writer:                stdout,
 		ErrWriter:             stderr,
-		HideHelpCommand:       true,
 		EnableBashCompletion:  false,
 		ExitErrHandler:        func(*cli.Context, error) {},
 		OnUsageError:          onUsageError,

@@ -9,20 +9,23 @@ import (
 // interspersed moves a command's flags in front of its positional arguments, so that
 // `ocil resolve ./out:1.2 --platform linux/arm64` works as people type it (the flag
 // package stops at the first positional argument). Everything after "--" stays positional.
-func interspersed(app *cli.App, args []string) []string {
+func interspersed(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
 		i++
 	}
 	if i >= len(args) {
-		return args
+		return args, nil
+	}
+	if args[i] == "help" {
+		return args, nil
 	}
 	cmd := app.Command(args[i])
 	if cmd == nil {
-		return args
+		return nil, usagef("unknown command %q (see ocil --help)", args[i])
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
@@ -43,12 +46,19 @@ func interspersed(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 			continue
 		}
-		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
+		if name == "h" || name == "help" {
+			// Help wins over everything else, wherever it is.
+			return append(append([]string{}, args[:i+1]...), "--help"), nil
+		}
+		flags = append(flags, a)
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if takesValue[name] && j+1 < len(rest) {
+		if takesValue[name] {
+			if j+1 >= len(rest) {
+				return nil, usagef("%s: flag %s needs a value", cmd.Name, a)
+			}
 			flags = append(flags, rest[j+1])
 			j++
 		}
@@ -57,5 +67,5 @@ func interspersed(app *cli.App, args []string) []string {
 	if len(positional) > 0 && positional[0] != "--" {
 		out = append(out, "--")
 	}
-	return append(out, positional...)
+	return append(out, positional...), nil
 }

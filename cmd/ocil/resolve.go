@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"text/template"
@@ -62,10 +63,12 @@ Examples:
 				_, err = fmt.Fprintf(out, "%s\n", b)
 				return err
 			case tmpl != nil:
-				if err := tmpl.Execute(out, res.Descriptor); err != nil {
-					return fmt.Errorf("--format: %w", err)
+				// Into a buffer first: a template that fails half-way prints nothing.
+				var buf bytes.Buffer
+				if err := tmpl.Execute(&buf, res.Descriptor); err != nil {
+					return usagef("--format: %v", err)
 				}
-				_, err = fmt.Fprintln(out)
+				_, err = fmt.Fprintln(out, buf.String())
 				return err
 			}
 			_, err = fmt.Fprintln(out, res.Descriptor.Digest)
