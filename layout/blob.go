@@ -193,7 +193,9 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		}
 	}()
 	h := expected.Digest.Algorithm().Hash()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, r}, expected.Size+1))
+	bp := hashBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), *bp)
+	hashBuffers.Put(bp)
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
@@ -203,23 +205,38 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
 		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
 	}
-	if err := f.Chmod(0o444); err != nil {
+	done = true // commitTemp removes the temp file itself on failure
+	if err := commitTemp(f, final, algDir); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return false, fmt.Errorf("write blob %s to %s: sync: %w", expected.Digest, l.path, err)
-	}
-	if err := f.Close(); err != nil {
-		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
-	}
-	done = true
-	if err := syncDir(algDir); err != nil {
-		return true, fmt.Errorf("write blob %s to %s: sync folder: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
+}
+
+// commitTemp makes the temp file f the blob at final: mode 0444, fsync, close, rename,
+// fsync of the folder. It removes the temp file if any step before the rename fails. It is
+// the tail of every blob write (WriteBlob, CopyBlob).
+func commitTemp(f *os.File, final, algDir string) error {
+	tmp := f.Name()
+	err := f.Chmod(0o444)
+	if err == nil {
+		if err = f.Sync(); err != nil {
+			err = fmt.Errorf("sync: %w", err)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := syncDir(algDir); err != nil {
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	return nil
 }
 
 func sizeSeen(n, want int64) string {

@@ -23,8 +23,10 @@
 //
 //   - Blobs: WriteBlob streams into a temp file beside the final one, hashes while copying,
 //     checks size and digest, fsyncs, renames, fsyncs the folder and makes the blob
-//     read-only. A blob already present with the right size is not written again. It is
-//     the only code that writes under blobs/.
+//     read-only. A blob already present with the right size is not written again.
+//     CopyBlob brings a blob from another layout by reflink, hard link or kernel copy
+//     where it can, with the same temp-file, fsync and rename steps (a hard link shares
+//     the source's file and keeps its mode). Nothing else writes under blobs/.
 //   - index.json: UpdateIndex takes an exclusive flock on index.json.lock (the file
 //     buildkit locks too), reads index.json fresh, applies the caller's change and writes
 //     the result atomically and durably. Readers take no lock: they see the old file or

@@ -48,6 +48,8 @@ var (
 	ErrLocked = lock.ErrTimeout
 	// ErrReadOnly: a write to a layout opened from a source that cannot be written.
 	ErrReadOnly = errors.New("read-only layout")
+	// ErrInvalidOption: an option value that is not one of those allowed.
+	ErrInvalidOption = errors.New("invalid option")
 )
 
 // Candidate is one of the things an ambiguous reference could mean.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -113,9 +114,14 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}
-	if len(ents) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil {
-			return nil, fmt.Errorf("create layout %s: %w: the folder is not empty and has no oci-layout", dir, ErrNotLayout)
+	for _, e := range ents {
+		// What another process creating the same layout at this moment may have made.
+		switch name := e.Name(); {
+		case name == LayoutFile, name == IndexFile, name == BlobsDir, name == LockFile, strings.HasPrefix(name, tempPrefix):
+		default:
+			if _, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil {
+				return nil, fmt.Errorf("create layout %s: %w: the folder is not empty (%s) and has no oci-layout", dir, ErrNotLayout, name)
+			}
 		}
 	}
 	hdr := filepath.Join(dir, LayoutFile)

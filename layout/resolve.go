@@ -318,7 +318,7 @@ func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) (
 		case n.Index != nil:
 			return nil
 		case n.Manifest != nil || (n.Missing && IsManifest(n.Descriptor.MediaType)):
-			c := Candidate{Descriptor: n.Descriptor, attestation: isAttestation(n.Descriptor)}
+			c := Candidate{Descriptor: n.Descriptor, attestation: IsAttestation(n.Descriptor)}
 			if c.Descriptor.Platform == nil && n.Manifest != nil {
 				p, src, err := l.manifestPlatform(ctx, n.Manifest)
 				if err != nil {
@@ -333,9 +333,9 @@ func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) (
 	return out, err
 }
 
-// isAttestation reports whether d is a buildkit attestation or another unknown/unknown
+// IsAttestation reports whether d is a buildkit attestation or another unknown/unknown
 // entry, which is never a platform of its own.
-func isAttestation(d ocispec.Descriptor) bool {
+func IsAttestation(d ocispec.Descriptor) bool {
 	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
 		return true
 	}

@@ -177,6 +177,8 @@ const (
 	FromDescriptor  PlatformSource = "descriptor"
 	FromConfig      PlatformSource = "config"
 	FromAnnotations PlatformSource = "annotations"
+	// FromUser: stated by the caller (merge's IN=PLATFORM).
+	FromUser PlatformSource = "user"
 )
 
 // PlatformOf finds the platform of the manifest d describes: the platform on d itself; else
