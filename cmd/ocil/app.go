@@ -49,7 +49,8 @@ func exitCode(err error) int {
 	case errors.As(err, &ue),
 		errors.Is(err, layout.ErrInvalidReference),
 		errors.Is(err, layout.ErrInvalidPlatform),
-		errors.Is(err, layout.ErrInvalidDigest):
+		errors.Is(err, layout.ErrInvalidDigest),
+		errors.Is(err, layout.ErrInvalidOption):
 		return exitUsage
 	}
 	return exitFailed
@@ -80,6 +81,7 @@ Example:
 		Commands: []*cli.Command{
 			lsCommand(),
 			resolveCommand(),
+			mergeCommand(),
 			catCommand(),
 			versionCommand(),
 		},

@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/platform"
 )
@@ -131,7 +132,7 @@ func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note strin
 	if len(notes) > 0 {
 		suffix = "\t(" + strings.Join(notes, "; ") + ")"
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", name, plat, layout.DisplayType(n.Descriptor), humanSize(n.Descriptor.Size), n.Descriptor.Digest, suffix)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", name, plat, layout.DisplayType(n.Descriptor), progress.Bytes(n.Descriptor.Size), n.Descriptor.Digest, suffix)
 	for i, ch := range n.Children {
 		branch, next := "├── ", "│   "
 		if i == len(n.Children)-1 {
@@ -146,17 +147,4 @@ func kind(d ocispec.Descriptor) string {
 		return "index"
 	}
 	return "manifest"
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/internal/progress"
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
+	"github.com/ocil-dev/ocil/merge"
+)
+
+func mergeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "combine layouts into one layout with a nested multi-platform index",
+		ArgsUsage: "-o OUT[:TAG] IN[=PLATFORM]...",
+		Description: `Merges the inputs into OUT: OUT's index.json gets one entry (tagged TAG) that
+points at a new OCI image index listing every input's manifests with their platforms.
+It is the fan-in step of a CI pipeline whose jobs each build one platform.
+
+Each IN is a reference (PATH, PATH:TAG, PATH@DIGEST), resolved as by ocil resolve.
+An input that is an index contributes its children, attestations included. A manifest's
+platform is taken from IN=PLATFORM when given, else from its index entry, else from its
+image config (as oras push --artifact-platform writes it), else from the
+land.oras.artifact.platform.* annotations; none of these is an error.
+
+The same manifest twice is kept once; two manifests for one platform (os.version
+included) are an error unless --on-duplicate first|last. Children keep the input order.
+OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
+are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
+--created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
+
+Every blob is copied (reflink, hard link or copy, see --link) and, unless --no-verify,
+every source byte is hashed once. A failure of any kind leaves OUT's index.json as it was.
+Prints the nested index's digest; --format json prints the index.json entry, the
+children with their platforms and the blob counts.
+
+Examples:
+  ocil merge -o out:1.2 build-amd64 build-arm64
+  ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
+  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "the output layout and tag, `OUT[:TAG]`"},
+			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable)"},
+			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
+			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
+			&cli.BoolFlag{Name: "allow-no-platform", Usage: "keep manifests that have no platform anywhere (listed without one)"},
+			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of OUT"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			formatFlag(false),
+		},
+		Action: runMerge,
+	}
+}
+
+func runMerge(c *cli.Context) error {
+	format := c.String("format")
+	if err := checkFormat(format, false); err != nil {
+		return err
+	}
+	if c.NArg() == 0 {
+		return usagef("merge: no inputs (see ocil merge --help)")
+	}
+	opts := merge.Options{
+		Output:          c.String("output"),
+		ArtifactType:    c.String("artifact-type"),
+		AllowNoPlatform: c.Bool("allow-no-platform"),
+		Jobs:            c.Int("jobs"),
+		LockTimeout:     c.Duration("lock-timeout"),
+	}
+	var err error
+	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
+		return usagef("--on-duplicate: %v", err)
+	}
+	if opts.Annotations, err = parseAnnotations("--annotation", c.StringSlice("annotation")); err != nil {
+		return err
+	}
+	if opts.DescriptorAnnotations, err = parseAnnotations("--descriptor-annotation", c.StringSlice("descriptor-annotation")); err != nil {
+		return err
+	}
+	if opts.Created, err = createdTime(c.String("created"), c.IsSet("created")); err != nil {
+		return err
+	}
+	mode, err := layout.ParseLinkMode(c.String("link"))
+	if err != nil {
+		return usagef("--link: %v", err)
+	}
+	opts.Transfer = layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")}
+	for _, a := range c.Args().Slice() {
+		in, err := parseInput(a)
+		if err != nil {
+			return err
+		}
+		opts.Inputs = append(opts.Inputs, in)
+	}
+	bar := progress.New(c.App.ErrWriter, "merge", c.Bool("quiet"))
+	opts.Progress = bar.Update
+	res, err := merge.Merge(c.Context, opts)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
+		return err
+	}
+	_, err = fmt.Fprintln(c.App.Writer, res.Index.Digest)
+	return err
+}
+
+// parseInput reads IN[=PLATFORM]. A path may itself contain '=', so the split is at the
+// first '=' after which a valid platform follows, and a whole argument that exists on
+// disk is never split.
+func parseInput(a string) (merge.Input, error) {
+	if ref, err := layout.ParseReference(a); err == nil {
+		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Path):], "=") {
+			return merge.Input{Ref: a}, nil
+		}
+	}
+	var firstErr error
+	for i := strings.IndexByte(a, '='); i >= 0; {
+		p, err := platform.Parse(a[i+1:])
+		if err == nil {
+			if i == 0 {
+				return merge.Input{}, usagef("input %q: no reference before '='", a)
+			}
+			return merge.Input{Ref: a[:i], Platform: &p}, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		j := strings.IndexByte(a[i+1:], '=')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if firstErr != nil {
+		return merge.Input{}, fmt.Errorf("input %q: %w", a, firstErr)
+	}
+	return merge.Input{Ref: a}, nil
+}
+
+func parseAnnotations(flag string, kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("%s %q: want KEY=VALUE", flag, kv)
+		}
+		if _, dup := m[k]; dup {
+			return nil, usagef("%s: key %q given twice", flag, k)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// createdTime reads --created, falling back to SOURCE_DATE_EPOCH; nil means no time stamp.
+func createdTime(s string, set bool) (*time.Time, error) {
+	if !set {
+		env, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+		if !ok || env == "" {
+			return nil, nil
+		}
+		sec, err := strconv.ParseInt(env, 10, 64)
+		if err != nil {
+			return nil, usagef("SOURCE_DATE_EPOCH %q: want whole seconds since 1970", env)
+		}
+		t := time.Unix(sec, 0).UTC()
+		return &t, nil
+	}
+	switch {
+	case s == "now":
+		t := time.Now().UTC().Truncate(time.Second)
+		return &t, nil
+	case s == "":
+		return nil, usagef("--created: empty")
+	}
+	if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
+		t := time.Unix(sec, 0).UTC()
+		return &t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, usagef("--created %q: want RFC 3339 (2026-01-02T15:04:05Z), Unix seconds or now", s)
+	}
+	t = t.UTC()
+	return &t, nil
+}
+

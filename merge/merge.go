@@ -1,0 +1,469 @@
+package merge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+// Input is one source of a merge.
+type Input struct {
+	// Ref is a layout reference (PATH, PATH:TAG, PATH@DIGEST, PATH:TAG@DIGEST).
+	Ref string
+	// Platform, when set, is the platform of the input's manifest, overriding what its
+	// descriptor, config or annotations say. It needs an input with exactly one manifest.
+	Platform *ocispec.Platform
+}
+
+// DuplicatePolicy says what to do with two different manifests for one platform.
+type DuplicatePolicy string
+
+const (
+	DuplicateError DuplicatePolicy = "error" // fail, naming both inputs (the default)
+	DuplicateFirst DuplicatePolicy = "first" // keep the one from the earlier input
+	DuplicateLast  DuplicatePolicy = "last"  // keep the one from the later input
+)
+
+// ParseDuplicatePolicy reads "error", "first" or "last".
+func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
+	switch p := DuplicatePolicy(s); p {
+	case DuplicateError, DuplicateFirst, DuplicateLast:
+		return p, nil
+	case "":
+		return DuplicateError, nil
+	}
+	return "", fmt.Errorf("duplicate policy %q: %w: want error, first or last", s, layout.ErrInvalidOption)
+}
+
+// Options describe a merge.
+type Options struct {
+	// Output is the output reference OUT[:TAG]. OUT is created when missing. With a TAG,
+	// the entry with that tag is replaced (or added) and every other entry kept. Without
+	// one, OUT must be new or have an empty index.json.
+	Output  string
+	Inputs  []Input
+	OnDup   DuplicatePolicy
+	// Annotations go on the nested index; DescriptorAnnotations on its index.json entry.
+	Annotations           map[string]string
+	DescriptorAnnotations map[string]string
+	// ArtifactType, when set, is the nested index's artifactType.
+	ArtifactType string
+	// Created, when set, is written as org.opencontainers.image.created (RFC 3339, UTC)
+	// on the nested index.
+	Created *time.Time
+	// AllowNoPlatform lets manifests without any platform into the index (without one).
+	AllowNoPlatform bool
+	// Transfer says how blobs are copied and whether they are verified.
+	Transfer layout.TransferOptions
+	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
+	Jobs int
+	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
+	LockTimeout time.Duration
+	// Progress, when set, is called after each blob with the bytes done and in all.
+	Progress func(done, total int64)
+}
+
+// Child is one manifest of the nested index.
+type Child struct {
+	Descriptor     ocispec.Descriptor    `json:"descriptor"`
+	Input          int                   `json:"input"` // index into Options.Inputs
+	PlatformSource layout.PlatformSource `json:"platformSource,omitempty"`
+	// Attestation is true for attestation entries, which are not platforms.
+	Attestation bool `json:"attestation,omitempty"`
+}
+
+// Result describes a finished merge.
+type Result struct {
+	Output string `json:"output"`
+	Tag    string `json:"tag,omitempty"`
+	// Index is the index.json entry of the nested index.
+	Index    ocispec.Descriptor `json:"index"`
+	Children []Child            `json:"children"`
+	// Blobs and Bytes count the blobs the output holds for this merge; Methods how they
+	// arrived (existing, reflink, hardlink, kernel-copy, stream).
+	Blobs   int                           `json:"blobs"`
+	Bytes   int64                         `json:"bytes"`
+	Methods map[layout.TransferMethod]int `json:"methods"`
+}
+
+// source is an input resolved.
+type source struct {
+	ref string
+	l   *layout.Layout
+}
+
+// Merge runs a merge (see the package documentation).
+func Merge(ctx context.Context, opts Options) (*Result, error) {
+	if len(opts.Inputs) == 0 {
+		return nil, fmt.Errorf("merge: %w: no inputs", layout.ErrInvalidOption)
+	}
+	onDup, err := ParseDuplicatePolicy(string(opts.OnDup))
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	out, err := layout.ParseReference(opts.Output)
+	if err != nil {
+		return nil, fmt.Errorf("merge: output: %w", err)
+	}
+	if out.Digest != "" {
+		return nil, fmt.Errorf("merge: output %s: %w: an output takes a tag, not a digest", opts.Output, layout.ErrInvalidReference)
+	}
+	if out.Tag != "" {
+		if err := layout.ValidateRefName(out.Tag); err != nil {
+			return nil, fmt.Errorf("merge: output %s: %w", opts.Output, err)
+		}
+	}
+	for k := range opts.DescriptorAnnotations {
+		if k == ocispec.AnnotationRefName {
+			return nil, fmt.Errorf("merge: %w: set the tag with -o OUT:TAG, not the %s annotation", layout.ErrInvalidOption, k)
+		}
+	}
+
+	// 1. Resolve every input and decide the children, before anything is written.
+	var sources []source
+	var children []Child
+	for i, in := range opts.Inputs {
+		src, cs, err := resolveInput(ctx, i, in, opts.AllowNoPlatform)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, src)
+		children = append(children, cs...)
+	}
+	children, err = dedupe(children, opts.Inputs, onDup)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. The nested index.
+	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, ArtifactType: opts.ArtifactType, Manifests: []ocispec.Descriptor{}}
+	idx.SchemaVersion = 2
+	for _, c := range children {
+		idx.Manifests = append(idx.Manifests, c.Descriptor)
+	}
+	ann := copyMap(opts.Annotations)
+	if opts.Created != nil {
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[ocispec.AnnotationCreated] = opts.Created.UTC().Format(time.RFC3339)
+	}
+	idx.Annotations = ann
+	idxBytes, err := layout.EncodeJSON(idx)
+	if err != nil {
+		return nil, fmt.Errorf("merge: encode index: %w", err)
+	}
+
+	// 3. The output layout and its blobs.
+	var lopts []layout.Option
+	if opts.LockTimeout > 0 {
+		lopts = append(lopts, layout.WithLockTimeout(opts.LockTimeout))
+	}
+	dst, err := layout.Create(out.Path, lopts...)
+	if err != nil {
+		return nil, fmt.Errorf("merge: output: %w", err)
+	}
+	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}}
+	if err := copyBlobs(ctx, dst, sources, children, opts, res); err != nil {
+		return nil, err
+	}
+	idxDesc, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("merge: write index: %w", err)
+	}
+	idxDesc.ArtifactType = opts.ArtifactType
+	idxDesc.Annotations = copyMap(opts.DescriptorAnnotations)
+	if out.Tag != "" {
+		if idxDesc.Annotations == nil {
+			idxDesc.Annotations = map[string]string{}
+		}
+		idxDesc.Annotations[ocispec.AnnotationRefName] = out.Tag
+	}
+
+	// 4. index.json, in one locked step.
+	err = dst.UpdateIndex(ctx, func(cur *ocispec.Index) error {
+		if out.Tag == "" {
+			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == idxDesc.Digest) {
+				return fmt.Errorf("merge: output %s: %w: it already has %d entries; name a tag (-o %s:TAG) so the others are kept", out.Path, layout.ErrConflict, len(cur.Manifests), out.Path)
+			}
+			cur.Manifests = []ocispec.Descriptor{idxDesc}
+			return nil
+		}
+		replaced := false
+		kept := cur.Manifests[:0]
+		for _, d := range cur.Manifests {
+			if d.Annotations[ocispec.AnnotationRefName] != out.Tag {
+				kept = append(kept, d)
+			} else if !replaced {
+				kept = append(kept, idxDesc)
+				replaced = true
+			}
+		}
+		if !replaced {
+			kept = append(kept, idxDesc)
+		}
+		cur.Manifests = kept
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Index = idxDesc
+	return res, nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// resolveInput opens and resolves one input and returns its children with platforms.
+func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (source, []Child, error) {
+	res, err := layout.ResolveRef(ctx, in.Ref, layout.ResolveOptions{})
+	if err != nil {
+		return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
+	}
+	src := source{ref: in.Ref, l: res.Layout}
+	d := res.Root
+	var cands []ocispec.Descriptor
+	switch {
+	case layout.IsIndex(d.MediaType):
+		_, idx, _, err := res.Layout.ReadDocument(ctx, d)
+		if err != nil {
+			return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
+		}
+		cands = idx.Manifests
+	case layout.IsManifest(d.MediaType):
+		cands = []ocispec.Descriptor{d}
+	default:
+		return source{}, nil, fmt.Errorf("merge: input %s: %w: %s is a %s, not an index or manifest", in.Ref, layout.ErrNotFound, d.Digest, d.MediaType)
+	}
+	var out []Child
+	images := 0
+	for _, c := range cands {
+		c.Annotations = withoutRefName(c.Annotations)
+		ch := Child{Descriptor: c, Input: i, Attestation: layout.IsAttestation(c)}
+		if !ch.Attestation {
+			images++
+		}
+		out = append(out, ch)
+	}
+	if in.Platform != nil && images != 1 {
+		return source{}, nil, fmt.Errorf("merge: input %s: %w: a platform was given for an input with %d manifests; give it for single-manifest inputs only", in.Ref, layout.ErrInvalidOption, images)
+	}
+	for k := range out {
+		ch := &out[k]
+		if ch.Attestation {
+			continue
+		}
+		if in.Platform != nil {
+			p := *in.Platform
+			ch.Descriptor.Platform, ch.PlatformSource = &p, layout.FromUser
+			continue
+		}
+		p, src, err := res.Layout.PlatformOf(ctx, ch.Descriptor)
+		if err != nil {
+			return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
+		}
+		if p == nil {
+			if allowNoPlatform {
+				continue
+			}
+			return source{}, nil, fmt.Errorf("merge: input %s: %w: manifest %s has no platform (not on its descriptor, in an image config or in land.oras.artifact.platform.* annotations); state it as %s=OS/ARCH[/VARIANT][:OSVERSION], or pass --allow-no-platform",
+				in.Ref, layout.ErrNotFound, ch.Descriptor.Digest, in.Ref)
+		}
+		ch.Descriptor.Platform, ch.PlatformSource = p, src
+	}
+	return src, out, nil
+}
+
+func withoutRefName(a map[string]string) map[string]string {
+	if _, ok := a[ocispec.AnnotationRefName]; !ok {
+		return a
+	}
+	out := map[string]string{}
+	for k, v := range a {
+		if k != ocispec.AnnotationRefName {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// dedupe drops repeated digests and settles platforms claimed twice.
+func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, error) {
+	seen := map[digest.Digest]bool{}
+	var out []Child
+	for _, c := range children {
+		if seen[c.Descriptor.Digest] {
+			continue
+		}
+		seen[c.Descriptor.Digest] = true
+		if c.Attestation || c.Descriptor.Platform == nil {
+			out = append(out, c)
+			continue
+		}
+		dup := -1
+		for j, o := range out {
+			if !o.Attestation && o.Descriptor.Platform != nil && platform.Equal(*o.Descriptor.Platform, *c.Descriptor.Platform) {
+				dup = j
+				break
+			}
+		}
+		switch {
+		case dup < 0:
+			out = append(out, c)
+		case policy == DuplicateFirst:
+		case policy == DuplicateLast:
+			dropped := out[dup].Descriptor.Digest
+			out = append(out[:dup:dup], out[dup+1:]...)
+			out = dropAttestationsOf(out, dropped)
+			out = append(out, c)
+		default:
+			o := out[dup]
+			return nil, fmt.Errorf("merge: %w: platform %s is in input %s (%s) and input %s (%s); keep one with --on-duplicate first|last, or state the platforms",
+				layout.ErrConflict, platform.Format(*c.Descriptor.Platform), inputs[o.Input].Ref, o.Descriptor.Digest, inputs[c.Input].Ref, c.Descriptor.Digest)
+		}
+	}
+	// An attestation whose image was not kept goes too.
+	kept := map[digest.Digest]bool{}
+	for _, c := range out {
+		kept[c.Descriptor.Digest] = true
+	}
+	final := out[:0]
+	for _, c := range out {
+		if ref := c.Descriptor.Annotations["vnd.docker.reference.digest"]; c.Attestation && ref != "" && !kept[digest.Digest(ref)] {
+			continue
+		}
+		final = append(final, c)
+	}
+	return final, nil
+}
+
+func dropAttestationsOf(cs []Child, d digest.Digest) []Child {
+	out := cs[:0]
+	for _, c := range cs {
+		if c.Attestation && c.Descriptor.Annotations["vnd.docker.reference.digest"] == string(d) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// blobJob is one blob to copy.
+type blobJob struct {
+	src  *source
+	desc ocispec.Descriptor
+}
+
+// copyBlobs copies every blob reachable from the children into dst, several at a time.
+func copyBlobs(ctx context.Context, dst *layout.Layout, sources []source, children []Child, opts Options, res *Result) error {
+	var jobs []blobJob
+	seen := map[digest.Digest]bool{}
+	for _, c := range children {
+		src := &sources[c.Input]
+		err := src.l.Walk(ctx, []ocispec.Descriptor{c.Descriptor}, func(ctx context.Context, n *layout.Node) error {
+			if n.Missing {
+				return fmt.Errorf("%w: %s %s is missing", layout.ErrNotFound, kind(n.Descriptor), n.Descriptor.Digest)
+			}
+			if !seen[n.Descriptor.Digest] {
+				seen[n.Descriptor.Digest] = true
+				d := n.Descriptor
+				d.Platform, d.Annotations = nil, nil
+				jobs = append(jobs, blobJob{src: src, desc: d})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("merge: input %s: %w", src.ref, err)
+		}
+	}
+	// Largest first, so the long copies start early and the small ones fill in.
+	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].desc.Size > jobs[j].desc.Size })
+	var total int64
+	for _, j := range jobs {
+		total += j.desc.Size
+	}
+	n := opts.Jobs
+	if n <= 0 {
+		n = max(runtime.GOMAXPROCS(0), 2)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int64
+		wg       sync.WaitGroup
+	)
+	work := make(chan blobJob)
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				r, err := dst.CopyBlob(ctx, j.src.l, j.desc, opts.Transfer)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil && !errors.Is(err, context.Canceled) {
+						firstErr = fmt.Errorf("merge: input %s: %w", j.src.ref, err)
+					}
+					cancel()
+				} else {
+					res.Methods[r.Method]++
+					res.Blobs++
+					res.Bytes += j.desc.Size
+					done += j.desc.Size
+					if opts.Progress != nil {
+						opts.Progress(done, total)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case work <- j:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func kind(d ocispec.Descriptor) string {
+	switch {
+	case layout.IsIndex(d.MediaType):
+		return "index"
+	case layout.IsManifest(d.MediaType):
+		return "manifest"
+	}
+	return "blob"
+}
