@@ -50,9 +50,9 @@ type Options struct {
 	// Output is the output reference OUT[:TAG]. OUT is created when missing. With a TAG,
 	// the entry with that tag is replaced (or added) and every other entry kept. Without
 	// one, OUT must be new or have an empty index.json.
-	Output  string
-	Inputs  []Input
-	OnDup   DuplicatePolicy
+	Output string
+	Inputs []Input
+	OnDup  DuplicatePolicy
 	// Annotations go on the nested index; DescriptorAnnotations on its index.json entry.
 	Annotations           map[string]string
 	DescriptorAnnotations map[string]string

@@ -207,4 +207,3 @@ func createdTime(s string, set bool) (*time.Time, error) {
 	t = t.UTC()
 	return &t, nil
 }
-
