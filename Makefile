@@ -11,7 +11,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout/platform:FuzzParse
 
-.PHONY: help build test vet unit fuzz-short fuzz demo bench clean
+.PHONY: help build test tools vet unit fuzz-short fuzz demo bench clean
 
 help:
 	@echo "make build   build $(BIN)"
@@ -23,7 +23,18 @@ help:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
 
-test: vet unit fuzz-short
+test: tools vet unit fuzz-short
+
+# Tools the tests run against: skopeo from Debian's packages (interop checks).
+tools:
+	@if ! command -v skopeo >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing skopeo from Debian's packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo >/dev/null; \
+		else \
+			echo "skopeo is needed by the tests: install it (Debian/Ubuntu: sudo apt-get install skopeo)"; exit 1; \
+		fi; \
+	fi
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -31,7 +42,7 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
+	OCIL_REQUIRE_SKOPEO=1 $(GO) test -race -count=1 ./...
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

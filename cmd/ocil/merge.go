@@ -47,7 +47,7 @@ Examples:
   ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
   ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "the output layout and tag, `OUT[:TAG]`"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable)"},
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
@@ -69,6 +69,9 @@ func runMerge(c *cli.Context) error {
 	format := c.String("format")
 	if err := checkFormat(format, false); err != nil {
 		return err
+	}
+	if c.String("output") == "" {
+		return usagef("merge: -o OUT[:TAG] is required (see ocil merge --help)")
 	}
 	if c.NArg() == 0 {
 		return usagef("merge: no inputs (see ocil merge --help)")
