@@ -94,6 +94,8 @@ type Result struct {
 	Blobs   int                           `json:"blobs"`
 	Bytes   int64                         `json:"bytes"`
 	Methods map[layout.TransferMethod]int `json:"methods"`
+	// Warnings are things a registry or client may object to, the merge went on.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // source is an input resolved.
@@ -173,7 +175,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: output: %w", err)
 	}
-	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}}
+	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
 	if err := copyBlobs(ctx, dst, sources, children, opts, res); err != nil {
 		return nil, err
 	}
@@ -220,6 +222,23 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Index = idxDesc
 	return res, nil
+}
+
+// warnings lists what the nested index holds that some registries or clients refuse.
+func warnings(children []Child) []string {
+	var docker, oci int
+	for _, c := range children {
+		switch c.Descriptor.MediaType {
+		case layout.MediaTypeDockerManifest, layout.MediaTypeDockerManifestList:
+			docker++
+		case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex:
+			oci++
+		}
+	}
+	if docker > 0 && oci > 0 {
+		return []string{fmt.Sprintf("the index mixes %d Docker and %d OCI manifests; some registries (quay, GCR) refuse mixed lists", docker, oci)}
+	}
+	return nil
 }
 
 func copyMap(m map[string]string) map[string]string {

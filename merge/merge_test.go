@@ -162,6 +162,9 @@ func TestMergeIndexInputs(t *testing.T) {
 	readJSON(t, blobPath(filepath.Join(fx, "regctl-index"), top.Manifests[0].Digest), &regIdx)
 	readJSON(t, blobPath(out, res.Index.Digest), &nested)
 	el8, _ := configPlatform(t, filepath.Join(fx, "oras-linux-arm64-v8-el8"))
+	if len(res.Warnings) != 0 {
+		t.Fatalf("warnings for an OCI-only index: %v", res.Warnings)
+	}
 	if len(nested.Manifests) != 3 || nested.Manifests[0].Digest != regIdx.Manifests[0].Digest ||
 		nested.Manifests[1].Digest != regIdx.Manifests[1].Digest || nested.Manifests[2].Digest != el8 {
 		t.Fatalf("nested = %+v", nested.Manifests)
@@ -186,11 +189,17 @@ func TestMergeIndexInputs(t *testing.T) {
 			t.Fatalf("with last, %s (%s) was kept", m.Digest, m.MediaType)
 		}
 	}
-	// Both tags are in OUT.
+	// D43: Docker and OCI children in one index draw a warning.
+	res, err = merge.Merge(ctx, merge.Options{Output: out + ":v3", Inputs: []merge.Input{
+		{Ref: filepath.Join(fx, "docker-list:v1")}, {Ref: filepath.Join(fx, "oras-linux-arm64-v8-el8")}}})
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "mixes 2 Docker and 1 OCI") {
+		t.Fatalf("mixed types: %+v, %v", res, err)
+	}
+	// All three tags are in OUT.
 	var idx ocispec.Index
 	readJSON(t, filepath.Join(out, "index.json"), &idx)
-	if len(idx.Manifests) != 2 {
-		t.Fatalf("OUT has %d entries, want v1 and v2", len(idx.Manifests))
+	if len(idx.Manifests) != 3 {
+		t.Fatalf("OUT has %d entries, want v1, v2 and v3", len(idx.Manifests))
 	}
 }
 

@@ -115,6 +115,9 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
+	}
 	if format == "json" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
