@@ -46,6 +46,15 @@ type Option func(*Layout)
 // if unset; zero or less waits until the context ends).
 func WithLockTimeout(d time.Duration) Option { return func(l *Layout) { l.lockTimeout = d } }
 
+// Close releases what the layout holds open (a tarball's file and scratch space). A
+// folder layout holds nothing; Close is then a no-op. Safe to call more than once.
+func (l *Layout) Close() error {
+	if c, ok := l.fsys.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
 // Path is the layout's path as it was given to Open or Create.
 func (l *Layout) Path() string { return l.path }
 

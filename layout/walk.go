@@ -222,3 +222,22 @@ func (l *Layout) manifestPlatform(ctx context.Context, m *ocispec.Manifest) (*oc
 	}
 	return nil, "", nil
 }
+
+// Blobs lists every blob reachable from roots, the roots included, each digest once, in
+// walk order. The descriptors carry media type, digest and size only. A missing index or
+// manifest is an error (ErrNotFound) naming it; missing leaves are not looked for here.
+func (l *Layout) Blobs(ctx context.Context, roots []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	var out []ocispec.Descriptor
+	seen := map[digest.Digest]bool{}
+	err := l.Walk(ctx, roots, func(ctx context.Context, n *Node) error {
+		if n.Missing {
+			return fmt.Errorf("%w: %s %s is missing from %s", ErrNotFound, kindOf(n.Descriptor.MediaType), n.Descriptor.Digest, l.path)
+		}
+		if !seen[n.Descriptor.Digest] {
+			seen[n.Descriptor.Digest] = true
+			out = append(out, ocispec.Descriptor{MediaType: n.Descriptor.MediaType, Digest: n.Descriptor.Digest, Size: n.Descriptor.Size})
+		}
+		return nil
+	})
+	return out, err
+}

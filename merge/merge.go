@@ -185,40 +185,16 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 	idxDesc.ArtifactType = opts.ArtifactType
 	idxDesc.Annotations = copyMap(opts.DescriptorAnnotations)
+
+	// 4. index.json, in one locked step.
+	if err := dst.SetEntry(ctx, out.Tag, idxDesc); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
 	if out.Tag != "" {
 		if idxDesc.Annotations == nil {
 			idxDesc.Annotations = map[string]string{}
 		}
 		idxDesc.Annotations[ocispec.AnnotationRefName] = out.Tag
-	}
-
-	// 4. index.json, in one locked step.
-	err = dst.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		if out.Tag == "" {
-			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == idxDesc.Digest) {
-				return fmt.Errorf("merge: output %s: %w: it already has %d entries; name a tag (-o %s:TAG) so the others are kept", out.Path, layout.ErrConflict, len(cur.Manifests), out.Path)
-			}
-			cur.Manifests = []ocispec.Descriptor{idxDesc}
-			return nil
-		}
-		replaced := false
-		kept := cur.Manifests[:0]
-		for _, d := range cur.Manifests {
-			if d.Annotations[ocispec.AnnotationRefName] != out.Tag {
-				kept = append(kept, d)
-			} else if !replaced {
-				kept = append(kept, idxDesc)
-				replaced = true
-			}
-		}
-		if !replaced {
-			kept = append(kept, idxDesc)
-		}
-		cur.Manifests = kept
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	res.Index = idxDesc
 	return res, nil
@@ -401,20 +377,15 @@ func copyBlobs(ctx context.Context, dst *layout.Layout, sources []source, childr
 	seen := map[digest.Digest]bool{}
 	for _, c := range children {
 		src := &sources[c.Input]
-		err := src.l.Walk(ctx, []ocispec.Descriptor{c.Descriptor}, func(ctx context.Context, n *layout.Node) error {
-			if n.Missing {
-				return fmt.Errorf("%w: %s %s is missing", layout.ErrNotFound, kind(n.Descriptor), n.Descriptor.Digest)
-			}
-			if !seen[n.Descriptor.Digest] {
-				seen[n.Descriptor.Digest] = true
-				d := n.Descriptor
-				d.Platform, d.Annotations = nil, nil
-				jobs = append(jobs, blobJob{src: src, desc: d})
-			}
-			return nil
-		})
+		blobs, err := src.l.Blobs(ctx, []ocispec.Descriptor{c.Descriptor})
 		if err != nil {
 			return fmt.Errorf("merge: input %s: %w", src.ref, err)
+		}
+		for _, d := range blobs {
+			if !seen[d.Digest] {
+				seen[d.Digest] = true
+				jobs = append(jobs, blobJob{src: src, desc: d})
+			}
 		}
 	}
 	// Largest first, so the long copies start early and the small ones fill in.
@@ -475,14 +446,4 @@ func copyBlobs(ctx context.Context, dst *layout.Layout, sources []source, childr
 		return firstErr
 	}
 	return ctx.Err()
-}
-
-func kind(d ocispec.Descriptor) string {
-	switch {
-	case layout.IsIndex(d.MediaType):
-		return "index"
-	case layout.IsManifest(d.MediaType):
-		return "manifest"
-	}
-	return "blob"
 }

@@ -82,6 +82,7 @@ Example:
 			lsCommand(),
 			resolveCommand(),
 			mergeCommand(),
+			copyCommand(),
 			catCommand(),
 			versionCommand(),
 		},

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+func copyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy an image or index between layout folders and tarballs, optionally keeping only some platforms",
+		ArgsUsage: "SRC DST[:TAG]",
+		Description: `Copies what SRC selects (resolved as by ocil resolve, without a platform) into DST.
+SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz; a tarball's compression
+is detected from its bytes when reading, from its name when writing). DST's tag is the
+one given, else the tag SRC was selected by, else none.
+
+Without --platform the selected root and everything under it are copied byte for byte:
+the same digests. With --platform (repeatable), only the manifests matching one of the
+platforms are kept: the index is rewritten to list just them (a new digest), and only
+their blobs are copied. Each --platform must match something. Attestations are dropped
+unless --keep-attestations.
+
+A folder DST is created when missing and keeps its other entries (an entry with the
+same tag is replaced). A tarball DST is written anew: relative names, oci-layout and
+index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, else
+1970), so the same input gives the same bytes; it is written beside DST and renamed
+at the end. .tar.gz output is compressed on all cores.
+
+Examples:
+  ocil copy ./out:1.2 out.tar
+  ocil copy out.tar ./unpacked
+  ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable)"},
+			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
+			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
+			formatFlag(false),
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if err := checkFormat(format, false); err != nil {
+				return err
+			}
+			if c.NArg() != 2 {
+				return usagef("copy: expected SRC and DST, got %d arguments (see ocil copy --help)", c.NArg())
+			}
+			var plats []ocispec.Platform
+			for _, s := range c.StringSlice("platform") {
+				p, err := platform.Parse(s)
+				if err != nil {
+					return err
+				}
+				plats = append(plats, p)
+			}
+			mode, err := layout.ParseLinkMode(c.String("link"))
+			if err != nil {
+				return usagef("--link: %v", err)
+			}
+			mtime, err := layout.SourceDateEpoch()
+			if err != nil {
+				return usagef("%v", err)
+			}
+			src, err := layout.ResolveRef(c.Context, c.Args().Get(0), layout.ResolveOptions{})
+			if err != nil {
+				return err
+			}
+			defer src.Layout.Close()
+			res, err := layout.Copy(c.Context, src, c.Args().Get(1), layout.CopyOptions{
+				Platforms:        plats,
+				KeepAttestations: c.Bool("keep-attestations"),
+				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
+				ModTime:          mtime,
+				LockTimeout:      c.Duration("lock-timeout"),
+			})
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				b, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
+				return err
+			}
+			_, err = fmt.Fprintln(c.App.Writer, res.Descriptor.Digest)
+			return err
+		},
+	}
+}

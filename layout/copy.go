@@ -1,0 +1,270 @@
+package layout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+// CopyOptions say what Copy keeps and how it writes.
+type CopyOptions struct {
+	// Platforms, when given, keep only the manifests that match one of them (see package
+	// platform; os.version is matched when given). The copied index is rewritten to list
+	// just those, so it gets a new digest. Each platform must match something.
+	Platforms []ocispec.Platform
+	// KeepAttestations keeps the attestations of the kept manifests when filtering.
+	KeepAttestations bool
+	// Transfer says how blobs reach a folder destination, and whether they are verified.
+	// A tarball destination is always written by streaming; Verify applies to it too.
+	Transfer TransferOptions
+	// ModTime stamps the entries of a tarball destination (zero: the Unix epoch).
+	ModTime time.Time
+	// LockTimeout bounds the wait for a folder destination's lock.
+	LockTimeout time.Duration
+}
+
+// CopyResult describes a finished copy.
+type CopyResult struct {
+	Destination string `json:"destination"`
+	Tag         string `json:"tag,omitempty"`
+	// Descriptor is the entry written into the destination's index.json.
+	Descriptor ocispec.Descriptor `json:"descriptor"`
+	// Kept and Dropped list the manifests a platform filter kept and dropped.
+	Kept    []ocispec.Descriptor `json:"kept,omitempty"`
+	Dropped []ocispec.Descriptor `json:"dropped,omitempty"`
+	Blobs   int                  `json:"blobs"`
+	Bytes   int64                `json:"bytes"`
+}
+
+// Copy copies what src selected (src.Root) into the destination reference dst: a folder
+// (created when missing; its other entries are kept, as with SetEntry) or a tarball
+// (.tar, .tar.gz, .tgz: written anew, atomically, with the same bytes for the same input).
+// The tag is dst's, else the one src was selected by, else none. Without platforms the
+// root and everything under it are copied byte for byte: the same digests. With platforms,
+// see CopyOptions.Platforms. Only the blobs of what is kept are copied.
+func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*CopyResult, error) {
+	ref, err := ParseReference(dst)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Digest != "" {
+		return nil, fmt.Errorf("copy to %s: %w: a destination takes a tag, not a digest", dst, ErrInvalidReference)
+	}
+	tag := ref.Tag
+	if tag == "" {
+		tag = src.Tag
+	}
+	if tag != "" {
+		if err := ValidateRefName(tag); err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		}
+	}
+	l := src.Layout
+	root := src.Root
+	res := &CopyResult{Destination: ref.Path, Tag: tag}
+
+	var newIndex []byte // the rewritten index blob, when filtering
+	roots := []ocispec.Descriptor{root}
+	if len(opts.Platforms) > 0 {
+		root, newIndex, err = l.filterRoot(ctx, root, opts, res)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		roots = res.Kept
+		if newIndex == nil {
+			roots = []ocispec.Descriptor{root}
+		}
+	}
+	blobs, err := l.Blobs(ctx, roots)
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+	}
+	entry := ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
+		ArtifactType: root.ArtifactType, Annotations: copyAnnotations(root.Annotations), Platform: root.Platform}
+	delete(entry.Annotations, ocispec.AnnotationRefName)
+	if len(entry.Annotations) == 0 {
+		entry.Annotations = nil
+	}
+	for _, b := range blobs {
+		res.Blobs++
+		res.Bytes += b.Size
+	}
+	if newIndex != nil {
+		res.Blobs++
+		res.Bytes += root.Size
+	}
+
+	if IsTarballPath(ref.Path) {
+		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime}
+		tarBlobs := blobs
+		if newIndex != nil {
+			// The rewritten index is not in src: it is written from memory.
+			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
+			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
+		}
+		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{entry}}
+		idx.SchemaVersion = 2
+		if tag != "" {
+			idx.Manifests[0].Annotations = copyAnnotations(entry.Annotations)
+			if idx.Manifests[0].Annotations == nil {
+				idx.Manifests[0].Annotations = map[string]string{}
+			}
+			idx.Manifests[0].Annotations[ocispec.AnnotationRefName] = tag
+		}
+		ij, err := EncodeJSON(idx)
+		if err != nil {
+			return nil, err
+		}
+		err = WriteTarball(ctx, ref.Path, l, ij, tarBlobs, topts)
+		if err != nil {
+			return nil, err
+		}
+		res.Descriptor = idx.Manifests[0]
+		return res, nil
+	}
+
+	var lopts []Option
+	if opts.LockTimeout > 0 {
+		lopts = append(lopts, WithLockTimeout(opts.LockTimeout))
+	}
+	out, err := Create(ref.Path, lopts...)
+	if err != nil {
+		return nil, fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	for _, b := range blobs {
+		if _, err := out.CopyBlob(ctx, l, b, opts.Transfer); err != nil {
+			return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
+		}
+	}
+	if newIndex != nil {
+		if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		}
+	}
+	if err := out.SetEntry(ctx, tag, entry); err != nil {
+		return nil, fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	res.Descriptor = entry
+	if tag != "" {
+		res.Descriptor.Annotations = copyAnnotations(entry.Annotations)
+		if res.Descriptor.Annotations == nil {
+			res.Descriptor.Annotations = map[string]string{}
+		}
+		res.Descriptor.Annotations[ocispec.AnnotationRefName] = tag
+	}
+	return res, nil
+}
+
+// filterRoot applies the platform filter. For a manifest root it checks the manifest
+// matches and returns it (nil index bytes). For an index it returns the descriptor of a
+// rewritten index that lists only the kept children, and its bytes; res.Kept and
+// res.Dropped are filled in.
+func (l *Layout) filterRoot(ctx context.Context, root ocispec.Descriptor, opts CopyOptions, res *CopyResult) (ocispec.Descriptor, []byte, error) {
+	matchers := make([]platform.Matcher, len(opts.Platforms))
+	for i, p := range opts.Platforms {
+		matchers[i] = platform.NewMatcher(p)
+	}
+	used := make([]bool, len(matchers))
+	matches := func(p *ocispec.Platform) bool {
+		hit := false
+		for i, m := range matchers {
+			if p != nil && m.Match(*p) {
+				used[i], hit = true, true
+			}
+		}
+		return hit
+	}
+	var have []string
+	unmatched := func() error {
+		for i, u := range used {
+			if !u {
+				return fmt.Errorf("%w: nothing for platform %s (available: %s)", ErrNotFound, platform.Format(opts.Platforms[i]), strings.Join(have, ", "))
+			}
+		}
+		return nil
+	}
+	if IsManifest(root.MediaType) {
+		p, _, err := l.PlatformOf(ctx, root)
+		if err != nil {
+			return root, nil, err
+		}
+		if p != nil {
+			have = append(have, platform.Format(*p))
+		}
+		if matches(p) {
+			res.Kept = []ocispec.Descriptor{root}
+		}
+		return root, nil, unmatched()
+	}
+	if !IsIndex(root.MediaType) {
+		return root, nil, fmt.Errorf("%w: %s is a %s; only an index or manifest can be filtered by platform", ErrNotFound, root.Digest, root.MediaType)
+	}
+	raw, idx, _, err := l.ReadDocument(ctx, root)
+	if err != nil {
+		return root, nil, err
+	}
+	var doc map[string]json.RawMessage
+	var rawChildren []json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return root, nil, err
+	}
+	if err := json.Unmarshal(doc["manifests"], &rawChildren); err != nil {
+		return root, nil, err
+	}
+	keep := make([]bool, len(idx.Manifests))
+	kept := map[digest.Digest]bool{}
+	for i, c := range idx.Manifests {
+		if IsAttestation(c) {
+			continue
+		}
+		p := c.Platform
+		if p == nil && IsManifest(c.MediaType) {
+			if p, _, err = l.PlatformOf(ctx, c); err != nil {
+				return root, nil, err
+			}
+		}
+		if p != nil {
+			have = append(have, platform.Format(*p))
+		}
+		if matches(p) {
+			keep[i], kept[c.Digest] = true, true
+		}
+	}
+	if err := unmatched(); err != nil {
+		return root, nil, err
+	}
+	var out []json.RawMessage
+	for i, c := range idx.Manifests {
+		if !keep[i] && opts.KeepAttestations && IsAttestation(c) && kept[digest.Digest(c.Annotations["vnd.docker.reference.digest"])] {
+			keep[i] = true
+		}
+		if keep[i] {
+			out = append(out, rawChildren[i])
+			res.Kept = append(res.Kept, c)
+		} else {
+			res.Dropped = append(res.Dropped, c)
+		}
+	}
+	if len(res.Dropped) == 0 {
+		return root, nil, nil // nothing filtered out: the index is copied as it is
+	}
+	mb, err := json.Marshal(out)
+	if err != nil {
+		return root, nil, err
+	}
+	doc["manifests"] = mb
+	b, err := EncodeJSON(doc)
+	if err != nil {
+		return root, nil, err
+	}
+	nd := root
+	nd.Digest, nd.Size = digest.FromBytes(b), int64(len(b))
+	return nd, b, nil
+}

@@ -1,0 +1,66 @@
+package layout
+
+import (
+	"context"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// SetEntry puts d into index.json under tag, in one locked UpdateIndex: the entry that
+// has the tag is replaced in place (any further entries with the same tag are dropped),
+// or d is appended; every other entry is kept. With an empty tag, index.json must be empty
+// (or hold d alone): an untagged entry beside others could not be told apart from them,
+// so that is ErrConflict.
+func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
+	d.Annotations = copyAnnotations(d.Annotations)
+	delete(d.Annotations, ocispec.AnnotationRefName)
+	if tag != "" {
+		if err := ValidateRefName(tag); err != nil {
+			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
+		}
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[ocispec.AnnotationRefName] = tag
+	}
+	if len(d.Annotations) == 0 {
+		d.Annotations = nil
+	}
+	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
+		if tag == "" {
+			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
+				return fmt.Errorf("update %s: %w: it already has %d entries; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, len(cur.Manifests), l.path)
+			}
+			cur.Manifests = []ocispec.Descriptor{d}
+			return nil
+		}
+		replaced := false
+		kept := cur.Manifests[:0]
+		for _, e := range cur.Manifests {
+			switch {
+			case e.Annotations[ocispec.AnnotationRefName] != tag:
+				kept = append(kept, e)
+			case !replaced:
+				kept = append(kept, d)
+				replaced = true
+			}
+		}
+		if !replaced {
+			kept = append(kept, d)
+		}
+		cur.Manifests = kept
+		return nil
+	})
+}
+
+func copyAnnotations(a map[string]string) map[string]string {
+	if a == nil {
+		return nil
+	}
+	out := make(map[string]string, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	return out
+}

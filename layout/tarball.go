@@ -1,0 +1,226 @@
+package layout
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/pgzip"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// IsTarballPath reports whether an output path names a tarball rather than a folder:
+// it ends in .tar, .tar.gz or .tgz.
+func IsTarballPath(p string) bool {
+	return strings.HasSuffix(p, ".tar") || IsGzipPath(p)
+}
+
+// IsGzipPath reports whether an output tarball path asks for gzip: .tar.gz or .tgz.
+func IsGzipPath(p string) bool {
+	return strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".tgz")
+}
+
+// TarOptions say how WriteTarball writes.
+type TarOptions struct {
+	// Gzip compresses the tarball, on all cores.
+	Gzip bool
+	// Verify hashes every blob while it is written and fails on a mismatch.
+	Verify bool
+	// ModTime is the time stamp of every entry; zero means the Unix epoch. Callers pass
+	// SOURCE_DATE_EPOCH here (see SourceDateEpoch).
+	ModTime time.Time
+	// Extra holds blobs that are not in the source layout (a rewritten index), by digest.
+	// A blob listed in blobs is taken from here when it is here.
+	Extra map[digest.Digest][]byte
+}
+
+// SourceDateEpoch reads SOURCE_DATE_EPOCH: the time it gives, or the zero time when it is
+// unset or empty.
+func SourceDateEpoch() (time.Time, error) {
+	v := os.Getenv("SOURCE_DATE_EPOCH")
+	if v == "" {
+		return time.Time{}, nil
+	}
+	var sec int64
+	if _, err := fmt.Sscanf(v, "%d", &sec); err != nil || fmt.Sprint(sec) != v {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: %w: want whole seconds since 1970", v, ErrInvalidOption)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// WriteTarball writes a layout tarball at path holding oci-layout, the given index.json
+// bytes and the blobs of src that blobs lists. The bytes depend only on the inputs: entry
+// names are relative without "./", oci-layout and index.json come first, then the blobs
+// sorted by name; every entry is a regular file with mode 0644, owner 0:0, no user or
+// group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
+// at the end, so path holds the old tarball or the new one, never a part. Blobs are read
+// straight from src (each byte once); with Verify they are hashed on the way and a
+// mismatch fails the write.
+func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
+	if _, err := DecodeIndex(indexJSON); err != nil {
+		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
+	}
+	seen := map[digest.Digest]bool{}
+	type entry struct {
+		name string
+		d    ocispec.Descriptor
+	}
+	var entries []entry
+	for _, d := range blobs {
+		if seen[d.Digest] {
+			continue
+		}
+		seen[d.Digest] = true
+		p, err := BlobPath(d.Digest)
+		if err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		entries = append(entries, entry{p, d})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var w io.Writer = bw
+	var gz *pgzip.Writer
+	if opts.Gzip {
+		gz, err = pgzip.NewWriterLevel(bw, pgzip.DefaultCompression)
+		if err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		if err := gz.SetConcurrency(1<<20, max(2*runtime.GOMAXPROCS(0), 4)); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		w = gz
+	}
+	tw := tar.NewWriter(w)
+	mtime := opts.ModTime
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0)
+	}
+	header := func(name string, size int64) *tar.Header {
+		return &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: mtime.UTC()}
+	}
+	layoutHdr, _ := EncodeJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	for _, small := range []struct {
+		name string
+		data []byte
+	}{{LayoutFile, layoutHdr}, {IndexFile, indexJSON}} {
+		if err := tw.WriteHeader(header(small.name, int64(len(small.data)))); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		if _, err := tw.Write(small.data); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+	}
+	buf := make([]byte, 1<<20)
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(header(e.name, e.d.Size)); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		if data, ok := opts.Extra[e.d.Digest]; ok {
+			if int64(len(data)) != e.d.Size || digest.FromBytes(data) != e.d.Digest {
+				return fmt.Errorf("write tarball %s: blob %s: %w", path, e.d.Digest, ErrDigestMismatch)
+			}
+			if _, err := tw.Write(data); err != nil {
+				return fmt.Errorf("write tarball %s: %w", path, err)
+			}
+			continue
+		}
+		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify, buf); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write tarball %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write tarball %s: sync folder: %w", path, err)
+	}
+	return nil
+}
+
+// copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
+// Without verify it reads the file raw (the caller trusts it); the size is always checked.
+func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool, buf []byte) error {
+	if err := VerifiableDigest(d.Digest); err != nil {
+		return fmt.Errorf("blob %s: %w", d.Digest, err)
+	}
+	p, _ := BlobPath(d.Digest)
+	f, err := l.fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
+		}
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
+	defer f.Close()
+	var h hash.Hash
+	dst := w
+	if verify {
+		h = d.Digest.Algorithm().Hash()
+		dst = io.MultiWriter(w, h)
+	}
+	n, err := io.CopyBuffer(dst, io.LimitReader(ctxReader{ctx, f}, d.Size), buf)
+	if err != nil {
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
+	if n != d.Size {
+		return fmt.Errorf("blob %s in %s: %w: %d bytes, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, n, d.Size)
+	}
+	var one [1]byte
+	if m, _ := f.Read(one[:]); m > 0 {
+		return fmt.Errorf("blob %s in %s: %w: more than the %d bytes the descriptor says", d.Digest, l.path, ErrSizeMismatch, d.Size)
+	}
+	if h != nil {
+		if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
+			return fmt.Errorf("blob %s in %s: %w: the bytes hash to %s", d.Digest, l.path, ErrDigestMismatch, got)
+		}
+	}
+	return nil
+}
