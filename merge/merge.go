@@ -47,9 +47,10 @@ func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
 
 // Options describe a merge.
 type Options struct {
-	// Output is the output reference OUT[:TAG]. OUT is created when missing. With a TAG,
-	// the entry with that tag is replaced (or added) and every other entry kept. Without
-	// one, OUT must be new or have an empty index.json.
+	// Output is the output reference OUT[:TAG]: a folder, or a tarball when OUT ends in
+	// .tar, .tar.gz or .tgz. OUT is created when missing. With a TAG, the entry with that
+	// tag is replaced (or added) and every other entry kept. Without one, OUT must be new
+	// or have an empty index.json.
 	Output string
 	Inputs []Input
 	OnDup  DuplicatePolicy
@@ -69,6 +70,8 @@ type Options struct {
 	Jobs int
 	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
 	LockTimeout time.Duration
+	// TarModTime stamps the entries of a tarball OUT (zero: the Unix epoch).
+	TarModTime time.Time
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
 }
@@ -166,7 +169,44 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("merge: encode index: %w", err)
 	}
 
-	// 3. The output layout and its blobs.
+	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
+	write := func(dst *layout.Layout, transfer layout.TransferOptions) error {
+		o := opts
+		o.Transfer = transfer
+		if err := copyBlobs(ctx, dst, sources, children, o, res); err != nil {
+			return err
+		}
+		d, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
+		if err != nil {
+			return fmt.Errorf("merge: write index: %w", err)
+		}
+		d.ArtifactType = opts.ArtifactType
+		d.Annotations = copyMap(opts.DescriptorAnnotations)
+		if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		if out.Tag != "" {
+			if d.Annotations == nil {
+				d.Annotations = map[string]string{}
+			}
+			d.Annotations[ocispec.AnnotationRefName] = out.Tag
+		}
+		res.Index = d
+		return nil
+	}
+
+	// 3. The output's blobs, then its index.json in one locked step. A tarball output is
+	// staged in a folder beside it (blobs linked, not hashed there) and hashed once on
+	// the way into the new tarball.
+	if layout.IsTarballPath(out.Path) {
+		staging := layout.TransferOptions{Mode: opts.Transfer.Mode}
+		err := layout.UpdateTarball(ctx, out.Path, layout.TarballUpdate{Verify: opts.Transfer.Verify, ModTime: opts.TarModTime, LockTimeout: opts.LockTimeout},
+			func(stage *layout.Layout) error { return write(stage, staging) })
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	var lopts []layout.Option
 	if opts.LockTimeout > 0 {
 		lopts = append(lopts, layout.WithLockTimeout(opts.LockTimeout))
@@ -175,28 +215,9 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: output: %w", err)
 	}
-	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
-	if err := copyBlobs(ctx, dst, sources, children, opts, res); err != nil {
+	if err := write(dst, opts.Transfer); err != nil {
 		return nil, err
 	}
-	idxDesc, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
-	if err != nil {
-		return nil, fmt.Errorf("merge: write index: %w", err)
-	}
-	idxDesc.ArtifactType = opts.ArtifactType
-	idxDesc.Annotations = copyMap(opts.DescriptorAnnotations)
-
-	// 4. index.json, in one locked step.
-	if err := dst.SetEntry(ctx, out.Tag, idxDesc); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
-	if out.Tag != "" {
-		if idxDesc.Annotations == nil {
-			idxDesc.Annotations = map[string]string{}
-		}
-		idxDesc.Annotations[ocispec.AnnotationRefName] = out.Tag
-	}
-	res.Index = idxDesc
 	return res, nil
 }
 

@@ -33,6 +33,8 @@ land.oras.artifact.platform.* annotations; none of these is an error.
 
 The same manifest twice is kept once; two manifests for one platform (os.version
 included) are an error unless --on-duplicate first|last. Children keep the input order.
+OUT is a folder, or a tarball when it ends in .tar, .tar.gz or .tgz (written anew
+beside the old one and renamed into place; its entries are kept as a folder's are).
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
 --created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
@@ -45,7 +47,8 @@ children with their platforms and the blob counts.
 Examples:
   ocil merge -o out:1.2 build-amd64 build-arm64
   ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
-  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8`,
+  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8
+  ocil merge -o release.tar.gz:1.2 build-*`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
@@ -95,6 +98,9 @@ func runMerge(c *cli.Context) error {
 	}
 	if opts.Created, err = createdTime(c.String("created"), c.IsSet("created")); err != nil {
 		return err
+	}
+	if opts.TarModTime, err = layout.SourceDateEpoch(); err != nil {
+		return usagef("%v", err)
 	}
 	mode, err := layout.ParseLinkMode(c.String("link"))
 	if err != nil {
@@ -184,15 +190,13 @@ func parseAnnotations(flag string, kvs []string) (map[string]string, error) {
 // createdTime reads --created, falling back to SOURCE_DATE_EPOCH; nil means no time stamp.
 func createdTime(s string, set bool) (*time.Time, error) {
 	if !set {
-		env, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
-		if !ok || env == "" {
+		t, err := layout.SourceDateEpoch()
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if t.IsZero() {
 			return nil, nil
 		}
-		sec, err := strconv.ParseInt(env, 10, 64)
-		if err != nil {
-			return nil, usagef("SOURCE_DATE_EPOCH %q: want whole seconds since 1970", env)
-		}
-		t := time.Unix(sec, 0).UTC()
 		return &t, nil
 	}
 	switch {
