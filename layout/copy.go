@@ -138,6 +138,11 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
+	end, err := out.Session(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	defer end()
 	for _, b := range blobs {
 		if _, err := out.CopyBlob(ctx, l, b, opts.Transfer); err != nil {
 			return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)

@@ -19,10 +19,6 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 		if err := ValidateRefName(tag); err != nil {
 			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
 		}
-		if d.Annotations == nil {
-			d.Annotations = map[string]string{}
-		}
-		d.Annotations[ocispec.AnnotationRefName] = tag
 	}
 	if len(d.Annotations) == 0 {
 		d.Annotations = nil
@@ -35,21 +31,7 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 			cur.Manifests = []ocispec.Descriptor{d}
 			return nil
 		}
-		replaced := false
-		kept := cur.Manifests[:0]
-		for _, e := range cur.Manifests {
-			switch {
-			case e.Annotations[ocispec.AnnotationRefName] != tag:
-				kept = append(kept, e)
-			case !replaced:
-				kept = append(kept, d)
-				replaced = true
-			}
-		}
-		if !replaced {
-			kept = append(kept, d)
-		}
-		cur.Manifests = kept
+		cur.Manifests = setTag(cur.Manifests, tag, d)
 		return nil
 	})
 }

@@ -21,6 +21,9 @@ import (
 
 // TestMain lets the test binary act as a writer process for the concurrency tests.
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("OCIL_TEST_SESSION_DIR"); dir != "" {
+		os.Exit(sessionChild(dir, os.Getenv("OCIL_TEST_SESSION_GATE")))
+	}
 	if dir := os.Getenv("OCIL_TEST_WRITER_DIR"); dir != "" {
 		os.Exit(writerChild(dir, os.Getenv("OCIL_TEST_WRITER_TAG"), os.Getenv("OCIL_TEST_WRITER_START")))
 	}

@@ -215,6 +215,11 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: output: %w", err)
 	}
+	end, err := dst.Session(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("merge: output: %w", err)
+	}
+	defer end()
 	if err := write(dst, opts.Transfer); err != nil {
 		return nil, err
 	}

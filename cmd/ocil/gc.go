@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/internal/progress"
+	"github.com/ocil-dev/ocil/layout"
+)
+
+func gcCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "gc",
+		Usage:     "remove blobs nothing in index.json reaches, and temp files of killed writers",
+		ArgsUsage: "LAYOUT",
+		Description: `Removes every blob that no index.json entry reaches and the temp files
+(.ocil-tmp-*) that killed writers left, and prints each with its size and the bytes
+freed. It is safe beside running ocil writers: they hold the layout's ingest lock shared
+from their first blob to their index.json change, and gc takes it exclusively, so a blob
+written but not yet referenced is never taken. Tools that do not know that lock (oras,
+buildkit) are covered by --grace: files changed more recently are kept.
+
+Examples:
+  ocil gc ./out --dry-run
+  ocil gc ./out --grace 0`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; remove nothing"},
+			&cli.DurationFlag{Name: "grace", Value: 0, Usage: "keep unreachable files changed less than `DURATION` ago (for writers other than ocil)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for running writers"},
+			formatFlag(false),
+		},
+		Action: func(c *cli.Context) error {
+			arg, err := oneArg(c, "layout")
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if err := checkFormat(format, false); err != nil {
+				return err
+			}
+			l, err := layout.Open(arg, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := l.GC(c.Context, layout.GCOptions{DryRun: c.Bool("dry-run"), Grace: c.Duration("grace")})
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			if format == "json" {
+				b, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(w, "%s\n", b)
+				return err
+			}
+			verb := "removed"
+			if c.Bool("dry-run") {
+				verb = "would remove"
+			}
+			for _, r := range res.Removed {
+				fmt.Fprintf(w, "%s %s %s (%s)\n", verb, r.Kind, r.Path, progress.Bytes(r.Size))
+			}
+			_, err = fmt.Fprintf(w, "%s %d files, %s", verb, len(res.Removed), progress.Bytes(res.Bytes))
+			if err == nil && res.Spared > 0 {
+				_, err = fmt.Fprintf(w, "; kept %d younger than --grace", res.Spared)
+			}
+			if err == nil {
+				_, err = fmt.Fprintln(w)
+			}
+			return err
+		},
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
+)
+
+func rmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "remove platforms from a tag's index",
+		ArgsUsage: "LAYOUT:TAG --platform P...",
+		Description: `Removes the manifests matching each --platform (and their attestations) from
+the index TAG names: a new, smaller index is written and the tag moved to it; its other
+annotations stay. A --platform that matches nothing is an error and nothing changes.
+The removed blobs stay until ocil gc. Prints the new index's digest.
+
+Example:
+  ocil rm ./out:1.2 --platform linux/arm/v7 --platform linux/s390x`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "remove manifests for `PLATFORM` (repeatable, at least one)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+		},
+		Action: func(c *cli.Context) error {
+			arg, err := oneArg(c, "LAYOUT:TAG")
+			if err != nil {
+				return err
+			}
+			var plats []ocispec.Platform
+			for _, s := range c.StringSlice("platform") {
+				p, err := platform.Parse(s)
+				if err != nil {
+					return err
+				}
+				plats = append(plats, p)
+			}
+			if len(plats) == 0 {
+				return usagef("rm: give at least one --platform")
+			}
+			ref, err := layout.ParseReference(arg)
+			if err != nil {
+				return err
+			}
+			if ref.Tag == "" || ref.Digest != "" {
+				return usagef("rm: %s: name the index by its tag, LAYOUT:TAG", arg)
+			}
+			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			d, _, err := l.RemovePlatforms(c.Context, ref.Tag, plats)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
+			return err
+		},
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+)
+
+func tagCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "tag",
+		Usage:     "give what a reference selects more tags",
+		ArgsUsage: "REF NEWTAG...",
+		Description: `Adds index.json entries named NEWTAG for what REF selects (resolved as by
+ocil resolve; with --platform, one manifest of an index). A tag that exists is moved.
+Tags must follow the OCI ref.name grammar. Changes index.json in one locked step.
+
+Examples:
+  ocil tag ./out:1.2 1.2.0 latest
+  ocil tag ./out@sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da arm64-el8`,
+		Flags: []cli.Flag{
+			platformFlag(),
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 2 {
+				return usagef("tag: expected REF and at least one NEWTAG (see ocil tag --help)")
+			}
+			p, err := platformOpt(c)
+			if err != nil {
+				return err
+			}
+			ref, err := layout.ParseReference(c.Args().First())
+			if err != nil {
+				return err
+			}
+			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{Platform: p})
+			if err != nil {
+				return err
+			}
+			d := res.Descriptor
+			if res.PlatformSource != layout.FromDescriptor {
+				d.Platform = nil // found in the config: index.json entries carry none
+			}
+			d.Annotations = nil
+			if d.Digest == res.Root.Digest {
+				d.Annotations, d.Platform = res.Root.Annotations, res.Root.Platform
+			}
+			if err := l.Tag(c.Context, d, c.Args().Tail()...); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
+			return err
+		},
+	}
+}
+
+func untagCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "untag",
+		Usage:     "remove tags from a layout's index.json",
+		ArgsUsage: "LAYOUT TAG...",
+		Description: `Removes the index.json entries named TAG. A tag that is not there is an
+error and nothing changes. The blobs stay; ocil gc removes what nothing reaches.
+
+Example:
+  ocil untag ./out 1.2-rc1 1.2-rc2`,
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 2 {
+				return usagef("untag: expected LAYOUT and at least one TAG (see ocil untag --help)")
+			}
+			l, err := layout.Open(c.Args().First(), layout.WithLockTimeout(c.Duration("lock-timeout")))
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			return l.Untag(c.Context, c.Args().Tail()...)
+		},
+	}
+}
