@@ -267,3 +267,40 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// Ingest stores the bytes r yields as a sha256 blob whose digest is learned while they
+// are copied, through the same temp-file, fsync and rename steps as WriteBlob. If the
+// blob was already there, the copy is dropped and the existing file kept.
+func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
+	if l.dir == "" {
+		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, ErrReadOnly)
+	}
+	algDir := filepath.Join(l.dir, BlobsDir, string(digest.SHA256))
+	if err := os.MkdirAll(algDir, 0o755); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
+	}
+	f, err := os.CreateTemp(algDir, tempPrefix+"*")
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
+	}
+	h := digest.SHA256.Digester()
+	bp := hashBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h.Hash()), ctxReader{ctx, r}, *bp)
+	hashBuffers.Put(bp)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
+	}
+	d := ocispec.Descriptor{MediaType: mediaType, Digest: h.Digest(), Size: n}
+	if ok, _ := l.HasBlob(d); ok {
+		f.Close()
+		os.Remove(f.Name())
+		return d, nil
+	}
+	final := filepath.Join(algDir, d.Digest.Encoded())
+	if err := commitTemp(f, final, algDir); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
+	}
+	return d, nil
+}

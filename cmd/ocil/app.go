@@ -83,6 +83,8 @@ Example:
 			resolveCommand(),
 			mergeCommand(),
 			copyCommand(),
+			addCommand(),
+			pullCommand(),
 			tagCommand(),
 			untagCommand(),
 			rmCommand(),

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+)
+
+func pullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "write the files of an artifact into a folder",
+		ArgsUsage: "REF -o DIR",
+		Description: `Writes each titled layer (org.opencontainers.image.title) of the manifest REF
+selects (with --platform, one manifest of an index) as a file in DIR, verified against
+its digest before it gets its name; a packed folder is unpacked. Titles that would leave
+DIR refuse the whole pull. Existing files are not overwritten unless --force. Prints the
+files written.
+
+Example:
+  ocil pull ./mybinary:v1 --platform linux/arm64 -o ./bin`,
+		Flags: []cli.Flag{
+			platformFlag(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the folder to write to"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite existing files"},
+			formatFlag(false),
+		},
+		Action: func(c *cli.Context) error {
+			arg, err := oneArg(c, "reference")
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if err := checkFormat(format, false); err != nil {
+				return err
+			}
+			if c.String("output") == "" {
+				return usagef("pull: -o DIR is required")
+			}
+			p, err := platformOpt(c)
+			if err != nil {
+				return err
+			}
+			res, err := layout.ResolveRef(c.Context, arg, layout.ResolveOptions{Platform: p})
+			if err != nil {
+				return err
+			}
+			defer res.Layout.Close()
+			files, err := res.Layout.Pull(c.Context, res.Descriptor, c.String("output"), c.Bool("force"))
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				b, err := json.MarshalIndent(files, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
+				return err
+			}
+			for _, f := range files {
+				if _, err := fmt.Fprintln(c.App.Writer, f.Path); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}

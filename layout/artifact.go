@@ -1,0 +1,242 @@
+package layout
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Annotations oras uses for a folder packed as a layer, so `oras pull` unpacks it too.
+const (
+	AnnotationUnpack        = "io.deis.oras.content.unpack"
+	AnnotationContentDigest = "io.deis.oras.content.digest"
+)
+
+// DefaultArtifactType is the artifactType of an artifact with the empty config when none
+// is given (the value oras uses).
+const DefaultArtifactType = "application/vnd.unknown.artifact.v1"
+
+// ArtifactFile is one file (or folder) of an artifact.
+type ArtifactFile struct {
+	Path string
+	// MediaType of the layer; "" means application/vnd.oci.image.layer.v1.tar for a file
+	// (what oras uses) and application/vnd.oci.image.layer.v1.tar+gzip for a folder.
+	MediaType string
+}
+
+// ArtifactOptions describe an artifact manifest.
+type ArtifactOptions struct {
+	Platform     ocispec.Platform
+	ArtifactType string
+	// Annotations go on the manifest.
+	Annotations map[string]string
+	// Config is a file to use as the config blob, with its media type
+	// (default application/vnd.unknown.config.v1+json). Nil means the empty config {}.
+	Config *ArtifactFile
+	// PlatformConfig writes the platform into an image-config-typed config, as oras push
+	// --artifact-platform does, for clients that only look there. Not with Config.
+	PlatformConfig bool
+	// ModTime stamps the entries of packed folders (zero: the Unix epoch).
+	ModTime time.Time
+}
+
+// PutArtifact stores files as the layers of an artifact manifest (each titled with its
+// base name in org.opencontainers.image.title; a folder packed as a reproducible tar.gz
+// with the oras unpack annotations) and returns the manifest's descriptor with the
+// platform on it. Nothing is time-stamped: the same files and options give the same
+// digests. With no files, the manifest gets the empty descriptor as its one layer.
+func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts ArtifactOptions) (ocispec.Descriptor, error) {
+	if opts.Config != nil && opts.PlatformConfig {
+		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: a config file and the platform config exclude each other", ErrInvalidOption)
+	}
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: copyAnnotations(opts.Annotations)}
+	m.SchemaVersion = 2
+	switch {
+	case opts.Config != nil:
+		mt := opts.Config.MediaType
+		if mt == "" {
+			mt = "application/vnd.unknown.config.v1+json"
+		}
+		d, err := l.ingestFile(ctx, mt, opts.Config.Path)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		m.Config = d
+	case opts.PlatformConfig:
+		p := opts.Platform
+		b, err := EncodeJSON(ocispec.Platform{Architecture: p.Architecture, OS: p.OS, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures, Variant: p.Variant})
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		if m.Config, err = l.PutBlob(ctx, ocispec.MediaTypeImageConfig, b); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	default:
+		d, err := l.PutBlob(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		m.Config = d
+	}
+	if m.ArtifactType == "" && (opts.Config == nil || opts.PlatformConfig) {
+		m.ArtifactType = DefaultArtifactType
+	}
+	titles := map[string]string{}
+	for _, f := range files {
+		fi, err := os.Stat(f.Path)
+		if err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
+		}
+		title := filepath.Base(filepath.Clean(f.Path))
+		if prev, dup := titles[title]; dup {
+			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: %s and %s both have the title %q", ErrConflict, prev, f.Path, title)
+		}
+		titles[title] = f.Path
+		var d ocispec.Descriptor
+		if fi.IsDir() {
+			mt := f.MediaType
+			if mt == "" {
+				mt = ocispec.MediaTypeImageLayerGzip
+			}
+			var tarDigest string
+			d, tarDigest, err = l.ingestFolder(ctx, mt, f.Path, opts.ModTime)
+			if err != nil {
+				return ocispec.Descriptor{}, err
+			}
+			d.Annotations = map[string]string{AnnotationUnpack: "true", AnnotationContentDigest: tarDigest}
+		} else {
+			mt := f.MediaType
+			if mt == "" {
+				mt = ocispec.MediaTypeImageLayer
+			}
+			if d, err = l.ingestFile(ctx, mt, f.Path); err != nil {
+				return ocispec.Descriptor{}, err
+			}
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[ocispec.AnnotationTitle] = title
+		m.Layers = append(m.Layers, d)
+	}
+	if len(m.Layers) == 0 {
+		d, err := l.PutBlob(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		m.Layers = []ocispec.Descriptor{d}
+	}
+	b, err := EncodeJSON(m)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	d, err := l.PutBlob(ctx, ocispec.MediaTypeImageManifest, b)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	p := opts.Platform
+	d.Platform = &p
+	d.ArtifactType = m.ArtifactType
+	return d, nil
+}
+
+func (l *Layout) ingestFile(ctx context.Context, mediaType, path string) (ocispec.Descriptor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
+	}
+	defer f.Close()
+	d, err := l.Ingest(ctx, mediaType, f)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("artifact: %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// ingestFolder packs dir as a reproducible tar.gz layer: entries sorted by path, names
+// relative to dir's parent (so they start with dir's base name, as oras packs them),
+// folders 0755 and files 0644 (0755 when executable), owner 0:0, one time stamp. Only
+// regular files and folders are packed; anything else is an error naming it. It returns
+// the layer and the digest of the uncompressed tar.
+func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime time.Time) (ocispec.Descriptor, string, error) {
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0)
+	}
+	dir = filepath.Clean(dir)
+	base := filepath.Base(dir)
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() && !e.IsDir() {
+			return fmt.Errorf("%s: only regular files and folders are packed", p)
+		}
+		paths = append(paths, p)
+		return nil
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: %w", err)
+	}
+	sort.Strings(paths)
+	pr, pw := io.Pipe()
+	tarHash := sha256.New()
+	go func() {
+		gz, _ := gzip.NewWriterLevel(pw, gzip.DefaultCompression) // header: no name, no time
+		tw := tar.NewWriter(io.MultiWriter(gz, tarHash))
+		err := func() error {
+			for _, p := range paths {
+				fi, err := os.Lstat(p)
+				if err != nil {
+					return err
+				}
+				rel, _ := filepath.Rel(filepath.Dir(dir), p)
+				h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mtime, Mode: 0o644, Typeflag: tar.TypeReg, Size: fi.Size()}
+				if fi.IsDir() {
+					h.Name += "/"
+					h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+				} else if fi.Mode()&0o111 != 0 {
+					h.Mode = 0o755
+				}
+				if err := tw.WriteHeader(h); err != nil {
+					return err
+				}
+				if fi.IsDir() {
+					continue
+				}
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				n, err := io.Copy(tw, f)
+				f.Close()
+				if err != nil {
+					return err
+				}
+				if n != fi.Size() {
+					return fmt.Errorf("%s changed while it was packed", p)
+				}
+			}
+			if err := tw.Close(); err != nil {
+				return err
+			}
+			return gz.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	d, err := l.Ingest(ctx, mediaType, pr)
+	pr.Close()
+	if err != nil {
+		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: pack %s: %w", base, err)
+	}
+	return d, "sha256:" + hex.EncodeToString(tarHash.Sum(nil)), nil
+}
