@@ -48,6 +48,10 @@ var (
 	ErrLocked = lock.ErrTimeout
 	// ErrReadOnly: a write to a layout opened from a source that cannot be written.
 	ErrReadOnly = errors.New("read-only layout")
+	// ErrInvalidArchive: a layout tarball that is unsafe (absolute or ".." names, links,
+	// devices, duplicates, a decompression bomb) or damaged; the cause wraps
+	// tarfs.ErrHostile or tarfs.ErrCorrupt.
+	ErrInvalidArchive = errors.New("invalid layout tarball")
 	// ErrInvalidOption: an option value that is not one of those allowed.
 	ErrInvalidOption = errors.New("invalid option")
 )

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // File names inside a layout.
@@ -29,9 +31,10 @@ const (
 const DefaultLockTimeout = 2 * time.Minute
 
 // Layout is an OCI image layout opened for reading and, when it is a folder, for writing.
-// Reads go through an fs.FS, so any source that can serve the layout's files (a folder, a
-// tarball's entry index) reads the same way. A Layout holds no open files and no cached
-// index.json: every call sees the files as they are, and it is safe for concurrent use.
+// Reads go through an fs.FS, so a folder and a tarball's entry index read the same way. A
+// folder Layout holds no open files; a tarball Layout holds the archive (and, for a
+// compressed one, its decompressed copy) until Close. There is no cached index.json:
+// every call sees the files as they are, and a Layout is safe for concurrent use.
 type Layout struct {
 	path        string // as the caller named it, for messages
 	dir         string // the folder on disk; "" when the source cannot be written
@@ -61,10 +64,12 @@ func (l *Layout) Path() string { return l.path }
 // Dir is the layout's folder on disk, or "" when it is not a writable folder.
 func (l *Layout) Dir() string { return l.dir }
 
-// Open opens the layout folder at path for reading and writing. It checks that oci-layout
-// says version 1.0.0 and that index.json exists; it does not read index.json (Index does)
-// and tolerates a missing blobs/ folder and any unknown files. A path that does not exist
-// gives ErrNotFound, one that is not a layout ErrNotLayout.
+// Open opens the layout at path: a folder, for reading and writing, or a layout tarball
+// (.tar, gzip or zstd, told by its bytes), read in place through package tarfs and
+// read-only. It checks that oci-layout says version 1.0.0 and that index.json exists; it
+// does not read index.json (Index does) and tolerates a missing blobs/ folder and any
+// unknown files. A path that does not exist gives ErrNotFound, one that is not a layout
+// ErrNotLayout, an unsafe or damaged tarball ErrInvalidArchive. Close the layout when done.
 func Open(path string, opts ...Option) (*Layout, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -73,17 +78,29 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		}
 		return nil, fmt.Errorf("open layout %s: %w", path, err)
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("open layout %s: %w: a file (reading layout tarballs is not supported yet)", path, ErrNotLayout)
-	}
 	l := &Layout{path: path, dir: path, fsys: os.DirFS(path), lockTimeout: DefaultLockTimeout}
+	if !fi.IsDir() {
+		t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
+		if err != nil {
+			switch {
+			case errors.Is(err, tarfs.ErrNotLayout):
+				return nil, fmt.Errorf("%w: %w", ErrNotLayout, err)
+			case errors.Is(err, tarfs.ErrHostile), errors.Is(err, tarfs.ErrCorrupt):
+				return nil, fmt.Errorf("%w: %w", ErrInvalidArchive, err)
+			}
+			return nil, err
+		}
+		l.dir, l.fsys = "", t
+	}
 	for _, o := range opts {
 		o(l)
 	}
 	if err := l.checkHeader(); err != nil {
+		l.Close()
 		return nil, fmt.Errorf("open layout %s: %w", path, err)
 	}
 	if _, err := fs.Stat(l.fsys, IndexFile); err != nil {
+		l.Close()
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open layout %s: %w: index.json is missing", path, ErrNotLayout)
 		}

@@ -109,7 +109,7 @@ type Resolved struct {
 	PlatformSource PlatformSource
 }
 
-// ResolveRef parses s, opens its layout and resolves it.
+// ResolveRef parses s, opens its layout and resolves it. Close res.Layout when done.
 func ResolveRef(ctx context.Context, s string, opts ResolveOptions, lopts ...Option) (*Resolved, error) {
 	ref, err := ParseReference(s)
 	if err != nil {
@@ -119,7 +119,12 @@ func ResolveRef(ctx context.Context, s string, opts ResolveOptions, lopts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	return l.Resolve(ctx, ref, opts)
+	res, err := l.Resolve(ctx, ref, opts)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return res, nil
 }
 
 // Resolve selects what ref names in this layout (ref.Path is not used):

@@ -1,0 +1,451 @@
+package tarfs
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/maphash"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Open indexes the layout tarball at path and returns the file system that serves it.
+// The whole archive is checked before Open returns: any entry that breaks the rules in the
+// package documentation refuses the archive, and nothing of it is served.
+//
+// Compression is told by the first bytes (gzip 1f 8b, zstd 28 b5 2f fd), never by the
+// name. An uncompressed archive is indexed in one pass over its headers that seeks past
+// entry data, and served from the archive file itself. A compressed archive is
+// decompressed once, in a streaming pass, into an unnamed temp file in opts.TempDir, and
+// every sha256 and sha512 blob is hashed on the way through.
+func Open(path string, opts Options) (*FS, error) {
+	opts = opts.withDefaults()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open tarball %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open tarball %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open tarball %s: %w: not a regular file", path, ErrCorrupt)
+	}
+	if fi.Size() == 0 {
+		f.Close()
+		return nil, fmt.Errorf("open tarball %s: %w: empty file", path, ErrCorrupt)
+	}
+	var magic [6]byte
+	n, err := f.ReadAt(magic[:], 0)
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, fmt.Errorf("open tarball %s: %w", path, err)
+	}
+	compression, err := sniff(magic[:n])
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open tarball %s: %w: %v", path, ErrCorrupt, err)
+	}
+	ix := newIndexer(path, opts, compression)
+	var fsys *FS
+	if compression == compressionNone {
+		fsys, err = ix.scanPlain(f, fi.Size())
+	} else {
+		fsys, err = ix.scanCompressed(f)
+		f.Close() // the temp file serves the reads from here on
+	}
+	if err != nil {
+		if compression == compressionNone {
+			f.Close()
+		}
+		return nil, err
+	}
+	return fsys, nil
+}
+
+// indexer holds what one pass over an archive has seen.
+type indexer struct {
+	path        string
+	opts        Options
+	compression string
+
+	count int               // tar headers read
+	files map[string]*entry // the layout's files
+	dirs  map[string]*dir   // the layout's folders
+
+	// Every name in the archive, the ignored ones too, for duplicates and clashes.
+	fileNames, dirNames *nameSet
+	folders             *nameSet // folders: entries and the parents of every name
+
+	folderIndex map[string]bool // top-level folders with an index.json inside (a few)
+	extras      map[string]bool // root-level extras (a few), for hints
+	last        string          // the raw name of the last entry, for messages
+
+	sp *spool // the decompressing pass's spool; nil for an uncompressed archive
+}
+
+func newIndexer(path string, opts Options, compression string) *indexer {
+	return &indexer{
+		path:        path,
+		opts:        opts,
+		compression: compression,
+		files:       map[string]*entry{},
+		dirs:        map[string]*dir{},
+		fileNames:   newNameSet(),
+		dirNames:    newNameSet(),
+		folders:     newNameSet(),
+		folderIndex: map[string]bool{},
+		extras:      map[string]bool{},
+	}
+}
+
+// entryErr describes what is wrong with one entry.
+func (ix *indexer) entryErr(raw string, class error, format string, args ...any) error {
+	return fmt.Errorf("open tarball %s: entry %q: %w: %s", ix.path, raw, class, fmt.Sprintf(format, args...))
+}
+
+// streamErr describes a failure to read the archive's bytes: where is the entry being
+// read (or the header after it) and err what the tar reader or decompressor said.
+func (ix *indexer) streamErr(where string, err error) error {
+	switch {
+	case ix.sp != nil && ix.sp.werr != nil:
+		return fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, ix.sp.werr)
+	case errors.Is(err, errBomb):
+		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes (the bound on a compressed archive)", ix.path, where, ErrHostile, ix.opts.MaxUncompressed)
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		return fmt.Errorf("open tarball %s: %s: %w: the zstd stream needs a window over %d MiB (zstd --long=31 writes these); decompress it first", ix.path, where, ErrHostile, maxZstdWindow>>20)
+	case errors.Is(err, tar.ErrFieldTooLong):
+		return fmt.Errorf("open tarball %s: %s: %w: %w", ix.path, where, ErrHostile, err)
+	case ix.last == "" && errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("open tarball %s: %w: not a tar archive (%w)", ix.path, ErrCorrupt, err)
+	}
+	return fmt.Errorf("open tarball %s: %s: %w: %w", ix.path, where, ErrCorrupt, err)
+}
+
+// next reads the next header. It returns io.EOF at the end of the archive.
+func (ix *indexer) next(tr *tar.Reader) (*tar.Header, error) {
+	hdr, err := tr.Next()
+	if errors.Is(err, tar.ErrInsecurePath) && hdr != nil {
+		err = nil // GODEBUG=tarinsecurepath=0: the header is checked below like any other
+	}
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		// Next first skips what is left of the last entry, then reads the next header.
+		where := "first header"
+		if ix.last != "" {
+			where = fmt.Sprintf("entry %q or the header after it", ix.last)
+		}
+		return nil, ix.streamErr(where, err)
+	}
+	ix.count++
+	if ix.count > ix.opts.MaxEntries {
+		return nil, ix.entryErr(hdr.Name, ErrHostile, "more than %d entries", ix.opts.MaxEntries)
+	}
+	return hdr, nil
+}
+
+// check applies the rules to one header and records it. off is where its data starts.
+// It returns the entry when it is a layout file.
+func (ix *indexer) check(hdr *tar.Header, off int64) (*entry, error) {
+	raw := hdr.Name
+	ix.last = raw
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeXGlobalHeader:
+		// Readers disagree on whether these records apply to the entries that follow,
+		// so none that changes a name or a size is accepted; others (a comment) are.
+		for k := range hdr.PAXRecords {
+			if k == "path" || k == "linkpath" || k == "size" || strings.HasPrefix(k, "GNU.sparse.") {
+				return nil, ix.entryErr(raw, ErrHostile, "a global PAX header sets %q for the entries that follow", k)
+			}
+		}
+		return nil, nil
+	default:
+		return nil, ix.entryErr(raw, ErrHostile, "%s", typeName(hdr))
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return nil, ix.entryErr(raw, ErrHostile, "a sparse file (GNU PAX format)")
+		}
+	}
+	if why := unsafeName(raw); why != "" {
+		return nil, ix.entryErr(raw, ErrHostile, "%s", why)
+	}
+	isDir := hdr.Typeflag == tar.TypeDir
+	name, k, why := classify(raw, isDir)
+	if why != "" {
+		return nil, ix.entryErr(raw, ErrHostile, "%s", why)
+	}
+	if err := ix.claim(raw, name, isDir); err != nil {
+		return nil, err
+	}
+	switch k {
+	case kindRoot:
+		ix.dirs["."] = &dir{name: ".", modTime: hdr.ModTime}
+	case kindBlobsDir, kindAlgDir:
+		ix.dirs[name] = &dir{name: name, modTime: hdr.ModTime}
+	case kindLayoutFile, kindBlob:
+		if k == kindLayoutFile && hdr.Size > ix.opts.MaxJSONSize {
+			return nil, ix.entryErr(raw, ErrHostile, "%d bytes, over the %d-byte cap for %s", hdr.Size, ix.opts.MaxJSONSize, name)
+		}
+		e := &entry{name: name, raw: raw, off: off, size: hdr.Size, modTime: hdr.ModTime}
+		ix.files[name] = e
+		return e, nil
+	case kindExtra:
+		if len(ix.extras) < 8 {
+			ix.extras[name] = true
+		}
+	case kindForeign:
+		if top, rest, ok := strings.Cut(name, "/"); ok && rest == "index.json" && !isDir && len(ix.folderIndex) < 8 {
+			ix.folderIndex[top] = true
+		}
+	}
+	return nil, nil
+}
+
+// claim records a cleaned name and refuses a second entry for it, or a name that is both
+// a file and a folder. Readers differ on which of two entries wins, so an archive that
+// has both could show one thing to this package and another to the next tool.
+func (ix *indexer) claim(raw, name string, isDir bool) error {
+	switch {
+	case isDir && ix.dirNames.has(name), !isDir && ix.fileNames.has(name):
+		first := ""
+		if e, ok := ix.files[name]; ok && e.raw != raw {
+			first = fmt.Sprintf(" (the first is %q)", e.raw)
+		}
+		return ix.entryErr(raw, ErrHostile, "a second entry for %q%s", name, first)
+	case isDir && ix.fileNames.has(name):
+		return ix.entryErr(raw, ErrHostile, "%q is a file elsewhere in the archive", name)
+	case !isDir && ix.folders.has(name):
+		return ix.entryErr(raw, ErrHostile, "%q is a folder elsewhere in the archive", name)
+	}
+	p := name
+	if !isDir {
+		p = path.Dir(name)
+	}
+	for ; p != "." && !ix.folders.has(p); p = path.Dir(p) {
+		if ix.fileNames.has(p) {
+			return ix.entryErr(raw, ErrHostile, "%q is a file elsewhere in the archive", p)
+		}
+		ix.folders.add(p) // and, once one is known, so are those above it
+	}
+	if isDir {
+		ix.dirNames.add(name)
+	} else {
+		ix.fileNames.add(name)
+	}
+	return nil
+}
+
+// scanPlain indexes an uncompressed archive. Only headers are read: the tar reader skips
+// entry data by seeking, so the pass costs the same for a 1 GiB blob as for an empty one.
+func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
+	ra := newReadAhead(f)
+	tr := tar.NewReader(ra)
+	for {
+		hdr, err := ix.next(tr)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := ix.check(hdr, ra.off)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil && e.size > size-e.off {
+			return nil, ix.entryErr(hdr.Name, ErrCorrupt, "truncated: %d bytes of data, the file ends %d bytes after the header", e.size, size-e.off)
+		}
+	}
+	if err := ix.finish(); err != nil {
+		return nil, err
+	}
+	return ix.fs(f, ""), nil
+}
+
+// scanCompressed decompresses a compressed archive into a temp file in one pass, indexing
+// entries by their offset in the decompressed stream and hashing every blob whose
+// algorithm it knows on the way through.
+func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
+	dec, err := decompressor(ix.compression, src)
+	if err != nil {
+		return nil, fmt.Errorf("open tarball %s: %w: %s: %w", ix.path, ErrCorrupt, ix.compression, err)
+	}
+	defer dec.Close()
+	tmp, err := os.CreateTemp(ix.opts.TempDir, "ocil-tarfs-*.tar")
+	if err != nil {
+		return nil, fmt.Errorf("open tarball %s: decompress: %w", ix.path, err)
+	}
+	tempName := tmp.Name()
+	// Unlinked at once where the system allows it (Linux, macOS): no name is left behind
+	// even if the process dies. Elsewhere the name goes when the FS is closed.
+	if os.Remove(tempName) == nil {
+		tempName = ""
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			if tempName != "" {
+				os.Remove(tempName)
+			}
+		}
+	}()
+
+	sp := &spool{r: dec, w: bufio.NewWriterSize(tmp, 256<<10), max: ix.opts.MaxUncompressed}
+	ix.sp = sp
+	tr := tar.NewReader(sp)
+	buf := make([]byte, 64<<10)
+	hashes := map[string]hash.Hash{"sha256": sha256.New(), "sha512": sha512.New()}
+	for {
+		hdr, err := ix.next(tr)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := ix.check(hdr, sp.n)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			continue
+		}
+		alg, encoded, isBlob := strings.Cut(strings.TrimPrefix(e.name, "blobs/"), "/")
+		h, known := hashes[alg]
+		if !isBlob || !known {
+			continue
+		}
+		h.Reset()
+		if _, err := io.CopyBuffer(h, tr, buf); err != nil {
+			return nil, ix.streamErr(fmt.Sprintf("entry %q", hdr.Name), err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != encoded {
+			return nil, ix.entryErr(hdr.Name, ErrHostile, "its bytes hash to %s:%s, not to the digest it is named after", alg, got)
+		}
+	}
+	// The tar stream has ended; the rest of the decompressed stream is read (not kept) so
+	// that a truncated or damaged end of the compressed stream is still caught.
+	if err := sp.w.Flush(); err != nil {
+		return nil, fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
+	}
+	sp.w = nil
+	if _, err := io.CopyBuffer(io.Discard, sp, buf); err != nil {
+		return nil, ix.streamErr("after the end of the tar stream", err)
+	}
+	if err := ix.finish(); err != nil {
+		return nil, err
+	}
+	return ix.fs(tmp, tempName), nil
+}
+
+// finish checks that what the pass saw is a layout.
+func (ix *indexer) finish() error {
+	_, hasIndex := ix.files["index.json"]
+	_, hasHeader := ix.files["oci-layout"]
+	switch {
+	case hasIndex && hasHeader:
+		return nil
+	case !hasIndex && len(ix.folderIndex) == 1:
+		var top string
+		for top = range ix.folderIndex {
+		}
+		return fmt.Errorf("open tarball %s: entry %q: %w: the layout sits in folder %q, not at the archive root; "+
+			"re-create the tarball from inside the folder: tar -C %s -cf %s .",
+			ix.path, top+"/index.json", ErrNotLayout, top+"/", top, path.Base(ix.path))
+	case !hasIndex && !hasHeader:
+		hint := ""
+		if ix.extras["manifest.json"] {
+			hint = " (manifest.json alone is the format docker save wrote before Docker 25)"
+		}
+		return fmt.Errorf("open tarball %s: %w: no oci-layout/index.json at the archive root%s", ix.path, ErrNotLayout, hint)
+	case !hasIndex:
+		return fmt.Errorf("open tarball %s: %w: no index.json at the archive root", ix.path, ErrNotLayout)
+	default:
+		return fmt.Errorf("open tarball %s: %w: no oci-layout at the archive root", ix.path, ErrNotLayout)
+	}
+}
+
+// fs builds the file system from the index.
+func (ix *indexer) fs(f *os.File, tempName string) *FS {
+	names := make([]string, 0, len(ix.files))
+	for name := range ix.files {
+		names = append(names, name)
+		// A folder implied by a blob that has no entry of its own.
+		if alg := path.Dir(name); alg != "." {
+			if _, ok := ix.dirs[alg]; !ok {
+				ix.dirs[alg] = &dir{name: alg}
+			}
+			if _, ok := ix.dirs["blobs"]; !ok {
+				ix.dirs["blobs"] = &dir{name: "blobs"}
+			}
+		}
+	}
+	sort.Strings(names)
+	if _, ok := ix.dirs["."]; !ok {
+		ix.dirs["."] = &dir{name: "."}
+	}
+	return &FS{
+		path:        ix.path,
+		compression: ix.compression,
+		f:           f,
+		tempName:    tempName,
+		files:       ix.files,
+		names:       names,
+		dirs:        ix.dirs,
+	}
+}
+
+// typeName says what kind of entry a refused type is, and why it is refused.
+func typeName(hdr *tar.Header) string {
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		return fmt.Sprintf("a symlink (to %q); a layout holds regular files and folders only", hdr.Linkname)
+	case tar.TypeLink:
+		return fmt.Sprintf("a hard link (to %q); a layout holds regular files and folders only", hdr.Linkname)
+	case tar.TypeChar:
+		return "a character device"
+	case tar.TypeBlock:
+		return "a block device"
+	case tar.TypeFifo:
+		return "a FIFO"
+	case tar.TypeGNUSparse:
+		return "a sparse file (old GNU format)"
+	case tar.TypeCont:
+		return "a contiguous file"
+	}
+	return fmt.Sprintf("entry type %q; a layout holds regular files and folders only", hdr.Typeflag)
+}
+
+// nameSet is a set of names held as 128-bit keyed hashes, so that the index of an archive
+// with many ignored entries stays small whatever their names.
+type nameSet struct {
+	seeds [2]maphash.Seed
+	m     map[[2]uint64]struct{}
+}
+
+func newNameSet() *nameSet {
+	return &nameSet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[[2]uint64]struct{}{}}
+}
+
+func (s *nameSet) key(name string) [2]uint64 {
+	return [2]uint64{maphash.String(s.seeds[0], name), maphash.String(s.seeds[1], name)}
+}
+
+func (s *nameSet) has(name string) bool { _, ok := s.m[s.key(name)]; return ok }
+func (s *nameSet) add(name string)      { s.m[s.key(name)] = struct{}{} }

@@ -1,0 +1,157 @@
+package tarfs
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names, as Compression reports them.
+const (
+	compressionNone = "none"
+	compressionGzip = "gzip"
+	compressionZstd = "zstd"
+)
+
+// maxZstdWindow is the largest zstd window accepted: what `zstd -d` accepts without
+// --memory. The window is the decoder's memory, so it is the bound that matters.
+const maxZstdWindow = 128 << 20
+
+// sniff says how the archive is compressed, from its first bytes. Formats that are
+// recognised but not read get an error that says so.
+func sniff(magic []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		return compressionGzip, nil
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return compressionZstd, nil
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
+		return "", errors.New("xz compression is not read (gzip and zstd are); decompress it first")
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		return "", errors.New("bzip2 compression is not read (gzip and zstd are); decompress it first")
+	case bytes.HasPrefix(magic, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return "", errors.New("lz4 compression is not read (gzip and zstd are); decompress it first")
+	}
+	return compressionNone, nil
+}
+
+// decompressor opens the decompressing reader for a compressed archive.
+func decompressor(compression string, r io.Reader) (io.ReadCloser, error) {
+	switch compression {
+	case compressionGzip:
+		return gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
+	case compressionZstd:
+		d, err := zstd.NewReader(r,
+			zstd.WithDecoderConcurrency(1), // decode in this goroutine, one block in flight
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("unknown compression %q", compression)
+}
+
+// errBomb ends the pass over a compressed archive that decompresses past its bound.
+var errBomb = errors.New("decompression bound reached")
+
+// errSpool ends the pass when the temp file cannot be written; spool.werr says why.
+var errSpool = errors.New("temp file write failed")
+
+// spool sits between the decompressor and the tar reader. It copies every byte the tar
+// reader consumes into the temp file, so an entry's offset in the decompressed stream is
+// its offset in the temp file, and it stops once more than max bytes have come out of the
+// decompressor, having read at most one byte past the bound.
+type spool struct {
+	r    io.Reader
+	w    *bufio.Writer // nil once the tar stream has ended and only the rest is checked
+	n    int64         // bytes read so far: the offset in the decompressed stream
+	max  int64
+	werr error
+}
+
+func (s *spool) Read(p []byte) (int, error) {
+	if s.werr != nil {
+		return 0, errSpool
+	}
+	if s.n > s.max {
+		return 0, errBomb
+	}
+	if rem := s.max - s.n; rem < math.MaxInt64 && int64(len(p)) > rem+1 {
+		p = p[:rem+1]
+	}
+	n, err := s.r.Read(p)
+	if s.n+int64(n) > s.max {
+		s.n += int64(n)
+		return 0, errBomb
+	}
+	if n > 0 && s.w != nil {
+		if _, werr := s.w.Write(p[:n]); werr != nil {
+			s.werr = werr
+			return 0, errSpool
+		}
+	}
+	s.n += int64(n)
+	return n, err
+}
+
+// readAhead reads an uncompressed archive for the tar reader. It serves the small reads
+// of headers from a window of the file and turns the tar reader's skips over entry data
+// into seeks, so an entry larger than the window is never read. It tracks the offset, so
+// that once a header has been read, off is where the entry's data starts.
+type readAhead struct {
+	f     *os.File
+	buf   []byte
+	start int64 // file offset of buf[0]
+	off   int64 // current offset
+}
+
+func newReadAhead(f *os.File) *readAhead {
+	return &readAhead{f: f, buf: make([]byte, 0, 32<<10)}
+}
+
+func (r *readAhead) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.off < r.start || r.off >= r.start+int64(len(r.buf)) {
+		r.start = r.off
+		n, err := r.f.ReadAt(r.buf[:cap(r.buf)], r.off)
+		r.buf = r.buf[:n]
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+	}
+	n := copy(p, r.buf[r.off-r.start:])
+	r.off += int64(n)
+	return n, nil
+}
+
+// Seek moves the offset. archive/tar uses it to skip entry data.
+func (r *readAhead) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = r.off + offset
+	default:
+		return 0, errors.New("seek: unsupported whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("seek: negative offset")
+	}
+	r.off = abs
+	return abs, nil
+}
