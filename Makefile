@@ -9,7 +9,8 @@ FUZZ_TARGETS := \
 	./layout:FuzzParseReference \
 	./layout:FuzzDecodeIndex \
 	./layout:FuzzDecodeManifest \
-	./layout/platform:FuzzParse
+	./layout/platform:FuzzParse \
+	./layout/tarfs:FuzzOpen
 
 .PHONY: help build test tools vet unit fuzz-short fuzz demo bench clean
 
@@ -59,6 +60,13 @@ demo: build
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	GO=$(GO) bash bench/run.sh
+
+# bench-quick: the merge benchmarks on small datasets (A 4 x 16 MiB, B 16 x 1 MiB,
+# C 256 and 64 x 64 KiB), printed only; BENCHMARKS.md is left as it is.
+.PHONY: bench-quick
+bench-quick:
+	GO=$(GO) BENCH_A_SIZE=16777216 BENCH_B_N=16 BENCH_C_N=256 BENCH_C256_N=64 BENCH_MD= bash bench/run.sh
 
 clean:
 	rm -rf bin dist demo-out

@@ -136,6 +136,11 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 
 	// 1. Resolve every input and decide the children, before anything is written.
 	var sources []source
+	defer func() {
+		for _, s := range sources {
+			s.l.Close()
+		}
+	}()
 	var children []Child
 	for i, in := range opts.Inputs {
 		src, cs, err := resolveInput(ctx, i, in, opts.AllowNoPlatform)
@@ -261,6 +266,12 @@ func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (s
 		return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
 	}
 	src := source{ref: in.Ref, l: res.Layout}
+	ok := false
+	defer func() {
+		if !ok {
+			res.Layout.Close()
+		}
+	}()
 	d := res.Root
 	var cands []ocispec.Descriptor
 	switch {
@@ -311,6 +322,7 @@ func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (s
 		}
 		ch.Descriptor.Platform, ch.PlatformSource = p, src
 	}
+	ok = true
 	return src, out, nil
 }
 

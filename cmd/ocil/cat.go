@@ -37,6 +37,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			defer res.Layout.Close()
 			l, d := res.Layout, res.Descriptor
 			raw, _, m, err := l.ReadDocument(c.Context, d)
 			if err != nil {

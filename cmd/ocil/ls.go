@@ -66,6 +66,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			defer l.Close()
 			var entries []layout.Entry
 			if ref.Tag != "" || ref.Digest != "" {
 				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})

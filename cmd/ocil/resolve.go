@@ -53,6 +53,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			defer res.Layout.Close()
 			out := c.App.Writer
 			switch {
 			case format == "json":

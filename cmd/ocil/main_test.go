@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// TestMain lets the test binary run as the ocil program, for tests that need real
+// processes (concurrent writers, a writer killed mid-way): the arguments come JSON-encoded
+// in OCIL_TEST_ARGS.
+func TestMain(m *testing.M) {
+	if a := os.Getenv("OCIL_TEST_ARGS"); a != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(a), &args); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(3)
+		}
+		os.Exit(run(context.Background(), append([]string{"ocil"}, args...), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// ocilProcess returns a command that runs ocil with args in a process of its own.
+func ocilProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	b, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "OCIL_TEST_ARGS="+string(b), "GORACE=atexit_sleep_ms=0")
+	return cmd
+}
