@@ -40,56 +40,44 @@ func (l *Layout) AddToIndex(ctx context.Context, tag string, child ocispec.Descr
 		if tag == "" && pos < 0 && len(cur.Manifests) > 0 {
 			return fmt.Errorf("add to %s: %w: it has %d entries; name a tag (%s:TAG)", l.path, ErrConflict, len(cur.Manifests), l.path)
 		}
+		raw := []byte(`{"schemaVersion":2,"mediaType":"` + ocispec.MediaTypeImageIndex + `","manifests":[]}`)
 		replaceAt := -1
-		doc := map[string]json.RawMessage{}
-		var children []json.RawMessage
+		mediaType := ocispec.MediaTypeImageIndex
 		var annotations map[string]string
 		if pos >= 0 {
 			old := cur.Manifests[pos]
 			if !IsIndex(old.MediaType) {
 				return fmt.Errorf("add to %s:%s: %w: the tag names a %s, not an index", l.path, tag, ErrConflict, old.MediaType)
 			}
-			raw, idx, _, err := l.ReadDocument(ctx, old)
-			if err != nil {
+			var idx *ocispec.Index
+			var err error
+			if raw, idx, _, err = l.ReadDocument(ctx, old); err != nil {
 				return fmt.Errorf("add to %s:%s: %w", l.path, tag, err)
 			}
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				return err
-			}
-			if err := json.Unmarshal(doc["manifests"], &children); err != nil {
-				return err
-			}
 			for i, c := range idx.Manifests {
-				if replaced == nil && c.Platform != nil && !IsAttestation(c) && platform.Equal(*c.Platform, *child.Platform) {
+				if c.Platform != nil && !IsAttestation(c) && platform.Equal(*c.Platform, *child.Platform) {
 					c := c
 					replaced, replaceAt = &c, i
 					break
 				}
 			}
-			annotations = old.Annotations
-		} else {
-			doc["schemaVersion"] = json.RawMessage("2")
-			doc["mediaType"] = json.RawMessage(`"` + ocispec.MediaTypeImageIndex + `"`)
+			annotations, mediaType = old.Annotations, old.MediaType
 		}
 		cb, err := EncodeJSON(child)
 		if err != nil {
 			return err
 		}
-		if replaceAt >= 0 {
-			children[replaceAt] = cb // in place: the order of the index is kept
-		} else {
-			children = append(children, cb)
-		}
-		mb, err := json.Marshal(children)
+		b, err := editChildren(raw, func(cs []json.RawMessage) []json.RawMessage {
+			if replaceAt >= 0 {
+				cs[replaceAt] = cb // in place: the order of the index is kept
+				return cs
+			}
+			return append(cs, cb)
+		})
 		if err != nil {
 			return err
 		}
-		doc["manifests"] = mb
-		b, err := EncodeJSON(doc)
-		if err != nil {
-			return err
-		}
-		entry, err = l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b)
+		entry, err = l.PutBlob(ctx, mediaType, b)
 		if err != nil {
 			return fmt.Errorf("add to %s:%s: %w", l.path, tag, err)
 		}

@@ -2,15 +2,12 @@ package layout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/ocil-dev/ocil/layout/platform"
 )
 
 // CopyOptions say what Copy keeps and how it writes.
@@ -169,44 +166,15 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 
 // filterRoot applies the platform filter. For a manifest root it checks the manifest
 // matches and returns it (nil index bytes). For an index it returns the descriptor of a
-// rewritten index that lists only the kept children, and its bytes; res.Kept and
-// res.Dropped are filled in.
+// rewritten index that lists only the kept children, and its bytes (nil when every child
+// is kept); res.Kept and res.Dropped are filled in.
 func (l *Layout) filterRoot(ctx context.Context, root ocispec.Descriptor, opts CopyOptions, res *CopyResult) (ocispec.Descriptor, []byte, error) {
-	matchers := make([]platform.Matcher, len(opts.Platforms))
-	for i, p := range opts.Platforms {
-		matchers[i] = platform.NewMatcher(p)
-	}
-	used := make([]bool, len(matchers))
-	matches := func(p *ocispec.Platform) bool {
-		hit := false
-		for i, m := range matchers {
-			if p != nil && m.Match(*p) {
-				used[i], hit = true, true
-			}
-		}
-		return hit
-	}
-	var have []string
-	unmatched := func() error {
-		for i, u := range used {
-			if !u {
-				return fmt.Errorf("%w: nothing for platform %s (available: %s)", ErrNotFound, platform.Format(opts.Platforms[i]), strings.Join(have, ", "))
-			}
-		}
-		return nil
-	}
 	if IsManifest(root.MediaType) {
-		p, _, err := l.PlatformOf(ctx, root)
-		if err != nil {
+		if _, err := l.matchChildren(ctx, &ocispec.Index{Manifests: []ocispec.Descriptor{root}}, opts.Platforms); err != nil {
 			return root, nil, err
 		}
-		if p != nil {
-			have = append(have, platform.Format(*p))
-		}
-		if matches(p) {
-			res.Kept = []ocispec.Descriptor{root}
-		}
-		return root, nil, unmatched()
+		res.Kept = []ocispec.Descriptor{root}
+		return root, nil, nil
 	}
 	if !IsIndex(root.MediaType) {
 		return root, nil, fmt.Errorf("%w: %s is a %s; only an index or manifest can be filtered by platform", ErrNotFound, root.Digest, root.MediaType)
@@ -215,43 +183,23 @@ func (l *Layout) filterRoot(ctx context.Context, root ocispec.Descriptor, opts C
 	if err != nil {
 		return root, nil, err
 	}
-	var doc map[string]json.RawMessage
-	var rawChildren []json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	keep, err := l.matchChildren(ctx, idx, opts.Platforms)
+	if err != nil {
 		return root, nil, err
 	}
-	if err := json.Unmarshal(doc["manifests"], &rawChildren); err != nil {
-		return root, nil, err
-	}
-	keep := make([]bool, len(idx.Manifests))
 	kept := map[digest.Digest]bool{}
 	for i, c := range idx.Manifests {
-		if IsAttestation(c) {
-			continue
-		}
-		p := c.Platform
-		if p == nil && IsManifest(c.MediaType) {
-			if p, _, err = l.PlatformOf(ctx, c); err != nil {
-				return root, nil, err
-			}
-		}
-		if p != nil {
-			have = append(have, platform.Format(*p))
-		}
-		if matches(p) {
-			keep[i], kept[c.Digest] = true, true
-		}
-	}
-	if err := unmatched(); err != nil {
-		return root, nil, err
-	}
-	var out []json.RawMessage
-	for i, c := range idx.Manifests {
-		if !keep[i] && opts.KeepAttestations && IsAttestation(c) && kept[digest.Digest(c.Annotations["vnd.docker.reference.digest"])] {
-			keep[i] = true
-		}
 		if keep[i] {
-			out = append(out, rawChildren[i])
+			kept[c.Digest] = true
+		}
+	}
+	if opts.KeepAttestations {
+		for i, a := range attestationsOf(idx.Manifests, kept) {
+			keep[i] = keep[i] || a
+		}
+	}
+	for i, c := range idx.Manifests {
+		if keep[i] {
 			res.Kept = append(res.Kept, c)
 		} else {
 			res.Dropped = append(res.Dropped, c)
@@ -260,12 +208,7 @@ func (l *Layout) filterRoot(ctx context.Context, root ocispec.Descriptor, opts C
 	if len(res.Dropped) == 0 {
 		return root, nil, nil // nothing filtered out: the index is copied as it is
 	}
-	mb, err := json.Marshal(out)
-	if err != nil {
-		return root, nil, err
-	}
-	doc["manifests"] = mb
-	b, err := EncodeJSON(doc)
+	b, err := keepChildren(raw, keep)
 	if err != nil {
 		return root, nil, err
 	}

@@ -2,14 +2,11 @@ package layout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/ocil-dev/ocil/layout/platform"
 )
 
 // Tag gives the entry d the tags, in one locked UpdateIndex: each tag's current entry is
@@ -107,61 +104,26 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	if err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w", subject, err)
 	}
-	var doc map[string]json.RawMessage
-	var rawChildren []json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return ocispec.Descriptor{}, nil, err
+	drop, err := l.matchChildren(ctx, idx, platforms)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w", subject, err)
 	}
-	if err := json.Unmarshal(doc["manifests"], &rawChildren); err != nil {
-		return ocispec.Descriptor{}, nil, err
-	}
-	used := make([]bool, len(platforms))
-	drop := make([]bool, len(idx.Manifests))
 	dropped := map[digest.Digest]bool{}
-	var have []string
 	for i, c := range idx.Manifests {
-		if IsAttestation(c) {
-			continue
-		}
-		p := c.Platform
-		if p == nil && IsManifest(c.MediaType) {
-			if p, _, err = l.PlatformOf(ctx, c); err != nil {
-				return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w", subject, err)
-			}
-		}
-		if p == nil {
-			continue
-		}
-		have = append(have, platform.Format(*p))
-		for j, want := range platforms {
-			if platform.NewMatcher(want).Match(*p) {
-				used[j], drop[i], dropped[c.Digest] = true, true, true
-			}
-		}
-	}
-	for j, u := range used {
-		if !u {
-			return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w: no manifest for platform %s (there are: %s)", subject, ErrNotFound, platform.Format(platforms[j]), strings.Join(have, ", "))
-		}
-	}
-	var keep []json.RawMessage
-	var removed []ocispec.Descriptor
-	for i, c := range idx.Manifests {
-		if IsAttestation(c) && dropped[digest.Digest(c.Annotations["vnd.docker.reference.digest"])] {
-			drop[i] = true
-		}
 		if drop[i] {
-			removed = append(removed, c)
-			continue
+			dropped[c.Digest] = true
 		}
-		keep = append(keep, rawChildren[i])
 	}
-	if keep == nil {
-		keep = []json.RawMessage{}
+	keep := make([]bool, len(drop))
+	var removed []ocispec.Descriptor
+	for i, a := range attestationsOf(idx.Manifests, dropped) {
+		if drop[i] || a {
+			removed = append(removed, idx.Manifests[i])
+		} else {
+			keep[i] = true
+		}
 	}
-	mb, _ := json.Marshal(keep)
-	doc["manifests"] = mb
-	b, err := EncodeJSON(doc)
+	b, err := keepChildren(raw, keep)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -103,12 +102,7 @@ Examples:
 				return err
 			}
 			if format == "json" {
-				b, err := json.MarshalIndent(map[string]any{"index": entry, "manifest": m, "replaced": replaced}, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-				return err
+				return writeJSON(c.App.Writer, map[string]any{"index": entry, "manifest": m, "replaced": replaced})
 			}
 			_, err = fmt.Fprintln(c.App.Writer, m.Digest)
 			return err

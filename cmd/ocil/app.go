@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,4 +132,14 @@ func checkFormat(f string, template bool) error {
 		return usagef(`--format %q: want "text", "json" or a Go template`, f)
 	}
 	return usagef(`--format %q: want "text" or "json"`, f)
+}
+
+// writeJSON prints v as indented JSON, the --format json output of every command.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
-	"github.com/ocil-dev/ocil/layout/platform"
 )
 
 func copyCommand() *cli.Command {
@@ -53,13 +50,9 @@ Examples:
 			if c.NArg() != 2 {
 				return usagef("copy: expected SRC and DST, got %d arguments (see ocil copy --help)", c.NArg())
 			}
-			var plats []ocispec.Platform
-			for _, s := range c.StringSlice("platform") {
-				p, err := platform.Parse(s)
-				if err != nil {
-					return err
-				}
-				plats = append(plats, p)
+			plats, err := platformsOpt(c)
+			if err != nil {
+				return err
 			}
 			mode, err := layout.ParseLinkMode(c.String("link"))
 			if err != nil {
@@ -85,12 +78,7 @@ Examples:
 				return err
 			}
 			if format == "json" {
-				b, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-				return err
+				return writeJSON(c.App.Writer, res)
 			}
 			_, err = fmt.Fprintln(c.App.Writer, res.Descriptor.Digest)
 			return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -51,12 +50,7 @@ Examples:
 			}
 			w := c.App.Writer
 			if format == "json" {
-				b, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(w, "%s\n", b)
-				return err
+				return writeJSON(w, res)
 			}
 			verb := "removed"
 			if c.Bool("dry-run") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -89,12 +88,7 @@ Examples:
 				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: tree[0]})
 			}
 			if format == "json" {
-				b, err := json.MarshalIndent(out, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-				return err
+				return writeJSON(c.App.Writer, out)
 			}
 			return printTree(c.App.Writer, out)
 		},

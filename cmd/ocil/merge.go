@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -125,12 +124,7 @@ func runMerge(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
 	}
 	if format == "json" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-		return err
+		return writeJSON(c.App.Writer, res)
 	}
 	_, err = fmt.Fprintln(c.App.Writer, res.Index.Digest)
 	return err

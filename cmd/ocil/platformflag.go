@@ -24,3 +24,16 @@ func platformOpt(c *cli.Context) (*ocispec.Platform, error) {
 	}
 	return &p, nil
 }
+
+// platformsOpt parses a repeatable --platform flag.
+func platformsOpt(c *cli.Context) ([]ocispec.Platform, error) {
+	var out []ocispec.Platform
+	for _, s := range c.StringSlice("platform") {
+		p, err := platform.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -54,12 +53,7 @@ Example:
 				return err
 			}
 			if format == "json" {
-				b, err := json.MarshalIndent(files, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(c.App.Writer, "%s\n", b)
-				return err
+				return writeJSON(c.App.Writer, files)
 			}
 			for _, f := range files {
 				if _, err := fmt.Fprintln(c.App.Writer, f.Path); err != nil {

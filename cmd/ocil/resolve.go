@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"text/template"
 
@@ -57,12 +56,7 @@ Examples:
 			out := c.App.Writer
 			switch {
 			case format == "json":
-				b, err := json.MarshalIndent(res.Descriptor, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(out, "%s\n", b)
-				return err
+				return writeJSON(out, res.Descriptor)
 			case tmpl != nil:
 				// Into a buffer first: a template that fails half-way prints nothing.
 				var buf bytes.Buffer

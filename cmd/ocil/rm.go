@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
-	"github.com/ocil-dev/ocil/layout/platform"
 )
 
 func rmCommand() *cli.Command {
@@ -31,13 +29,9 @@ Example:
 			if err != nil {
 				return err
 			}
-			var plats []ocispec.Platform
-			for _, s := range c.StringSlice("platform") {
-				p, err := platform.Parse(s)
-				if err != nil {
-					return err
-				}
-				plats = append(plats, p)
+			plats, err := platformsOpt(c)
+			if err != nil {
+				return err
 			}
 			if len(plats) == 0 {
 				return usagef("rm: give at least one --platform")

@@ -1,0 +1,168 @@
+package validate
+
+// Check identifiers. They are stable: CI reports, dashboards and scripts key on them, and
+// docs/validate.md lists each with its severity (a test keeps the two in step).
+const (
+	checkLayoutRead     = "layout.read"
+	checkLayoutHeader   = "layout.header"
+	checkLayoutVersion  = "layout.version"
+	checkLayoutIndex    = "layout.index"
+	checkLayoutBlobs    = "layout.blobs"
+	checkLayoutBlobName = "layout.blob-name"
+	checkLayoutTemp     = "layout.temp"
+	checkLayoutUnknown  = "layout.unknown"
+
+	checkIndexSchema    = "index.schema"
+	checkIndexMediaType = "index.mediatype"
+	checkIndexMismatch  = "index.mediatype-mismatch"
+	checkIndexAmbiguous = "index.ambiguous"
+	checkIndexDepth     = "index.depth"
+
+	checkManifestSchema       = "manifest.schema"
+	checkManifestMismatch     = "manifest.mediatype-mismatch"
+	checkManifestAmbiguous    = "manifest.ambiguous"
+	checkManifestArtifactType = "manifest.artifact-type"
+	checkManifestLayers       = "manifest.layers"
+
+	checkDescriptorDigest       = "descriptor.digest"
+	checkDescriptorAlgorithm    = "descriptor.algorithm"
+	checkDescriptorSize         = "descriptor.size"
+	checkDescriptorMediaType    = "descriptor.mediatype"
+	checkDescriptorArtifactType = "descriptor.artifact-type"
+	checkDescriptorData         = "descriptor.data"
+	checkDescriptorAnnotations  = "descriptor.annotations"
+	checkDescriptorURLs         = "descriptor.urls"
+	checkDescriptorPlatform     = "descriptor.platform"
+
+	checkBlobMissing         = "blob.missing"
+	checkBlobMissingExternal = "blob.missing-external"
+	checkBlobSize            = "blob.size"
+	checkBlobDigest          = "blob.digest"
+	checkBlobUnreferenced    = "blob.unreferenced"
+
+	checkPlatformDuplicate = "platform.duplicate"
+	checkPlatformUnknown   = "platform.unknown"
+
+	checkRefName          = "ref.name"
+	checkRefConflict      = "ref.conflict"
+	checkRefNested        = "ref.nested"
+	checkRefUntaggedRoots = "ref.untagged-roots"
+
+	checkSubjectMissing = "subject.missing"
+
+	checkPushTag          = "push.tag"
+	checkPushAlgorithm    = "push.algorithm"
+	checkPushDocumentSize = "push.document-size"
+	checkPushMixedTypes   = "push.mixed-types"
+	checkPushURLs         = "push.urls"
+	checkPushSubject      = "push.subject"
+)
+
+// CheckInfo describes one check: its stable identifier, the severity of what it finds
+// (before Options.Strict turns warnings into errors) and what it looks at.
+type CheckInfo struct {
+	ID          string   `json:"id"`
+	Severity    Severity `json:"severity"`
+	Description string   `json:"description"`
+}
+
+// when says in which runs a check takes part.
+type when int
+
+const (
+	always      when = iota
+	forPushOnly      // only with Options.ForPush
+	notForPush       // replaced by a push.* check with Options.ForPush
+)
+
+var checkTable = []struct {
+	CheckInfo
+	when when
+}{
+	{CheckInfo{checkLayoutRead, SeverityError, "the path can be read as a layout: a folder with oci-layout or index.json, or a layout tarball (Layout also returns an error)"}, always},
+	{CheckInfo{checkLayoutHeader, SeverityError, "oci-layout is present and is a JSON object"}, always},
+	{CheckInfo{checkLayoutVersion, SeverityError, `oci-layout's imageLayoutVersion is the string "1.0.0"`}, always},
+	{CheckInfo{checkLayoutIndex, SeverityError, "index.json is present and readable (at most 20 MiB)"}, always},
+	{CheckInfo{checkLayoutBlobs, SeverityError, "blobs/ is present and is a folder"}, always},
+	{CheckInfo{checkLayoutBlobName, SeverityWarning, "every name under blobs/ is blobs/<algorithm>/<encoded> in the digest grammar (x.tmp, .DS_Store, SHA256/ are not)"}, always},
+	{CheckInfo{checkLayoutTemp, SeverityNote, "no temp file (.ocil-tmp-*) was left by an interrupted ocil write; ocil gc removes them"}, always},
+	{CheckInfo{checkLayoutUnknown, SeverityNote, "files and folders the layout format does not define (manifest.json, ingest/, README) are listed; they are ignored"}, always},
+
+	{CheckInfo{checkIndexSchema, SeverityError, "index.json and every index are image indexes: JSON without duplicate or case-variant member names, schemaVersion 2, a manifests array, members of the right types"}, always},
+	{CheckInfo{checkIndexMediaType, SeverityError, "index.json's mediaType is absent or the OCI index type (a Docker manifest list is not allowed there)"}, always},
+	{CheckInfo{checkIndexMismatch, SeverityError, "an index's own mediaType matches the descriptor that points to it"}, always},
+	{CheckInfo{checkIndexAmbiguous, SeverityError, "no index also has config or layers (CVE-2021-41190)"}, always},
+	{CheckInfo{checkIndexDepth, SeverityError, "indexes nest at most 16 levels deep"}, always},
+
+	{CheckInfo{checkManifestSchema, SeverityError, "every manifest is an image manifest: JSON without duplicate or case-variant member names, schemaVersion 2, a config, members of the right types"}, always},
+	{CheckInfo{checkManifestMismatch, SeverityError, "a manifest's own mediaType matches the descriptor that points to it"}, always},
+	{CheckInfo{checkManifestAmbiguous, SeverityError, "no manifest also has manifests (CVE-2021-41190)"}, always},
+	{CheckInfo{checkManifestArtifactType, SeverityError, "a manifest whose config is the empty descriptor (application/vnd.oci.empty.v1+json) has an artifactType"}, always},
+	{CheckInfo{checkManifestLayers, SeverityWarning, "every manifest has at least one layer (the schema's minItems 1)"}, always},
+
+	{CheckInfo{checkDescriptorDigest, SeverityError, "every descriptor's digest is in the OCI digest grammar, with 64 (sha256) or 128 (sha512) lowercase hex characters"}, always},
+	{CheckInfo{checkDescriptorAlgorithm, SeverityWarning, "every digest uses an algorithm ocil can verify (sha256, sha512); blake3, sha384 and multihash digests cannot be checked"}, notForPush},
+	{CheckInfo{checkDescriptorSize, SeverityError, "every descriptor's size is a non-negative integer"}, always},
+	{CheckInfo{checkDescriptorMediaType, SeverityError, "every descriptor has a mediaType in the RFC 6838 grammar (no parameters, no spaces)"}, always},
+	{CheckInfo{checkDescriptorArtifactType, SeverityError, "an artifactType, where present, is in the RFC 6838 grammar"}, always},
+	{CheckInfo{checkDescriptorData, SeverityError, "embedded data is standard base64 and matches the descriptor's size and digest"}, always},
+	{CheckInfo{checkDescriptorAnnotations, SeverityError, "annotations map strings to strings"}, always},
+	{CheckInfo{checkDescriptorURLs, SeverityError, "urls, where present, are absolute URLs"}, always},
+	{CheckInfo{checkDescriptorPlatform, SeverityError, "a platform, where present, has os and architecture"}, always},
+
+	{CheckInfo{checkBlobMissing, SeverityError, "every blob reachable from index.json is in the layout"}, always},
+	{CheckInfo{checkBlobMissingExternal, SeverityWarning, "a missing layer that has urls or a non-distributable media type (registries must allow its urls)"}, always},
+	{CheckInfo{checkBlobSize, SeverityError, "every reachable blob has the size its descriptors give"}, always},
+	{CheckInfo{checkBlobDigest, SeverityError, "every reachable blob's bytes hash to its digest (not with --fast, except indexes and manifests)"}, always},
+	{CheckInfo{checkBlobUnreferenced, SeverityNote, "blobs nothing in index.json reaches are listed; ocil gc removes them"}, always},
+
+	{CheckInfo{checkPlatformDuplicate, SeverityError, "no index lists two different manifests for the same normalized platform (clients pick the first; attestations excluded)"}, always},
+	{CheckInfo{checkPlatformUnknown, SeverityWarning, "platform os and architecture are known GOOS/GOARCH values, spelled as OCI spells them (arm64, not aarch64)"}, always},
+
+	{CheckInfo{checkRefName, SeverityWarning, "every index.json ref.name is in the OCI ref.name grammar"}, always},
+	{CheckInfo{checkRefConflict, SeverityError, "no ref.name names two different digests in index.json"}, always},
+	{CheckInfo{checkRefNested, SeverityNote, "ref.name annotations inside nested indexes are listed; only index.json's count"}, always},
+	{CheckInfo{checkRefUntaggedRoots, SeverityWarning, "index.json has at most one untagged image (tools that take the layout's only image cannot choose otherwise)"}, always},
+
+	{CheckInfo{checkSubjectMissing, SeverityNote, "the manifest a subject points to is in the layout"}, notForPush},
+
+	{CheckInfo{checkPushTag, SeverityError, "every index.json ref.name is a registry tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"}, forPushOnly},
+	{CheckInfo{checkPushAlgorithm, SeverityError, "every digest uses an algorithm ocil can verify (sha256, sha512)"}, forPushOnly},
+	{CheckInfo{checkPushDocumentSize, SeverityError, "every index and manifest is at most 4 MiB, the size registries must accept"}, forPushOnly},
+	{CheckInfo{checkPushMixedTypes, SeverityWarning, "no index mixes Docker and OCI manifests (quay and GCR refuse such lists)"}, forPushOnly},
+	{CheckInfo{checkPushURLs, SeverityWarning, "descriptors with urls are listed (a registry refuses them unless it allows the URLs)"}, forPushOnly},
+	{CheckInfo{checkPushSubject, SeverityWarning, "the manifest a subject points to is in the layout (a registry accepts a missing subject, but the referrer then points nowhere)"}, forPushOnly},
+}
+
+// Checks lists every check Layout can report, in a stable order.
+var Checks = func() []CheckInfo {
+	out := make([]CheckInfo, len(checkTable))
+	for i, c := range checkTable {
+		out[i] = c.CheckInfo
+	}
+	return out
+}()
+
+// ChecksFor lists the checks that take part in a run with opts: the push.* checks only
+// with ForPush, where they replace descriptor.algorithm and subject.missing. A check that
+// took part and has no finding in a report passed.
+func ChecksFor(opts Options) []CheckInfo {
+	var out []CheckInfo
+	for _, c := range checkTable {
+		switch {
+		case c.when == forPushOnly && !opts.ForPush,
+			c.when == notForPush && opts.ForPush:
+			continue
+		}
+		out = append(out, c.CheckInfo)
+	}
+	return out
+}
+
+var severityOf = func() map[string]Severity {
+	m := make(map[string]Severity, len(checkTable))
+	for _, c := range checkTable {
+		m[c.ID] = c.Severity
+	}
+	return m
+}()

@@ -1,0 +1,143 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Layout checks the layout folder or tarball at path and reports what it finds. It reads
+// everything and stops at nothing: every problem is a Finding. It returns an error only
+// when there is nothing to check: the path does not exist (an error wrapping
+// layout.ErrNotFound), or it is neither a folder holding oci-layout or index.json nor a
+// layout tarball the tarball reader accepts (layout.ErrNotLayout); or when ctx ends. The
+// report is returned in every case, holding a layout.read finding for such an error, so
+// that a caller can list unreadable layouts beside the others.
+//
+// Layout only reads; it takes no lock. A layout changed while it is checked may give
+// findings that hold for neither state.
+func Layout(ctx context.Context, path string, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	v := &validator{
+		opts:        opts,
+		rep:         &Report{Layout: path},
+		blobs:       map[digest.Digest]*blob{},
+		docs:        map[digest.Digest]*document{},
+		descendants: map[digest.Digest]bool{},
+	}
+	src, err := openSource(path)
+	if err != nil {
+		v.add(checkLayoutRead, path, "%v", err)
+		return finish(v.rep, opts), err
+	}
+	defer src.Close()
+	v.src = src
+	err = v.run(ctx)
+	v.rep.Checked = v.checked
+	return finish(v.rep, opts), err
+}
+
+// validator holds one run.
+type validator struct {
+	opts Options
+	src  *source
+	rep  *Report
+	// errors counts the error findings so far, so that a document's checks can tell
+	// whether they found anything (see checkReadable).
+	errors int
+
+	blobs map[digest.Digest]*blob // every blob reachable from index.json
+	order []*blob                 // the same, in the order they were first met
+	docs  map[digest.Digest]*document
+	// descendants are the digests found below an index.json entry.
+	descendants map[digest.Digest]bool
+	// incomplete is set when part of the graph could not be read; which blobs are
+	// unreferenced is then unknown.
+	incomplete bool
+	checked    Counts
+}
+
+// blob is a blob reachable from index.json.
+type blob struct {
+	digest digest.Digest
+	kind   string // what it was first listed as: "index", "manifest", "config", "layer", "blob"
+	where  string // the object that first listed it
+	claims []claim
+	// external: a layer with urls or of a non-distributable type, which registries may
+	// fetch from elsewhere.
+	external bool
+	// hashed is set once the bytes were hashed (got is the result) or the read failed
+	// (readErr).
+	hashed  bool
+	got     digest.Digest
+	readErr error
+}
+
+// claim is a size some descriptor gives for a blob.
+type claim struct {
+	size  int64
+	where string
+}
+
+// document is an index or manifest that was read.
+type document struct {
+	mediaType string // the document's own mediaType member, "" when absent
+	subject   bool   // the document has a subject: it refers to another one
+}
+
+func (v *validator) add(check, object, format string, args ...any) {
+	sev, ok := severityOf[check]
+	if !ok {
+		panic("validate: check " + check + " is not in the check table")
+	}
+	if sev == SeverityError {
+		v.errors++
+	}
+	v.rep.Findings = append(v.rep.Findings, Finding{Check: check, Severity: sev, Object: object, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) run(ctx context.Context) error {
+	v.checkHeader()
+	names, listed := v.checkTree()
+	entries, indexOK := v.readIndexJSON()
+	for _, e := range entries {
+		if e.ok {
+			v.visit(ctx, e.d, e.object, kindOf(e.d.MediaType, "blob"), 0)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v.checkRefs(entries)
+	v.checkBlobs(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if indexOK && listed && !v.incomplete {
+		v.checkUnreferenced(names)
+	}
+	return nil
+}
+
+// reference records that object lists the blob d.
+func (v *validator) reference(d ocispec.Descriptor, object, kind string) *blob {
+	b := v.blobs[d.Digest]
+	if b == nil {
+		b = &blob{digest: d.Digest, kind: kind, where: object}
+		v.blobs[d.Digest] = b
+		v.order = append(v.order, b)
+	}
+	known := false
+	for _, c := range b.claims {
+		known = known || c.size == d.Size
+	}
+	if !known {
+		b.claims = append(b.claims, claim{size: d.Size, where: object})
+	}
+	if len(d.URLs) > 0 || isNonDistributable(d.MediaType) {
+		b.external = true
+	}
+	return b
+}
