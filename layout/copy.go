@@ -7,7 +7,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 )
 
 // CopyOptions say what Copy keeps and how it writes.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 )
 
 // Tag gives the entry d the tags, in one locked UpdateIndex: each tag's current entry is
