@@ -10,7 +10,7 @@ import (
 // `ocil resolve ./out:1.2 --platform linux/arm64` works as people type it (the flag
 // package stops at the first positional argument). Everything after "--" stays positional.
 func interspersed(app *cli.App, args []string) ([]string, error) {
-	if len(args) < 2 {
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
 		return args, nil
 	}
 	i := 1
