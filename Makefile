@@ -9,6 +9,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzParseReference \
 	./layout:FuzzDecodeIndex \
 	./layout:FuzzDecodeManifest \
+	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/tarfs:FuzzOpen
 
@@ -70,3 +71,9 @@ bench-quick:
 
 clean:
 	rm -rf bin dist demo-out
+
+# interop: the interoperability suite (its own module in interop/): layouts and tarballs
+# written by ocil, read back with go-containerregistry, oras-go, regclient and skopeo.
+.PHONY: interop
+interop:
+	cd interop && $(GO) test -count=1 ./...

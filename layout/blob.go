@@ -154,7 +154,8 @@ func (v *verifier) Close() error {
 
 // WriteBlob stores the bytes r yields as the blob expected describes, through the one
 // blob write path: a temp file in blobs/<alg>/, hashed while copying, size and digest
-// checked, fsync, rename onto the final name, fsync of the folder, mode 0444. A blob that
+// checked, mode 0444, fsync, rename onto the final name (the folder is synced by the next
+// UpdateIndex, before index.json can reference the blob). A blob that
 // is already present with the right size is not written again and r is not read; written
 // reports which happened. On any failure nothing is left under blobs/ but, at worst, a temp
 // file whose name cannot be taken for a blob. WriteBlob is idempotent and safe to call from
@@ -212,8 +213,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	return true, nil
 }
 
-// commitTemp makes the temp file f the blob at final: mode 0444, fsync, close, rename,
-// fsync of the folder. It removes the temp file if any step before the rename fails. It is
+// commitTemp makes the temp file f the blob at final: mode 0444, fsync, close, rename. It removes the temp file if any step before the rename fails. It is
 // the tail of every blob write (WriteBlob, CopyBlob).
 func commitTemp(f *os.File, final, algDir string) error {
 	tmp := f.Name()
@@ -233,9 +233,9 @@ func commitTemp(f *os.File, final, algDir string) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := syncDir(algDir); err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
+	// The rename is made durable by UpdateIndex, which syncs the blob folders once before
+	// index.json can reference the blob (see syncBlobDirs): one folder sync per change of
+	// index.json instead of one per blob.
 	return nil
 }
 

@@ -6,25 +6,75 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 )
 
 // digestGrammar is the OCI descriptor digest grammar (descriptor.md): algorithm ":" encoded.
 // Neither part can hold "/" or "..", so a digest that matches it is safe to use as a path.
+// matchesDigestGrammar is the same check without the regexp engine, for the hot path; a
+// test holds the two to agree.
 var digestGrammar = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 
-// verifiable are the algorithms whose blobs this package can hash, with the exact encoded
-// form the OCI spec registers for them (lowercase hex of a fixed length).
-var verifiable = map[digest.Algorithm]*regexp.Regexp{
-	digest.SHA256: regexp.MustCompile(`^[a-f0-9]{64}$`),
-	digest.SHA512: regexp.MustCompile(`^[a-f0-9]{128}$`),
+func matchesDigestGrammar(s string) bool {
+	colon := strings.IndexByte(s, ':')
+	if colon <= 0 || colon == len(s)-1 {
+		return false
+	}
+	alg, enc := s[:colon], s[colon+1:]
+	// algorithm: components of [a-z0-9]+ joined by single [+._-]
+	prevSep := true
+	for i := 0; i < len(alg); i++ {
+		c := alg[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			prevSep = false
+		case c == '+' || c == '.' || c == '_' || c == '-':
+			if prevSep {
+				return false
+			}
+			prevSep = true
+		default:
+			return false
+		}
+	}
+	if prevSep {
+		return false
+	}
+	for i := 0; i < len(enc); i++ {
+		c := enc[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '=' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isLowerHex reports whether s is n lowercase hex characters.
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// verifiable are the algorithms whose blobs this package can hash, with the length of
+// the lowercase hex encoding the OCI spec registers for them.
+var verifiable = map[digest.Algorithm]int{
+	digest.SHA256: 64,
+	digest.SHA512: 128,
 }
 
 // registeredLength holds the OCI-registered algorithms this package cannot hash, so that a
 // wrong length is still reported as invalid rather than merely unsupported.
-var registeredLength = map[string]*regexp.Regexp{
-	"blake3": regexp.MustCompile(`^[a-f0-9]{64}$`),
+var registeredLength = map[string]int{
+	"blake3": 64,
 }
 
 // ValidateDigest checks d against the OCI digest grammar and, for a registered algorithm,
@@ -33,14 +83,14 @@ var registeredLength = map[string]*regexp.Regexp{
 // Use VerifiableDigest before hashing.
 func ValidateDigest(d digest.Digest) error {
 	s := string(d)
-	if !digestGrammar.MatchString(s) {
+	if !matchesDigestGrammar(s) {
 		return fmt.Errorf("digest %q: %w", s, ErrInvalidDigest)
 	}
 	alg, enc := splitDigest(s)
-	if re, ok := verifiable[digest.Algorithm(alg)]; ok && !re.MatchString(enc) {
+	if n, ok := verifiable[digest.Algorithm(alg)]; ok && !isLowerHex(enc, n) {
 		return fmt.Errorf("digest %q: %w: %s wants %s", s, ErrInvalidDigest, alg, encodedShape(alg))
 	}
-	if re, ok := registeredLength[alg]; ok && !re.MatchString(enc) {
+	if n, ok := registeredLength[alg]; ok && !isLowerHex(enc, n) {
 		return fmt.Errorf("digest %q: %w: %s wants %s", s, ErrInvalidDigest, alg, encodedShape(alg))
 	}
 	return nil

@@ -63,3 +63,15 @@ func TestValidateDigest(t *testing.T) {
 		})
 	}
 }
+
+// The hand-written grammar check agrees with the grammar's regular expression.
+func FuzzDigestGrammar(f *testing.F) {
+	for _, s := range []string{"sha256:abc", "a+b.c_d-e:x=y", "+a:b", "a+:b", "a++b:c", "a:", ":b", "A:b", "a:b/c", "a:b:c", "sha256:" + strings.Repeat("a", 64)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := matchesDigestGrammar(s), digestGrammar.MatchString(s); got != want {
+			t.Fatalf("%q: hand-written %v, regexp %v", s, got, want)
+		}
+	})
+}

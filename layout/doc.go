@@ -22,8 +22,10 @@
 // # Writing
 //
 //   - Blobs: WriteBlob streams into a temp file beside the final one, hashes while copying,
-//     checks size and digest, fsyncs, renames, fsyncs the folder and makes the blob
-//     read-only. A blob already present with the right size is not written again.
+//     checks size and digest, makes the blob read-only, fsyncs and renames. A blob
+//     already present with the right size is not written again. The blob folders are
+//     synced once per UpdateIndex, before index.json is written: a blob is durable before
+//     anything references it, at the cost of one folder sync per change, not per blob.
 //     CopyBlob brings a blob from another layout by reflink, hard link or kernel copy
 //     where it can, with the same temp-file, fsync and rename steps (a hard link shares
 //     the source's file and keeps its mode). Nothing else writes under blobs/.

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,6 +42,11 @@ type Layout struct {
 	dir         string // the folder on disk; "" when the source cannot be written
 	fsys        fs.FS
 	lockTimeout time.Duration
+
+	// What CopyBlob's auto mode learned does not work into this folder, so it is not
+	// tried again for every blob: reflinks (per file system), hard links (per source).
+	noReflink  atomic.Bool
+	noHardlink sync.Map // source folder -> struct{}
 }
 
 // Option changes how a layout is opened.

@@ -84,8 +84,8 @@ type TransferResult struct {
 // A blob already in l with d's size is left alone (TransferExisting). Otherwise the source
 // file must exist (ErrNotFound) and have d's size (ErrSizeMismatch) before anything is done.
 // Whatever the method, the blob appears under its final name in one rename of a temp file
-// made in l's blobs/<alg>/, after an fsync of the file (not needed for a hard link) and
-// followed by an fsync of the folder; on failure the temp file is removed. Reflinked and
+// made in l's blobs/<alg>/, after an fsync of the file (not needed for a hard link); the
+// folder is synced by the next UpdateIndex. On failure the temp file is removed. Reflinked and
 // copied blobs are read-only (0444).
 //
 // A hard link shares the source's inode: the blob keeps the source file's mode, owner and
@@ -178,11 +178,23 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 	// LinkAuto: each link attempt checks the source's bytes (with Verify) only once the link
 	// exists, so a method that turns out impossible has read nothing and no byte is hashed
 	// twice.
-	for _, try := range []func() (TransferResult, error){c.reflink, c.hardlink} {
-		res, err := try()
+	// What proved impossible once is not tried again for every blob.
+	if !l.noReflink.Load() {
+		res, err := c.reflink()
 		if err == nil || !errors.Is(err, errors.ErrUnsupported) {
 			return res, err
 		}
+		l.noReflink.Store(true)
+		if err := ctx.Err(); err != nil {
+			return TransferResult{}, err
+		}
+	}
+	if _, no := l.noHardlink.Load(src.dir); !no {
+		res, err := c.hardlink()
+		if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+			return res, err
+		}
+		l.noHardlink.Store(src.dir, struct{}{})
 		if err := ctx.Err(); err != nil {
 			return TransferResult{}, err
 		}
@@ -311,9 +323,6 @@ func (c *blobCopy) hardlink() (TransferResult, error) {
 	done = true
 	if err != nil {
 		return TransferResult{}, err
-	}
-	if err := syncDir(c.algDir); err != nil {
-		return TransferResult{}, fmt.Errorf("sync folder: %w", err)
 	}
 	return TransferResult{Method: TransferHardlink, Bytes: c.d.Size}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -58,6 +59,9 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if old != nil && bytes.Equal(b, old) {
 		return nil
 	}
+	if err := l.syncBlobDirs(); err != nil {
+		return fmt.Errorf("update %s: %w", l.indexName(), err)
+	}
 	if err := writeFileAtomic(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
@@ -67,4 +71,25 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 func isMissing(fsys fs.FS, name string) bool {
 	_, err := fs.Stat(fsys, name)
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// syncBlobDirs makes every blob renamed into place so far durable: blob writes rename
+// without syncing their folder, and this runs once before index.json may reference them.
+func (l *Layout) syncBlobDirs() error {
+	blobs := filepath.Join(l.dir, BlobsDir)
+	ents, err := os.ReadDir(blobs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := syncDir(filepath.Join(blobs, e.Name())); err != nil {
+				return fmt.Errorf("sync %s: %w", filepath.Join(blobs, e.Name()), err)
+			}
+		}
+	}
+	return syncDir(blobs)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -342,9 +343,12 @@ func withoutRefName(a map[string]string) map[string]string {
 	return out
 }
 
-// dedupe drops repeated digests and settles platforms claimed twice.
+// dedupe drops repeated digests and settles platforms claimed twice. Platforms are
+// compared through platform.Key in a map, so the work grows with the number of children,
+// not its square.
 func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, error) {
 	seen := map[digest.Digest]bool{}
+	byPlatform := map[string]digest.Digest{} // platform key -> digest of the child that has it
 	var out []Child
 	for _, c := range children {
 		if seen[c.Descriptor.Digest] {
@@ -355,24 +359,22 @@ func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, 
 			out = append(out, c)
 			continue
 		}
-		dup := -1
-		for j, o := range out {
-			if !o.Attestation && o.Descriptor.Platform != nil && platform.Equal(*o.Descriptor.Platform, *c.Descriptor.Platform) {
-				dup = j
-				break
-			}
-		}
+		key := platform.Key(*c.Descriptor.Platform)
+		prev, dup := byPlatform[key]
 		switch {
-		case dup < 0:
+		case !dup:
+			byPlatform[key] = c.Descriptor.Digest
 			out = append(out, c)
 		case policy == DuplicateFirst:
 		case policy == DuplicateLast:
-			dropped := out[dup].Descriptor.Digest
-			out = append(out[:dup:dup], out[dup+1:]...)
-			out = dropAttestationsOf(out, dropped)
+			j := slices.IndexFunc(out, func(o Child) bool { return o.Descriptor.Digest == prev })
+			out = append(out[:j:j], out[j+1:]...)
+			out = dropAttestationsOf(out, prev)
+			byPlatform[key] = c.Descriptor.Digest
 			out = append(out, c)
 		default:
-			o := out[dup]
+			j := slices.IndexFunc(out, func(o Child) bool { return o.Descriptor.Digest == prev })
+			o := out[j]
 			return nil, fmt.Errorf("merge: %w: platform %s is in input %s (%s) and input %s (%s); keep one with --on-duplicate first|last, or state the platforms",
 				layout.ErrConflict, platform.Format(*c.Descriptor.Platform), inputs[o.Input].Ref, o.Descriptor.Digest, inputs[c.Input].Ref, c.Descriptor.Digest)
 		}

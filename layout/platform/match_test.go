@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -159,5 +160,29 @@ func TestMatcherSelf(t *testing.T) {
 func TestMatcherString(t *testing.T) {
 	if got, want := NewMatcher(mustParse(t, "linux/arm64/v8,osver=el8")).String(), "linux/arm64/v8:el8"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// Key must agree with a field-by-field comparison of normalized platforms.
+func TestKeyAgreesWithFields(t *testing.T) {
+	var ps []ocispec.Platform
+	for _, s := range []string{"linux/amd64", "linux/x86_64", "linux/amd64/v1", "linux/amd64/v3", "linux/arm64", "linux/arm64/v8",
+		"linux/aarch64", "linux/arm64:el8", "linux/arm64/v8:el8", "linux/arm", "linux/arm/v7", "linux/armhf", "linux/arm/v6",
+		"windows(10.0.17763+win32k)/amd64", "windows(10.0.17763)/amd64", "linux(+gpu+simd)/amd64", "linux(+simd+gpu)/amd64"} {
+		p, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for _, a := range ps {
+		for _, b := range ps {
+			na, nb := Normalize(a), Normalize(b)
+			want := na.OS == nb.OS && na.Architecture == nb.Architecture && na.Variant == nb.Variant &&
+				na.OSVersion == nb.OSVersion && strings.Join(cleanFeatures(na.OSFeatures), "+") == strings.Join(cleanFeatures(nb.OSFeatures), "+")
+			if (Key(a) == Key(b)) != want || Equal(a, b) != want {
+				t.Errorf("%s vs %s: Key equal %v, Equal %v, want %v", Format(a), Format(b), Key(a) == Key(b), Equal(a, b), want)
+			}
+		}
 	}
 }

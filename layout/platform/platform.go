@@ -350,10 +350,12 @@ func IsUnknown(p *ocispec.Platform) bool {
 // architecture and variant, the same os.version (compared exactly) and the same set of
 // os.features. Two index entries for which Equal is true are duplicates.
 func Equal(a, b ocispec.Platform) bool {
-	na, nb := Normalize(a), Normalize(b)
-	return na.OS == nb.OS &&
-		na.Architecture == nb.Architecture &&
-		na.Variant == nb.Variant &&
-		na.OSVersion == nb.OSVersion &&
-		slices.Equal(cleanFeatures(na.OSFeatures), cleanFeatures(nb.OSFeatures))
+	return Key(a) == Key(b)
+}
+
+// Key is a string that two platforms share exactly when Equal says they are the same:
+// use it to find duplicates among many platforms with a map instead of comparing pairs.
+func Key(p ocispec.Platform) string {
+	n := Normalize(p)
+	return strings.Join([]string{n.OS, n.Architecture, n.Variant, n.OSVersion, strings.Join(cleanFeatures(n.OSFeatures), "+")}, "\x00")
 }
