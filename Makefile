@@ -25,7 +25,7 @@ help:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
 
-test: tools vet unit fuzz-short
+test: tools vet unit interop fuzz-short
 
 # Tools the tests run against: skopeo from Debian's packages (interop checks).
 tools:
@@ -76,4 +76,4 @@ clean:
 # written by ocil, read back with go-containerregistry, oras-go, regclient and skopeo.
 .PHONY: interop
 interop:
-	cd interop && $(GO) test -count=1 ./...
+	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 $(GO) test -count=1 ./...

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -62,36 +63,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	}
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: copyAnnotations(opts.Annotations)}
 	m.SchemaVersion = 2
-	switch {
-	case opts.Config != nil:
-		mt := opts.Config.MediaType
-		if mt == "" {
-			mt = "application/vnd.unknown.config.v1+json"
-		}
-		d, err := l.ingestFile(ctx, mt, opts.Config.Path)
-		if err != nil {
-			return ocispec.Descriptor{}, err
-		}
-		m.Config = d
-	case opts.PlatformConfig:
-		p := opts.Platform
-		b, err := EncodeJSON(ocispec.Platform{Architecture: p.Architecture, OS: p.OS, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures, Variant: p.Variant})
-		if err != nil {
-			return ocispec.Descriptor{}, err
-		}
-		if m.Config, err = l.PutBlob(ctx, ocispec.MediaTypeImageConfig, b); err != nil {
-			return ocispec.Descriptor{}, err
-		}
-	default:
-		d, err := l.PutBlob(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
-		if err != nil {
-			return ocispec.Descriptor{}, err
-		}
-		m.Config = d
-	}
-	if m.ArtifactType == "" && (opts.Config == nil || opts.PlatformConfig) {
-		m.ArtifactType = DefaultArtifactType
-	}
+	var diffIDs []digest.Digest
 	titles := map[string]string{}
 	for _, f := range files {
 		fi, err := os.Stat(f.Path)
@@ -115,6 +87,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 				return ocispec.Descriptor{}, err
 			}
 			d.Annotations = map[string]string{AnnotationUnpack: "true", AnnotationContentDigest: tarDigest}
+			diffIDs = append(diffIDs, digest.Digest(tarDigest))
 		} else {
 			mt := f.MediaType
 			if mt == "" {
@@ -124,6 +97,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 				return ocispec.Descriptor{}, err
 			}
 			d.Annotations = map[string]string{}
+			diffIDs = append(diffIDs, d.Digest) // an uncompressed layer is its own diff ID
 		}
 		d.Annotations[ocispec.AnnotationTitle] = title
 		m.Layers = append(m.Layers, d)
@@ -134,6 +108,41 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 			return ocispec.Descriptor{}, err
 		}
 		m.Layers = []ocispec.Descriptor{d}
+		diffIDs = append(diffIDs, d.Digest)
+	}
+	switch {
+	case opts.Config != nil:
+		mt := opts.Config.MediaType
+		if mt == "" {
+			mt = "application/vnd.unknown.config.v1+json"
+		}
+		d, err := l.ingestFile(ctx, mt, opts.Config.Path)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		m.Config = d
+	case opts.PlatformConfig:
+		// A whole image config: the platform, and the rootfs the image spec requires for
+		// this media type, so that clients validating image configs accept it.
+		p := opts.Platform
+		cfg := ocispec.Image{Platform: ocispec.Platform{Architecture: p.Architecture, OS: p.OS, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures, Variant: p.Variant},
+			RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
+		b, err := EncodeJSON(cfg)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		if m.Config, err = l.PutBlob(ctx, ocispec.MediaTypeImageConfig, b); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	default:
+		d, err := l.PutBlob(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		m.Config = d
+	}
+	if m.ArtifactType == "" && opts.Config == nil {
+		m.ArtifactType = DefaultArtifactType
 	}
 	b, err := EncodeJSON(m)
 	if err != nil {
