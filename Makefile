@@ -11,7 +11,8 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
-	./layout/tarfs:FuzzOpen
+	./layout/tarfs:FuzzOpen \
+	./cmd/ocil:FuzzValidate
 
 .PHONY: help build test tools vet unit fuzz-short fuzz demo bench clean
 

@@ -6,17 +6,17 @@ import (
 	"path/filepath"
 )
 
-// tempPrefix starts the name of every temporary file this package makes. A leading dot
+// TempPrefix starts the name of every temporary file this package makes. A leading dot
 // keeps the name outside the digest grammar, so a temp file left by a killed process can
 // never be mistaken for a blob; gc removes stale ones.
-const tempPrefix = ".ocil-tmp-"
+const TempPrefix = ".ocil-tmp-"
 
 // writeFileAtomic replaces name with data so that a reader sees the old file or the new
 // one, never a mix, and the new one survives a crash once this returns: temp file in the
 // same folder, fsync, rename, fsync of the folder.
 func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(name)+"-*")
+	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(name)+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

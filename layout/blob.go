@@ -181,7 +181,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if err := os.MkdirAll(algDir, 0o755); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	f, err := os.CreateTemp(algDir, tempPrefix+"*")
+	f, err := os.CreateTemp(algDir, TempPrefix+"*")
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
@@ -279,7 +279,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 	if err := os.MkdirAll(algDir, 0o755); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
-	f, err := os.CreateTemp(algDir, tempPrefix+"*")
+	f, err := os.CreateTemp(algDir, TempPrefix+"*")
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}

@@ -97,7 +97,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 			}
 			kind := ""
 			switch {
-			case strings.HasPrefix(e.Name(), tempPrefix):
+			case strings.HasPrefix(e.Name(), TempPrefix):
 				kind = "temp"
 			case ValidateDigest(digest.Digest(a.Name()+":"+e.Name())) == nil:
 				if !live[digest.Digest(a.Name()+":"+e.Name())] {

@@ -150,7 +150,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	for _, e := range ents {
 		// What another process creating the same layout at this moment may have made.
 		switch name := e.Name(); {
-		case name == LayoutFile, name == IndexFile, name == BlobsDir, name == LockFile, strings.HasPrefix(name, tempPrefix):
+		case name == LayoutFile, name == IndexFile, name == BlobsDir, name == LockFile, strings.HasPrefix(name, TempPrefix):
 		default:
 			if _, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil {
 				return nil, fmt.Errorf("create layout %s: %w: the folder is not empty (%s) and has no oci-layout", dir, ErrNotLayout, name)

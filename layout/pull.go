@@ -94,7 +94,7 @@ func (l *Layout) pullFile(ctx context.Context, layer ocispec.Descriptor, dst str
 		return err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
+	f, err := os.CreateTemp(filepath.Dir(dst), TempPrefix+"*")
 	if err != nil {
 		return err
 	}

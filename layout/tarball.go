@@ -93,7 +93,7 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"-*")
+	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
@@ -256,7 +256,7 @@ func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}
 	defer lk.Release()
-	scratch, err := os.MkdirTemp(filepath.Dir(path), tempPrefix+filepath.Base(path)+"-stage-")
+	scratch, err := os.MkdirTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+"-stage-")
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}

@@ -256,7 +256,7 @@ func (e *notPossibleError) Unwrap() []error { return []error{errors.ErrUnsupport
 // reflink clones the source into a temp file, checks the source when verifying, and
 // commits the clone.
 func (c *blobCopy) reflink() (TransferResult, error) {
-	f, err := os.CreateTemp(c.algDir, tempPrefix+"*")
+	f, err := os.CreateTemp(c.algDir, TempPrefix+"*")
 	if err != nil {
 		return TransferResult{}, err
 	}
@@ -330,7 +330,7 @@ func (c *blobCopy) hardlink() (TransferResult, error) {
 // linkTemp makes a hard link to the source file under a fresh temp name in algDir.
 func (c *blobCopy) linkTemp() (string, error) {
 	for range 100 {
-		tmp := filepath.Join(c.algDir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		tmp := filepath.Join(c.algDir, TempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 		err := os.Link(c.srcPath, tmp)
 		if err == nil {
 			return tmp, nil
@@ -363,7 +363,7 @@ func systemError(err error) error {
 // copy_file_range where it can, and commits the copy. The source is trusted: it is not
 // hashed.
 func (c *blobCopy) kernelCopy() (TransferResult, error) {
-	f, err := os.CreateTemp(c.algDir, tempPrefix+"*")
+	f, err := os.CreateTemp(c.algDir, TempPrefix+"*")
 	if err != nil {
 		return TransferResult{}, err
 	}

@@ -90,6 +90,7 @@ Example:
 			untagCommand(),
 			rmCommand(),
 			gcCommand(),
+			validateCommand(),
 			completionCommand(),
 			catCommand(),
 			versionCommand(),

@@ -774,6 +774,7 @@ func cliCases(t *testing.T) []cliCase {
 			check: wantHelp,
 		},
 	)
+	cases = append(cases, validateCases(t)...)
 	for _, c := range newApp(nil, nil).Commands {
 		cases = append(cases, cliCase{
 			name:  "help_" + c.Name,

@@ -79,7 +79,7 @@ var checkTable = []struct {
 	CheckInfo
 	when when
 }{
-	{CheckInfo{checkLayoutRead, SeverityError, "the path can be read as a layout: a folder with oci-layout or index.json, or a layout tarball (Layout also returns an error)"}, always},
+	{CheckInfo{checkLayoutRead, SeverityError, "the path is a layout that can be read: a folder with oci-layout or index.json, or a layout tarball"}, always},
 	{CheckInfo{checkLayoutHeader, SeverityError, "oci-layout is present and is a JSON object"}, always},
 	{CheckInfo{checkLayoutVersion, SeverityError, `oci-layout's imageLayoutVersion is the string "1.0.0"`}, always},
 	{CheckInfo{checkLayoutIndex, SeverityError, "index.json is present and readable (at most 20 MiB)"}, always},

@@ -34,15 +34,16 @@ func (s *source) Close() error {
 
 // openSource opens a layout folder or tarball. A path that does not exist gives
 // ErrNotFound. A folder with neither oci-layout nor index.json, a file that is not a
-// layout tarball, or one the tarball reader refuses gives ErrNotLayout: there is nothing
-// to validate.
+// layout tarball, or one the tarball reader refuses gives ErrNotLayout (and, for an
+// unsafe or damaged tarball, ErrInvalidArchive as layout.Open does): there is nothing to
+// validate.
 func openSource(path string) (*source, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("validate %s: %w", path, layout.ErrNotFound)
 		}
-		return nil, &notLayoutError{fmt.Errorf("validate %s: %w", path, err)}
+		return nil, &unreadableError{fmt.Errorf("validate %s: %w", path, err), []error{layout.ErrNotLayout}}
 	}
 	if fi.IsDir() {
 		fsys := os.DirFS(path)
@@ -51,9 +52,13 @@ func openSource(path string) (*source, error) {
 		}
 		return &source{fsys: fsys, folder: true}, nil
 	}
-	t, err := tarfs.Open(path, tarfs.Options{})
+	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
 	if err != nil {
-		return nil, &notLayoutError{err}
+		classes := []error{layout.ErrNotLayout}
+		if errors.Is(err, tarfs.ErrHostile) || errors.Is(err, tarfs.ErrCorrupt) {
+			classes = append(classes, layout.ErrInvalidArchive)
+		}
+		return nil, &unreadableError{err, classes}
 	}
 	return &source{fsys: t, hashed: t.Compression() != "none", closer: t}, nil
 }
@@ -63,9 +68,12 @@ func present(fsys fs.FS, name string) bool {
 	return err == nil
 }
 
-// notLayoutError keeps the message of an error that stops reading and adds the class
-// ErrNotLayout to it.
-type notLayoutError struct{ err error }
+// unreadableError keeps the message of an error that stops reading and adds error
+// classes to it.
+type unreadableError struct {
+	err     error
+	classes []error
+}
 
-func (e *notLayoutError) Error() string   { return e.err.Error() }
-func (e *notLayoutError) Unwrap() []error { return []error{layout.ErrNotLayout, e.err} }
+func (e *unreadableError) Error() string   { return e.err.Error() }
+func (e *unreadableError) Unwrap() []error { return append(e.classes, e.err) }

@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -12,7 +13,8 @@ import (
 // everything and stops at nothing: every problem is a Finding. It returns an error only
 // when there is nothing to check: the path does not exist (an error wrapping
 // layout.ErrNotFound), or it is neither a folder holding oci-layout or index.json nor a
-// layout tarball the tarball reader accepts (layout.ErrNotLayout); or when ctx ends. The
+// layout tarball the tarball reader accepts (layout.ErrNotLayout, and also
+// layout.ErrInvalidArchive for an unsafe or damaged tarball); or when ctx ends. The
 // report is returned in every case, holding a layout.read finding for such an error, so
 // that a caller can list unreadable layouts beside the others.
 //
@@ -44,8 +46,8 @@ type validator struct {
 	opts Options
 	src  *source
 	rep  *Report
-	// errors counts the error findings so far, so that a document's checks can tell
-	// whether they found anything (see checkReadable).
+	// errors counts the error findings so far, push.* rules left out, so that a
+	// document's checks can tell whether they found what makes it unreadable.
 	errors int
 
 	blobs map[digest.Digest]*blob // every blob reachable from index.json
@@ -65,6 +67,7 @@ type blob struct {
 	kind   string // what it was first listed as: "index", "manifest", "config", "layer", "blob"
 	where  string // the object that first listed it
 	claims []claim
+	size   int64 // on disk, once checkBlobs has seen it
 	// external: a layer with urls or of a non-distributable type, which registries may
 	// fetch from elsewhere.
 	external bool
@@ -92,7 +95,7 @@ func (v *validator) add(check, object, format string, args ...any) {
 	if !ok {
 		panic("validate: check " + check + " is not in the check table")
 	}
-	if sev == SeverityError {
+	if sev == SeverityError && !strings.HasPrefix(check, "push.") {
 		v.errors++
 	}
 	v.rep.Findings = append(v.rep.Findings, Finding{Check: check, Severity: sev, Object: object, Message: fmt.Sprintf(format, args...)})

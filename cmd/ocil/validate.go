@@ -1,0 +1,299 @@
+package main
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/internal/progress"
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/validate"
+)
+
+// validateOutput is what `validate --format json` prints.
+type validateOutput struct {
+	Layouts []*validate.Report `json:"layouts"`
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check layouts before they are pushed or shipped",
+		ArgsUsage: "LAYOUT...",
+		Description: `Checks each LAYOUT (a layout folder or tarball) and lists what it finds,
+errors first, one line per finding: severity, check, object and what is wrong,
+then a summary line. Everything is checked: oci-layout, index.json, every index
+and manifest against the image spec, every descriptor, every reachable blob
+(hashed, several at a time), platforms and tags. The checks and their severities
+are listed in docs/validate.md. validate checks whole layouts: a :TAG or @DIGEST
+is refused.
+
+--for-push adds what registries enforce: tags in the registry grammar, indexes
+and manifests of at most 4 MiB, digests that can be verified, and warnings for
+urls, indexes that mix Docker and OCI manifests and subjects not in the layout.
+--strict makes every warning an error. --fast checks blob sizes only (indexes and
+manifests are still hashed).
+
+--format json prints {"layouts": [REPORT...]}, each report with "layout",
+"findings" (check, severity, object, message), "checked" and the counts
+"errors", "warnings" and "notes". --junit FILE also writes a JUnit XML report
+(GitLab: artifacts:reports:junit), whatever the result.
+
+Exit codes: 0 no errors; 1 errors found, or a layout not found; 2 bad usage, or
+a path that is not a layout. With several layouts, the highest.
+
+Examples:
+  ocil validate ./out
+  ocil validate out.tar --for-push --junit report.xml
+  ocil validate --format json --strict ./out ./in.tar.gz`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "fast", Usage: "check blob sizes only; hash only indexes and manifests"},
+			&cli.BoolFlag{Name: "for-push", Usage: "add the rules registries enforce"},
+			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
+			formatFlag(false),
+			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
+			&cli.IntFlag{Name: "jobs", Value: 0, DefaultText: "one per CPU, at least 2", Usage: "hash `N` blobs at once"},
+		},
+		Action: validateAction,
+	}
+}
+
+func validateAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("validate: expected at least one layout (see ocil validate --help)")
+	}
+	format := c.String("format")
+	if err := checkFormat(format, false); err != nil {
+		return err
+	}
+	if c.Int("jobs") < 0 {
+		return usagef("--jobs %d: want a number of blobs, or 0 for the default", c.Int("jobs"))
+	}
+	opts := validate.Options{
+		Fast:    c.Bool("fast"),
+		ForPush: c.Bool("for-push"),
+		Strict:  c.Bool("strict"),
+		Jobs:    c.Int("jobs"),
+	}
+	paths := make([]string, c.NArg())
+	for i, arg := range c.Args().Slice() {
+		p, err := validatePath(arg)
+		if err != nil {
+			return err
+		}
+		paths[i] = p
+	}
+
+	reports := make([]*validate.Report, 0, len(paths))
+	var readable []bool
+	code := exitOK
+	var failures []string
+	for _, p := range paths {
+		rep, err := validate.Layout(c.Context, p, opts)
+		if err != nil && c.Context.Err() != nil {
+			return err
+		}
+		reports = append(reports, rep)
+		readable = append(readable, err == nil)
+		switch {
+		case errors.Is(err, layout.ErrNotFound):
+			code = max(code, exitFailed)
+			failures = append(failures, err.Error())
+		case err != nil:
+			code = exitUsage
+			failures = append(failures, err.Error())
+		case rep.Errors > 0:
+			code = max(code, exitFailed)
+			failures = append(failures, fmt.Sprintf("validate %s: %s", p, count(rep.Errors, "error")))
+		}
+	}
+
+	if name := c.String("junit"); name != "" {
+		b, err := junitReport(reports, readable, opts)
+		if err == nil {
+			err = writeFileAtomic(name, b)
+		}
+		if err != nil {
+			return fmt.Errorf("validate: write %s: %w", name, err)
+		}
+	}
+	w := c.App.Writer
+	if format == "json" {
+		if err := writeJSON(w, validateOutput{Layouts: reports}); err != nil {
+			return err
+		}
+	} else {
+		printed := 0
+		for i, rep := range reports {
+			if !readable[i] {
+				continue // stderr says why
+			}
+			if printed > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := printReport(w, rep, opts); err != nil {
+				return err
+			}
+			printed++
+		}
+	}
+	switch code {
+	case exitOK:
+		return nil
+	case exitFailed:
+		return errors.New(strings.Join(failures, "; "))
+	}
+	return &usageError{msg: strings.Join(failures, "; ")}
+}
+
+// validatePath returns the layout path of a command-line argument. A reference with a
+// tag or digest is refused when its layout exists: validate checks whole layouts, and
+// silently checking more than was named would mislead. When nothing by that name
+// exists, the argument is passed on whole, to be reported as not found.
+func validatePath(arg string) (string, error) {
+	ref, err := layout.ParseReference(arg)
+	if err != nil {
+		return "", err
+	}
+	if ref.Tag == "" && ref.Digest == "" {
+		return ref.Path, nil
+	}
+	if _, err := os.Stat(ref.Path); err != nil {
+		return arg, nil
+	}
+	return "", usagef("validate %s: validate checks a whole layout; name it without :TAG or @DIGEST (%s)", arg, ref.Path)
+}
+
+// printReport prints the findings of one layout, one a line, and its summary.
+func printReport(w io.Writer, rep *validate.Report, opts validate.Options) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range rep.Findings {
+		fmt.Fprintf(tw, "  %s\t%s\t%s: %s\n", f.Severity, f.Check, f.Object, f.Message)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	how := "checked"
+	if opts.Fast {
+		how = "checked, sizes only"
+	}
+	_, err := fmt.Fprintf(w, "ocil validate %s: %s, %s, %s (%s, %s %s)\n", rep.Layout,
+		count(rep.Errors, "error"), count(rep.Warnings, "warning"), count(rep.Notes, "note"),
+		count(rep.Checked.Blobs, "blob"), progress.Bytes(rep.Checked.Bytes), how)
+	return err
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// JUnit XML, in the shape GitLab, Jenkins and most CI systems read: one testsuite per
+// layout, one testcase per finding (classname = check, name = object), failing for
+// errors; warnings and notes pass with their message as output. Each check that ran
+// and found nothing is one passing testcase named after what it checks.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Classname string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// junitReport renders the reports; readable[i] is false for a layout that could not be
+// read, whose only testcase is then the failure that says why.
+func junitReport(reports []*validate.Report, readable []bool, opts validate.Options) ([]byte, error) {
+	out := junitSuites{Name: "ocil validate"}
+	for i, rep := range reports {
+		s := junitSuite{Name: rep.Layout}
+		found := map[string]bool{}
+		for _, f := range rep.Findings {
+			found[f.Check] = true
+			tc := junitCase{Classname: f.Check, Name: f.Object}
+			line := fmt.Sprintf("%s %s %s: %s", f.Severity, f.Check, f.Object, f.Message)
+			if f.Severity == validate.SeverityError {
+				tc.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity), Text: line}
+				s.Failures++
+			} else {
+				tc.SystemOut = line
+			}
+			s.Cases = append(s.Cases, tc)
+		}
+		if readable[i] {
+			for _, ci := range validate.ChecksFor(opts) {
+				if !found[ci.ID] {
+					s.Cases = append(s.Cases, junitCase{Classname: ci.ID, Name: ci.Description})
+				}
+			}
+		}
+		s.Tests = len(s.Cases)
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Suites = append(out.Suites, s)
+	}
+	b, err := xml.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte(xml.Header), b...), '\n'), nil
+}
+
+// writeFileAtomic replaces name with data so that a reader (a CI job collecting the
+// report) sees the old file or the new one, never a part: a temp file beside it, synced,
+// then renamed.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), layout.TempPrefix+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}

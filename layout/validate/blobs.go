@@ -1,0 +1,136 @@
+package validate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"slices"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/ocil-dev/ocil/layout"
+)
+
+// hashBufferSize is the read size while hashing: large enough that reads cost little
+// beside the hashing, small enough for several workers.
+const hashBufferSize = 1 << 20
+
+// checkBlobs checks every reachable blob: present, of the size every descriptor gives,
+// and, unless Options.Fast, hashing to its digest. Blobs are hashed by Options.Jobs
+// workers at once, each byte once: indexes and manifests were hashed when they were read.
+func (v *validator) checkBlobs(ctx context.Context) {
+	var work []*blob
+	for _, b := range v.order {
+		p, _ := layout.BlobPath(b.digest)
+		fi, err := fs.Stat(v.src.fsys, p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && b.external:
+			v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
+			continue
+		case errors.Is(err, fs.ErrNotExist):
+			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
+			continue
+		case err != nil:
+			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
+			continue
+		case !fi.Mode().IsRegular():
+			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
+			continue
+		}
+		size := fi.Size()
+		b.size = size
+		for _, c := range b.claims {
+			if c.size != size {
+				v.add(checkBlobSize, string(b.digest), "the blob has %d bytes; %s says %d", size, c.where, c.size)
+			}
+		}
+		v.checked.Blobs++
+		v.checked.Bytes += size
+		switch {
+		case b.hashed, v.src.hashed, v.opts.Fast:
+		case layout.VerifiableDigest(b.digest) != nil:
+			// descriptor.algorithm (or push.algorithm) says it cannot be verified
+		default:
+			work = append(work, b)
+		}
+	}
+	hashBlobs(ctx, v.src.fsys, work, v.opts.Jobs)
+	for _, b := range v.order {
+		switch {
+		case !b.hashed:
+		case b.readErr != nil:
+			v.add(checkBlobDigest, string(b.digest), "cannot be hashed: %v", b.readErr)
+		case b.got != b.digest:
+			v.add(checkBlobDigest, string(b.digest), "the bytes hash to %s", b.got)
+		}
+	}
+}
+
+// hashBlobs hashes blobs with jobs workers, the largest first (by their size on disk) so
+// that the workers end together. Each blob's result goes into its own fields.
+func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int) {
+	if len(blobs) == 0 {
+		return
+	}
+	queue := slices.Clone(blobs)
+	slices.SortStableFunc(queue, func(a, b *blob) int { return cmp.Compare(b.size, a.size) })
+	next := make(chan *blob)
+	var wg sync.WaitGroup
+	for range min(jobs, len(queue)) {
+		wg.Go(func() {
+			buf := make([]byte, hashBufferSize)
+			for b := range next {
+				b.got, b.readErr = hashFile(ctx, fsys, b.digest, buf)
+				b.hashed = true
+			}
+		})
+	}
+feed:
+	for _, b := range queue {
+		select {
+		case next <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// hashFile hashes the whole blob file of d with d's algorithm.
+func hashFile(ctx context.Context, fsys fs.FS, d digest.Digest, buf []byte) (digest.Digest, error) {
+	p, _ := layout.BlobPath(d)
+	f, err := fsys.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := d.Algorithm().Hash()
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			return digest.NewDigest(d.Algorithm(), h), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// checkUnreferenced lists the blobs under blobs/ that nothing reachable from index.json
+// lists. It runs only when the whole graph was read: otherwise a blob could be listed by
+// a document that could not be read.
+func (v *validator) checkUnreferenced(names []digest.Digest) {
+	for _, d := range names {
+		if _, ok := v.blobs[d]; !ok {
+			v.add(checkBlobUnreferenced, string(d), "nothing in index.json reaches it; ocil gc removes it")
+		}
+	}
+}

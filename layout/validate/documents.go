@@ -1,0 +1,386 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout"
+)
+
+// mediaTypeGrammar is RFC 6838 section 4.2 as the OCI descriptor schema writes it: no
+// parameters, no spaces, at most 127 characters on each side of the '/'.
+var mediaTypeGrammar = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
+
+// rawDescriptor holds a descriptor's members undecoded, so that each is checked on its
+// own and one bad member does not hide the others.
+type rawDescriptor struct {
+	MediaType    json.RawMessage `json:"mediaType"`
+	ArtifactType json.RawMessage `json:"artifactType"`
+	Digest       json.RawMessage `json:"digest"`
+	Size         json.RawMessage `json:"size"`
+	URLs         json.RawMessage `json:"urls"`
+	Annotations  json.RawMessage `json:"annotations"`
+	Data         json.RawMessage `json:"data"`
+	Platform     json.RawMessage `json:"platform"`
+}
+
+// rawDocument holds the members of an index or manifest undecoded.
+type rawDocument struct {
+	SchemaVersion json.RawMessage `json:"schemaVersion"`
+	MediaType     json.RawMessage `json:"mediaType"`
+	ArtifactType  json.RawMessage `json:"artifactType"`
+	Manifests     json.RawMessage `json:"manifests"`
+	Config        json.RawMessage `json:"config"`
+	Layers        json.RawMessage `json:"layers"`
+	Subject       json.RawMessage `json:"subject"`
+	Annotations   json.RawMessage `json:"annotations"`
+}
+
+// parsed is what the checks of an index or manifest found out about it.
+type parsed struct {
+	children  []child
+	mediaType string // the document's own mediaType, "" when absent
+	subject   bool   // it has a subject: it refers to another manifest
+	// listed is true when the children are known: index.json or the index has a
+	// manifests array (a manifest always counts as listed).
+	listed bool
+}
+
+// child is a descriptor met in a document, with where it is.
+type child struct {
+	d      ocispec.Descriptor
+	object string
+	kind   string // "manifest", "index", "config", "layer" or "blob"
+	ok     bool   // its digest and size can be used
+}
+
+// descriptor checks one descriptor member by member and returns what of it can be used.
+// ok is false when its digest or size cannot be used: the blob is then not looked for.
+func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) (d ocispec.Descriptor, ok bool) {
+	var r rawDescriptor
+	if err := json.Unmarshal(raw, &r); err != nil || isNull(raw) {
+		v.add(schemaCheck, object, "not a descriptor (a JSON object)")
+		v.incomplete = true
+		return d, false
+	}
+	digestOK, sizeOK := false, false
+
+	if s, err := jsonString(r.MediaType); r.MediaType == nil {
+		v.add(checkDescriptorMediaType, object, "mediaType is missing")
+	} else if err != nil {
+		v.add(checkDescriptorMediaType, object, "mediaType %s is not a string", short(r.MediaType))
+	} else {
+		d.MediaType = s
+		if !mediaTypeGrammar.MatchString(s) {
+			v.add(checkDescriptorMediaType, object, "mediaType %q is not a media type: type/subtype in the RFC 6838 grammar, with no parameters or spaces and at most 127 characters a side", s)
+		}
+	}
+
+	if s, err := jsonString(r.Digest); r.Digest == nil {
+		v.add(checkDescriptorDigest, object, "digest is missing")
+	} else if err != nil {
+		v.add(checkDescriptorDigest, object, "digest %s is not a string", short(r.Digest))
+	} else if err := layout.ValidateDigest(digest.Digest(s)); err != nil {
+		v.add(checkDescriptorDigest, object, "%v", err)
+	} else {
+		d.Digest, digestOK = digest.Digest(s), true
+		if layout.VerifiableDigest(d.Digest) != nil {
+			if v.opts.ForPush {
+				v.add(checkPushAlgorithm, object, "digest %s: algorithm %q cannot be verified (ocil verifies sha256 and sha512), and a registry cannot check what it receives", s, d.Digest.Algorithm())
+			} else {
+				v.add(checkDescriptorAlgorithm, object, "digest %s: algorithm %q cannot be verified (ocil verifies sha256 and sha512); the blob's bytes are not checked", s, d.Digest.Algorithm())
+			}
+		}
+	}
+
+	var n int64
+	switch {
+	case r.Size == nil:
+		v.add(checkDescriptorSize, object, "size is missing")
+	case isNull(r.Size) || json.Unmarshal(r.Size, &n) != nil:
+		v.add(checkDescriptorSize, object, "size %s is not an integer", short(r.Size))
+	case n < 0:
+		v.add(checkDescriptorSize, object, "size %d is negative", n)
+	default:
+		d.Size, sizeOK = n, true
+	}
+
+	if r.ArtifactType != nil {
+		if s, err := jsonString(r.ArtifactType); err != nil {
+			v.add(checkDescriptorArtifactType, object, "artifactType %s is not a string", short(r.ArtifactType))
+		} else if d.ArtifactType = s; !mediaTypeGrammar.MatchString(s) {
+			v.add(checkDescriptorArtifactType, object, "artifactType %q is not a media type in the RFC 6838 grammar", s)
+		}
+	}
+
+	if r.Annotations != nil && !isNull(r.Annotations) {
+		if err := json.Unmarshal(r.Annotations, &d.Annotations); err != nil {
+			d.Annotations = nil
+			v.add(checkDescriptorAnnotations, object, "annotations is not an object of strings: %s", short(r.Annotations))
+		}
+	}
+
+	if r.URLs != nil && !isNull(r.URLs) {
+		if err := json.Unmarshal(r.URLs, &d.URLs); err != nil {
+			d.URLs = nil
+			v.add(checkDescriptorURLs, object, "urls is not an array of strings")
+		}
+		for i, s := range d.URLs {
+			if u, err := url.Parse(s); err != nil || !u.IsAbs() {
+				v.add(checkDescriptorURLs, object, "urls[%d] %q is not an absolute URL", i, s)
+			}
+		}
+		if v.opts.ForPush && len(d.URLs) > 0 {
+			v.add(checkPushURLs, object, "has urls; a registry refuses the manifest unless its configuration allows them (distribution: validation.manifests.urls.allow)")
+		}
+	}
+
+	if r.Platform != nil && !isNull(r.Platform) {
+		var p ocispec.Platform
+		switch err := json.Unmarshal(r.Platform, &p); {
+		case err != nil:
+			v.add(checkDescriptorPlatform, object, "platform is not a platform object: %s", short(r.Platform))
+		case p.OS == "" || p.Architecture == "":
+			v.add(checkDescriptorPlatform, object, "platform %s lacks os or architecture; both are required", short(r.Platform))
+		default:
+			d.Platform = &p
+			v.platformValues(p, object)
+		}
+	}
+
+	if r.Data != nil && !isNull(r.Data) {
+		v.checkData(r.Data, d, object, digestOK, sizeOK)
+	}
+
+	ok = digestOK && sizeOK
+	if !ok {
+		v.incomplete = true
+	}
+	return d, ok
+}
+
+// checkData checks embedded data: standard base64 (RFC 4648 section 4, not the URL-safe
+// alphabet), of the descriptor's size, hashing to its digest.
+func (v *validator) checkData(raw json.RawMessage, d ocispec.Descriptor, object string, digestOK, sizeOK bool) {
+	s, err := jsonString(raw)
+	if err != nil {
+		v.add(checkDescriptorData, object, "data is not a string")
+		return
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		v.add(checkDescriptorData, object, "data is not standard base64 (RFC 4648 section 4: A-Z a-z 0-9 + / with = padding)")
+		return
+	}
+	if sizeOK && int64(len(b)) != d.Size {
+		v.add(checkDescriptorData, object, "data holds %d bytes, size says %d", len(b), d.Size)
+		return
+	}
+	if digestOK && layout.VerifiableDigest(d.Digest) == nil {
+		if got := d.Digest.Algorithm().FromBytes(b); got != d.Digest {
+			v.add(checkDescriptorData, object, "data hashes to %s, not to the descriptor's digest", got)
+		}
+	}
+}
+
+// documentMembers checks what indexes and manifests share: a JSON object with
+// schemaVersion 2, and a mediaType, artifactType and annotations of the right types. It
+// returns the members and the document's mediaType ("" when absent), or nil when the
+// document is not a JSON object.
+func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawDocument, string) {
+	var r rawDocument
+	if err := json.Unmarshal(b, &r); err != nil || isNull(b) {
+		msg := "not a JSON object"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		v.add(schemaCheck, object, "%s", msg)
+		return nil, ""
+	}
+	switch {
+	case r.SchemaVersion == nil:
+		v.add(schemaCheck, object, "schemaVersion is missing")
+	case string(r.SchemaVersion) != "2":
+		v.add(schemaCheck, object, "schemaVersion is %s, not 2", short(r.SchemaVersion))
+	}
+	mediaType := ""
+	if r.MediaType != nil {
+		s, err := jsonString(r.MediaType)
+		if err != nil {
+			v.add(schemaCheck, object, "mediaType %s is not a string", short(r.MediaType))
+		}
+		mediaType = s
+	}
+	if r.ArtifactType != nil {
+		if s, err := jsonString(r.ArtifactType); err != nil || !mediaTypeGrammar.MatchString(s) {
+			v.add(schemaCheck, object, "artifactType %s is not a media type in the RFC 6838 grammar", short(r.ArtifactType))
+		}
+	}
+	if r.Annotations != nil && !isNull(r.Annotations) {
+		var a map[string]string
+		if err := json.Unmarshal(r.Annotations, &a); err != nil {
+			v.add(schemaCheck, object, "annotations is not an object of strings: %s", short(r.Annotations))
+		}
+	}
+	return &r, mediaType
+}
+
+// indexDocument checks an index: index.json (object "index.json") or an index blob
+// listed with descMediaType.
+func (v *validator) indexDocument(b []byte, object, descMediaType string) (p parsed) {
+	before := v.errors
+	r, mediaType := v.documentMembers(b, object, checkIndexSchema)
+	if r == nil {
+		return p
+	}
+	p.mediaType = mediaType
+	indexJSON := object == layout.IndexFile
+	switch {
+	case r.MediaType == nil:
+	case indexJSON && mediaType == layout.MediaTypeDockerManifestList:
+		v.add(checkIndexMediaType, object, "mediaType is the Docker manifest list type; index.json must be an OCI index (its mediaType %q, or none)", ocispec.MediaTypeImageIndex)
+	case indexJSON && mediaType != ocispec.MediaTypeImageIndex:
+		v.add(checkIndexMediaType, object, "mediaType is %q; index.json's must be %q, or absent", mediaType, ocispec.MediaTypeImageIndex)
+	case !indexJSON && mediaType != descMediaType:
+		v.add(checkIndexMismatch, object, "the document says mediaType %q, the descriptor that lists it %q", mediaType, descMediaType)
+		if layout.IsManifest(mediaType) {
+			return p // a manifest: the index checks would only repeat the mismatch
+		}
+	}
+	if r.Config != nil || r.Layers != nil {
+		v.add(checkIndexAmbiguous, object, "an index with config or layers could be read as a manifest (CVE-2021-41190)")
+	}
+	if r.Manifests == nil || isNull(r.Manifests) {
+		v.add(checkIndexSchema, object, `manifests is missing or null; an empty index has "manifests": []`)
+	} else {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(r.Manifests, &raws); err != nil {
+			v.add(checkIndexSchema, object, "manifests is not an array")
+		} else {
+			p.listed = true
+		}
+		for i, raw := range raws {
+			o := fmt.Sprintf("%s manifests[%d]", object, i)
+			d, ok := v.descriptor(raw, o, checkIndexSchema)
+			p.children = append(p.children, child{d: d, object: o, kind: kindOf(d.MediaType, "blob"), ok: ok})
+		}
+	}
+	p.subject = v.subject(r.Subject, object, checkIndexSchema)
+	if v.errors == before {
+		// What the checks above do not cover and the layout package refuses (duplicate
+		// or case-variant member names, invalid UTF-8, deep nesting, trailing data).
+		if _, err := layout.DecodeIndex(b); err != nil {
+			v.add(checkIndexSchema, object, "ocil cannot read it: %v", err)
+		}
+	}
+	return p
+}
+
+// manifestDocument checks a manifest listed with descMediaType. Its children are its
+// config and layers.
+func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p parsed) {
+	before := v.errors
+	r, mediaType := v.documentMembers(b, object, checkManifestSchema)
+	if r == nil {
+		return p
+	}
+	p.mediaType, p.listed = mediaType, true
+	if r.MediaType != nil && mediaType != descMediaType {
+		v.add(checkManifestMismatch, object, "the document says mediaType %q, the descriptor that lists it %q", mediaType, descMediaType)
+		if layout.IsIndex(mediaType) {
+			p.listed = false
+			return p // an index: the manifest checks would only repeat the mismatch
+		}
+	}
+	if r.Manifests != nil {
+		v.add(checkManifestAmbiguous, object, "a manifest with manifests could be read as an index (CVE-2021-41190)")
+	}
+	var config ocispec.Descriptor
+	if r.Config == nil || isNull(r.Config) {
+		v.add(checkManifestSchema, object, "config is missing")
+	} else {
+		o := object + " config"
+		d, ok := v.descriptor(r.Config, o, checkManifestSchema)
+		p.children = append(p.children, child{d: d, object: o, kind: "config", ok: ok})
+		config = d
+	}
+	switch {
+	case r.Layers == nil || isNull(r.Layers):
+		v.add(checkManifestLayers, object, "has no layers member; the image spec's schema wants at least one layer (an artifact without content carries the empty one, application/vnd.oci.empty.v1+json)")
+	default:
+		var raws []json.RawMessage
+		if err := json.Unmarshal(r.Layers, &raws); err != nil {
+			v.add(checkManifestSchema, object, "layers is not an array")
+			break
+		}
+		if len(raws) == 0 {
+			v.add(checkManifestLayers, object, "layers is empty; the image spec's schema wants at least one layer (an artifact without content carries the empty one, application/vnd.oci.empty.v1+json)")
+		}
+		for i, raw := range raws {
+			o := fmt.Sprintf("%s layers[%d]", object, i)
+			d, ok := v.descriptor(raw, o, checkManifestSchema)
+			p.children = append(p.children, child{d: d, object: o, kind: "layer", ok: ok})
+		}
+	}
+	if config.MediaType == ocispec.MediaTypeEmptyJSON {
+		if s, _ := jsonString(r.ArtifactType); s == "" {
+			v.add(checkManifestArtifactType, object, "the config is the empty descriptor, so artifactType must say what the artifact is")
+		}
+	}
+	p.subject = v.subject(r.Subject, object, checkManifestSchema)
+	if v.errors == before {
+		if _, err := layout.DecodeManifest(b); err != nil {
+			v.add(checkManifestSchema, object, "ocil cannot read it: %v", err)
+		}
+	}
+	return p
+}
+
+// kindOf names what a media type says a blob is, or other.
+func kindOf(mediaType, other string) string {
+	switch {
+	case layout.IsIndex(mediaType):
+		return "index"
+	case layout.IsManifest(mediaType):
+		return "manifest"
+	}
+	return other
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func jsonString(raw json.RawMessage) (string, error) {
+	var s string
+	if raw == nil || isNull(raw) {
+		return "", fmt.Errorf("not a string")
+	}
+	err := json.Unmarshal(raw, &s)
+	return s, err
+}
+
+// short prints a JSON value for a one-line message: compacted, and cut to a readable
+// length on a character boundary.
+func short(raw json.RawMessage) string {
+	const limit = 60
+	var buf bytes.Buffer
+	s := string(bytes.TrimSpace(raw))
+	if json.Compact(&buf, raw) == nil {
+		s = buf.String()
+	}
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
