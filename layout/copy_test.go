@@ -22,6 +22,7 @@ import (
 	tl "github.com/ocil-dev/ocil/internal/testlayout"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/platform"
+	"github.com/ocil-dev/ocil/layout/validate"
 )
 
 // multi builds a tagged index of three images (amd64, arm64, arm/v7) plus an attestation
@@ -119,6 +120,10 @@ func TestCopyFiltered(t *testing.T) {
 			if got[i] != want[i] {
 				t.Fatalf("keepAtt=%v: nested %v, want %v", keepAtt, got, want)
 			}
+		}
+		// The filtered copy validates.
+		if rep, err := validate.Layout(ctx, dst, validate.Options{}); err != nil || rep.Errors > 0 {
+			t.Fatalf("validate the filtered copy: %v %+v", err, rep)
 		}
 		// No blob that only the arm64 image has.
 		have := blobSet(t, dst)

@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/validate"
 )
 
 // The composition story: begin mybinary:v1 for linux/amd64, add linux/arm64, add an
@@ -128,11 +129,19 @@ func TestComposeConcurrentAdds(t *testing.T) {
 	checkLayout(t, dst, 16)
 }
 
-// checkLayout asserts that every index.json entry and everything it reaches reads back
-// verified, and that tag v1 has want distinct platforms.
+// checkLayout asserts that ocil validate finds no error (unreferenced blobs and temp files
+// are notes), that every index.json entry and everything it reaches reads back verified,
+// and that tag v1 has want distinct platforms.
 func checkLayout(t *testing.T, dir string, want int) {
 	t.Helper()
 	ctx := context.Background()
+	rep, err := validate.Layout(ctx, dir, validate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors > 0 {
+		t.Fatalf("validate %s: %d errors: %+v", dir, rep.Errors, rep.Findings)
+	}
 	l, err := layout.Open(dir)
 	if err != nil {
 		t.Fatal(err)
