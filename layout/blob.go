@@ -194,9 +194,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		}
 	}()
 	h := expected.Digest.Algorithm().Hash()
-	bp := hashBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), *bp)
-	hashBuffers.Put(bp)
+	n, err := copyHashing(f, io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
@@ -284,9 +282,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
 	h := digest.SHA256.Digester()
-	bp := hashBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(f, h.Hash()), ctxReader{ctx, r}, *bp)
-	hashBuffers.Put(bp)
+	n, err := copyHashing(f, ctxReader{ctx, r}, h.Hash())
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -203,12 +203,13 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 	}
 	defer f.Close()
 	var h hash.Hash
-	dst := w
+	var n int64
 	if verify {
 		h = d.Digest.Algorithm().Hash()
-		dst = io.MultiWriter(w, h)
+		n, err = copyHashing(w, io.LimitReader(ctxReader{ctx, f}, d.Size), h)
+	} else {
+		n, err = io.CopyBuffer(w, io.LimitReader(ctxReader{ctx, f}, d.Size), buf)
 	}
-	n, err := io.CopyBuffer(dst, io.LimitReader(ctxReader{ctx, f}, d.Size), buf)
 	if err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
