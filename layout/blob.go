@@ -194,7 +194,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		}
 	}()
 	h := expected.Digest.Algorithm().Hash()
-	n, err := copyHashing(f, io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
+	n, err := copyHashing(newEarlyWriteback(f), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
@@ -282,7 +282,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
 	h := digest.SHA256.Digester()
-	n, err := copyHashing(f, ctxReader{ctx, r}, h.Hash())
+	n, err := copyHashing(newEarlyWriteback(f), ctxReader{ctx, r}, h.Hash())
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

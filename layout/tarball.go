@@ -104,7 +104,7 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(newEarlyWriteback(f), 1<<20)
 	var w io.Writer = bw
 	var gz *pgzip.Writer
 	if opts.Gzip {
