@@ -57,6 +57,7 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(if $(filter command line,$(origin FUZZTIME)),$(FUZZTIME),60s)
+	scripts/fuzz-corpus.sh $(FUZZ_TARGETS)
 
 demo: build
 	@./scripts/demo.sh $(BIN)
