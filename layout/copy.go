@@ -24,6 +24,8 @@ type CopyOptions struct {
 	ModTime time.Time
 	// LockTimeout bounds the wait for a folder destination's lock.
 	LockTimeout time.Duration
+	// Progress, when set, is called after each blob with the bytes done and in all.
+	Progress func(done, total int64)
 }
 
 // CopyResult describes a finished copy.
@@ -98,7 +100,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	}
 
 	if IsTarballPath(ref.Path) {
-		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime}
+		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := blobs
 		if newIndex != nil {
 			// The rewritten index is not in src: it is written from memory.
@@ -139,9 +141,14 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
 	defer end()
+	var done int64
 	for _, b := range blobs {
 		if _, err := out.CopyBlob(ctx, l, b, opts.Transfer); err != nil {
 			return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
+		}
+		done += b.Size
+		if opts.Progress != nil {
+			opts.Progress(done, res.Bytes)
 		}
 	}
 	if newIndex != nil {

@@ -45,6 +45,8 @@ type TarOptions struct {
 	// Extra holds blobs that are not in the source layout (a rewritten index), by digest.
 	// A blob listed in blobs is taken from here when it is here.
 	Extra map[digest.Digest][]byte
+	// Progress, when set, is called after each blob with the bytes done and in all.
+	Progress func(done, total int64)
 }
 
 // SourceDateEpoch reads SOURCE_DATE_EPOCH: the time it gives, or the zero time when it is
@@ -138,6 +140,10 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		}
 	}
 	buf := make([]byte, 1<<20)
+	var total, done int64
+	for _, e := range entries {
+		total += e.d.Size
+	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -156,6 +162,9 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		}
 		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify, buf); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		if done += e.d.Size; opts.Progress != nil {
+			opts.Progress(done, total)
 		}
 	}
 	if err := tw.Close(); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 )
 
@@ -40,6 +41,7 @@ Examples:
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			formatFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -67,7 +69,10 @@ Examples:
 				return err
 			}
 			defer src.Layout.Close()
+			bar := progress.New(c.App.ErrWriter, "copy", c.Bool("quiet"))
+			defer bar.Done()
 			res, err := layout.Copy(c.Context, src, c.Args().Get(1), layout.CopyOptions{
+				Progress:         bar.Update,
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},

@@ -60,6 +60,7 @@ Examples:
 			formatFlag(false),
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.IntFlag{Name: "jobs", Value: 0, DefaultText: "one per CPU, at least 2", Usage: "hash `N` blobs at once"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: validateAction,
 	}
@@ -96,7 +97,10 @@ func validateAction(c *cli.Context) error {
 	code := exitOK
 	var failures []string
 	for _, p := range paths {
+		bar := progress.New(c.App.ErrWriter, "validate", c.Bool("quiet"))
+		opts.Progress = bar.Update
 		rep, err := validate.Layout(c.Context, p, opts)
+		bar.Done()
 		if err != nil && c.Context.Err() != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 
@@ -57,7 +58,7 @@ func (v *validator) checkBlobs(ctx context.Context) {
 			work = append(work, b)
 		}
 	}
-	hashBlobs(ctx, v.src.fsys, work, v.opts.Jobs)
+	hashBlobs(ctx, v.src.fsys, work, v.opts.Jobs, v.opts.Progress)
 	for _, b := range v.order {
 		switch {
 		case !b.hashed:
@@ -71,10 +72,15 @@ func (v *validator) checkBlobs(ctx context.Context) {
 
 // hashBlobs hashes blobs with jobs workers, the largest first (by their size on disk) so
 // that the workers end together. Each blob's result goes into its own fields.
-func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int) {
+func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int, progress func(done, total int64)) {
 	if len(blobs) == 0 {
 		return
 	}
+	var total int64
+	for _, b := range blobs {
+		total += b.size
+	}
+	var done atomic.Int64
 	queue := slices.Clone(blobs)
 	slices.SortStableFunc(queue, func(a, b *blob) int { return cmp.Compare(b.size, a.size) })
 	next := make(chan *blob)
@@ -85,6 +91,9 @@ func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int) {
 			for b := range next {
 				b.got, b.readErr = hashFile(ctx, fsys, b.digest, buf)
 				b.hashed = true
+				if progress != nil {
+					progress(done.Add(b.size), total)
+				}
 			}
 		})
 	}

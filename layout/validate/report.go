@@ -57,6 +57,9 @@ type Options struct {
 	// Jobs is how many blobs are hashed at once; zero or less means GOMAXPROCS, and at
 	// least 2.
 	Jobs int
+	// Progress, when set, is called after each hashed blob with the bytes done and in
+	// all (from several goroutines; it must be safe for that).
+	Progress func(done, total int64)
 }
 
 func (o Options) withDefaults() Options {
