@@ -49,3 +49,31 @@ func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// tempBlob is a temp file in a blob folder. discard removes it unless it was committed;
+// it is safe to defer right after creation, whatever happens next.
+type tempBlob struct {
+	*os.File
+	committed bool
+}
+
+func newTempBlob(algDir string) (*tempBlob, error) {
+	f, err := os.CreateTemp(algDir, TempPrefix+"*")
+	if err != nil {
+		return nil, err
+	}
+	return &tempBlob{File: f}, nil
+}
+
+// commit makes the temp file the blob at final (see commitTemp).
+func (t *tempBlob) commit(final, algDir string) error {
+	t.committed = true // commitTemp removes the file itself if it fails
+	return commitTemp(t.File, final, algDir)
+}
+
+func (t *tempBlob) discard() {
+	if !t.committed {
+		t.Close()
+		os.Remove(t.Name())
+	}
+}

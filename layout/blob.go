@@ -181,20 +181,13 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if err := os.MkdirAll(algDir, 0o755); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	f, err := os.CreateTemp(algDir, TempPrefix+"*")
+	f, err := newTempBlob(algDir)
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	defer f.discard()
 	h := expected.Digest.Algorithm().Hash()
-	n, err := copyHashing(newEarlyWriteback(f), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
+	n, err := copyHashing(newEarlyWriteback(f.File), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
@@ -204,8 +197,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
 		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
 	}
-	done = true // commitTemp removes the temp file itself on failure
-	if err := commitTemp(f, final, algDir); err != nil {
+	if err := f.commit(final, algDir); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
@@ -277,25 +269,22 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 	if err := os.MkdirAll(algDir, 0o755); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
-	f, err := os.CreateTemp(algDir, TempPrefix+"*")
+	f, err := newTempBlob(algDir)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
+	defer f.discard()
 	h := digest.SHA256.Digester()
-	n, err := copyHashing(newEarlyWriteback(f), ctxReader{ctx, r}, h.Hash())
+	n, err := copyHashing(newEarlyWriteback(f.File), ctxReader{ctx, r}, h.Hash())
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
 	d := ocispec.Descriptor{MediaType: mediaType, Digest: h.Digest(), Size: n}
 	if ok, _ := l.HasBlob(d); ok {
-		f.Close()
-		os.Remove(f.Name())
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := commitTemp(f, final, algDir); err != nil {
+	if err := f.commit(final, algDir); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

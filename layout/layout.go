@@ -225,6 +225,12 @@ func decodeIndexJSON(b []byte) (*ocispec.Index, error) {
 
 func (l *Layout) indexName() string { return filepath.Join(l.path, IndexFile) }
 
+// ReadFileCapped reads the whole file name of fsys, which must not exceed limit bytes
+// (ErrTooLarge): JSON is capped before it is parsed.
+func ReadFileCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	return readCapped(fsys, name, limit)
+}
+
 // readCapped reads a whole file that must not exceed limit bytes.
 func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	f, err := fsys.Open(name)

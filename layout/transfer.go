@@ -256,19 +256,12 @@ func (e *notPossibleError) Unwrap() []error { return []error{errors.ErrUnsupport
 // reflink clones the source into a temp file, checks the source when verifying, and
 // commits the clone.
 func (c *blobCopy) reflink() (TransferResult, error) {
-	f, err := os.CreateTemp(c.algDir, TempPrefix+"*")
+	f, err := newTempBlob(c.algDir)
 	if err != nil {
 		return TransferResult{}, err
 	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := cloneFile(f, c.src); err != nil {
+	defer f.discard()
+	if err := cloneFile(f.File, c.src); err != nil {
 		return TransferResult{}, err
 	}
 	if fi, err := f.Stat(); err != nil {
@@ -279,8 +272,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	done = true
-	if err := c.commitFile(f); err != nil {
+	if err := f.commit(c.final, c.algDir); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -363,18 +355,11 @@ func systemError(err error) error {
 // copy_file_range where it can, and commits the copy. The source is trusted: it is not
 // hashed.
 func (c *blobCopy) kernelCopy() (TransferResult, error) {
-	f, err := os.CreateTemp(c.algDir, TempPrefix+"*")
+	f, err := newTempBlob(c.algDir)
 	if err != nil {
 		return TransferResult{}, err
 	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	defer f.discard()
 	// Chunks let a cancelled context stop a long copy. io.CopyN hands (*os.File).ReadFrom an
 	// *io.LimitedReader over the source file, which it still copies in the kernel.
 	const chunk = 16 << 20
@@ -383,7 +368,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 		if err := c.ctx.Err(); err != nil {
 			return TransferResult{}, err
 		}
-		m, err := io.CopyN(f, c.src, min(chunk, c.d.Size-n))
+		m, err := io.CopyN(f.File, c.src, min(chunk, c.d.Size-n))
 		n += m
 		if err == io.EOF {
 			break
@@ -395,8 +380,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	done = true
-	if err := c.commitFile(f); err != nil {
+	if err := f.commit(c.final, c.algDir); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil
@@ -414,9 +398,6 @@ func (c *blobCopy) stream(r io.Reader) (TransferResult, error) {
 	}
 	return TransferResult{Method: TransferStream, Bytes: c.d.Size}, nil
 }
-
-// commitFile makes the temp file f the blob (see commitTemp).
-func (c *blobCopy) commitFile(f *os.File) error { return commitTemp(f, c.final, c.algDir) }
 
 // checkSource hashes the source file in one read when verifying; see hashFile.
 func (c *blobCopy) checkSource() error {

@@ -3,8 +3,6 @@ package validate
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -141,17 +139,5 @@ func entryName(name string, e fs.DirEntry) string {
 
 // readFile reads a whole file of at most limit bytes.
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", layout.ErrTooLarge, limit)
-	}
-	return b, nil
+	return layout.ReadFileCapped(fsys, name, limit)
 }
