@@ -264,6 +264,10 @@ func copyMap(m map[string]string) map[string]string {
 func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (source, []Child, error) {
 	res, err := layout.ResolveRef(ctx, in.Ref, layout.ResolveOptions{})
 	if err != nil {
+		var amb *layout.AmbiguousError
+		if errors.As(err, &amb) {
+			amb.Hint = "name one as IN:TAG or IN@DIGEST" // merge takes no --platform to narrow with
+		}
 		return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
 	}
 	src := source{ref: in.Ref, l: res.Layout}
