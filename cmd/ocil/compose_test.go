@@ -76,13 +76,7 @@ func TestComposeStory(t *testing.T) {
 }
 
 func TestComposeSkopeo(t *testing.T) {
-	sk, err := exec.LookPath("skopeo")
-	if err != nil {
-		if os.Getenv("OCIL_REQUIRE_SKOPEO") == "1" {
-			t.Fatal("skopeo is required (make test installs it)")
-		}
-		t.Skip("skopeo not installed; run through make test")
-	}
+	sk := skopeoPath(t)
 	tmp := t.TempDir()
 	f := filepath.Join(tmp, "tool")
 	os.WriteFile(f, []byte("tool"), 0o644)

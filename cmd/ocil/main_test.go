@@ -31,3 +31,17 @@ func ocilProcess(t *testing.T, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "OCIL_TEST_ARGS="+string(b), "GORACE=atexit_sleep_ms=0")
 	return cmd
 }
+
+// skopeoPath returns Debian's skopeo. make test installs it and sets OCIL_REQUIRE_SKOPEO=1,
+// so there a missing skopeo fails instead of skipping.
+func skopeoPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("skopeo")
+	if err != nil {
+		if os.Getenv("OCIL_REQUIRE_SKOPEO") == "1" {
+			t.Fatal("skopeo is required (make test installs it)")
+		}
+		t.Skip("skopeo not installed; run through make test")
+	}
+	return p
+}

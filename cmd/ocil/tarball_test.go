@@ -244,13 +244,7 @@ func TestHostileTarballCLI(t *testing.T) {
 
 // skopeo reads the tarballs ocil writes.
 func TestSkopeoReadsOcilTarballs(t *testing.T) {
-	sk, err := exec.LookPath("skopeo")
-	if err != nil {
-		if os.Getenv("OCIL_REQUIRE_SKOPEO") == "1" {
-			t.Fatal("skopeo is required (make test installs it)")
-		}
-		t.Skip("skopeo not installed; run through make test")
-	}
+	sk := skopeoPath(t)
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "img")
 	if code, _, stderr := runCLI(t, "merge", "-q", "-o", dir+":1.2", fixtures+"umoci-image:latest", fixtures+"umoci-image:arm64"); code != 0 {
