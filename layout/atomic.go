@@ -11,6 +11,13 @@ import (
 // never be mistaken for a blob; gc removes stale ones.
 const TempPrefix = ".ocil-tmp-"
 
+// WriteFileAtomic replaces name with data so that a reader sees the old file or the new
+// one, never a part, and the new one survives a crash once this returns. It is how ocil
+// writes index.json and its reports.
+func WriteFileAtomic(name string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(name, data, perm)
+}
+
 // writeFileAtomic replaces name with data so that a reader sees the old file or the new
 // one, never a mix, and the new one survives a crash once this returns: temp file in the
 // same folder, fsync, rename, fsync of the folder.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -122,7 +121,7 @@ func validateAction(c *cli.Context) error {
 	if name := c.String("junit"); name != "" {
 		b, err := junitReport(reports, readable, opts)
 		if err == nil {
-			err = writeFileAtomic(name, b)
+			err = layout.WriteFileAtomic(name, b, 0o644)
 		}
 		if err != nil {
 			return fmt.Errorf("validate: write %s: %w", name, err)
@@ -272,32 +271,4 @@ func junitReport(reports []*validate.Report, readable []bool, opts validate.Opti
 		return nil, err
 	}
 	return append(append([]byte(xml.Header), b...), '\n'), nil
-}
-
-// writeFileAtomic replaces name with data so that a reader (a CI job collecting the
-// report) sees the old file or the new one, never a part: a temp file beside it, synced,
-// then renamed.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), layout.TempPrefix+filepath.Base(name)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
