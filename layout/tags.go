@@ -107,10 +107,17 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	if err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w", subject, err)
 	}
+	// An attestation goes with its image, unless that image stays listed for another
+	// platform: identity is (digest, platform), and an attestation names a digest only.
 	dropped := map[digest.Digest]bool{}
 	for i, c := range idx.Manifests {
 		if drop[i] {
 			dropped[c.Digest] = true
+		}
+	}
+	for i, c := range idx.Manifests {
+		if !drop[i] && !IsAttestation(c) {
+			delete(dropped, c.Digest)
 		}
 	}
 	keep := make([]bool, len(drop))
