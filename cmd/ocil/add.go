@@ -18,8 +18,9 @@ func addCommand() *cli.Command {
 		Description: `Stores each FILE as a layer titled with its base name
 (org.opencontainers.image.title) of an artifact manifest for --platform, and puts that
 manifest into the OCI index TAG names, replacing the entry for the same platform
-(os.version included) or adding one; TAG's index is created when missing, other tags are
-untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
+(os.version included) or inserting one in canonical order (as ocil merge writes it), so
+adds in any order give the same index; TAG's index is created when missing, other tags
+are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
 oras does). DST is created when missing.
 
 The manifest's config is the empty {} with --artifact-type (default
