@@ -108,6 +108,12 @@ func TestIdenticalFileForTwoPlatforms(t *testing.T) {
 		t.Fatalf("children after two adds: %s", platforms(cs))
 	}
 	checkBothPlatforms(t, one+":t", d1)
+	// validate sees two platforms, not a duplicate.
+	for _, dir := range []string{one, out} {
+		if code, stdout, stderr := runCLI(t, "validate", dir); code != 0 || !strings.Contains(stdout+stderr, " 0 errors") || strings.Contains(stdout+stderr, "platform.duplicate") {
+			t.Fatalf("validate %s: exit %d\n%s%s", dir, code, stdout, stderr)
+		}
+	}
 
 	// rm of one platform keeps the other listing of the same manifest.
 	mustCLI(t, "rm", one+":t", "--platform", "linux/arm64")
