@@ -102,4 +102,22 @@ func TestIdentityDedupe(t *testing.T) {
 	if !errors.Is(err, layout.ErrAmbiguous) || !strings.Contains(err.Error(), "linux/arm64:el8") || !strings.Contains(err.Error(), "linux/arm64/v8:el9") {
 		t.Fatalf("linux/arm64 = %v, want an ambiguity naming el8 and el9", err)
 	}
+
+	// One tag on index.json entries of one manifest: for one platform they are one entry
+	// (SPEC-NOTES 29); for two platforms, --platform chooses.
+	flat := tl.New(t)
+	fm := flat.Image(nil, "noarch")
+	amd, arm := tl.WithPlatform(fm, *tl.P("linux", "amd64", "", "")), tl.WithPlatform(fm, *tl.P("linux", "arm64", "", ""))
+	flat.SetIndex(tl.Tag(amd, "v1"), tl.Tag(arm, "v1"), tl.Tag(amd, "v1"), tl.Tag(fm, "same"), tl.Tag(fm, "same"))
+	if r, err := resolve(t, flat.Dir, ":same", ""); err != nil || r.Descriptor.Digest != fm.Digest {
+		t.Fatalf(":same = %v", err)
+	}
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		if r, err := resolve(t, flat.Dir, ":v1", p); err != nil || platform.Format(*r.Descriptor.Platform) != p || r.Tag != "v1" {
+			t.Fatalf(":v1 --platform %s = %+v, %v", p, r, err)
+		}
+	}
+	if _, err := resolve(t, flat.Dir, ":v1", ""); !errors.Is(err, layout.ErrAmbiguous) || !strings.Contains(err.Error(), "--platform") {
+		t.Fatalf(":v1 without a platform = %v, want an ambiguity", err)
+	}
 }

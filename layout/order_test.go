@@ -67,15 +67,17 @@ func TestSortChildren(t *testing.T) {
 	none := d('5', nil)
 	attWin := d('6', tl.P("unknown", "unknown", "", ""), string(win.Digest))
 	attAmd := d('7', tl.P("unknown", "unknown", "", ""), string(amdA.Digest))
-	in := []ocispec.Descriptor{attWin, win, none, amdB, arm64el8, attAmd, arm64v8, amdA, armv6}
-	want := []ocispec.Descriptor{amdA, amdB, armv6, arm64v8, arm64el8, win, none, attAmd, attWin}
+	// SPEC-NOTES 41: the baseline amd64 before amd64/v3, which clients would otherwise pick.
+	amdV3 := d('0', tl.P("linux", "amd64", "v3", ""))
+	in := []ocispec.Descriptor{attWin, win, none, amdB, arm64el8, amdV3, attAmd, arm64v8, amdA, armv6}
+	want := []ocispec.Descriptor{amdA, amdB, amdV3, armv6, arm64v8, arm64el8, win, none, attAmd, attWin}
 	order := layout.SortChildren(in)
 	for i := range want {
 		if in[i].Digest != want[i].Digest {
 			t.Fatalf("position %d: %s, want %s (order %v)", i, in[i].Digest, want[i].Digest, order)
 		}
 	}
-	if order[0] != 7 || order[8] != 0 {
+	if order[0] != 8 || order[9] != 0 {
 		t.Fatalf("permutation %v", order)
 	}
 }

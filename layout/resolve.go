@@ -159,9 +159,15 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 	narrowed := false
 	switch {
 	case ref.Tag != "":
-		d, err := l.resolveTag(ctx, subject, ref.Tag)
+		ds, err := l.resolveTag(ctx, subject, ref.Tag)
 		if err != nil {
 			return nil, err
+		}
+		d := ds[0]
+		if ref.Digest == "" || ref.Digest == d.Digest {
+			if d, err = l.oneListing(ctx, subject, ref.Tag, ds, matcher, opts.Platform); err != nil {
+				return nil, err
+			}
 		}
 		res.Tag, res.Root = ref.Tag, d
 		if ref.Digest != "" && ref.Digest != d.Digest {
@@ -403,10 +409,13 @@ func (l *Layout) rootCandidates(ctx context.Context, roots []Entry) ([]Candidate
 	return out, nil
 }
 
-func (l *Layout) resolveTag(ctx context.Context, subject, tag string) (ocispec.Descriptor, error) {
+// resolveTag finds the index.json entries named tag. Entries with the same digest and
+// platform are one; several entries with one digest and different platforms are all
+// returned (see oneListing); different digests are ErrAmbiguous.
+func (l *Layout) resolveTag(ctx context.Context, subject, tag string) ([]ocispec.Descriptor, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
 	var hits []ocispec.Descriptor
 	var tags []string
@@ -421,29 +430,33 @@ func (l *Layout) resolveTag(ctx context.Context, subject, tag string) (ocispec.D
 		}
 		dup := false
 		for _, h := range hits {
-			dup = dup || h.Digest == d.Digest
+			dup = dup || EntryKey(h.Digest, h.Platform) == EntryKey(d.Digest, d.Platform)
 		}
 		if !dup {
 			hits = append(hits, d)
 		}
 	}
-	switch len(hits) {
-	case 1:
-		return hits[0], nil
-	case 0:
+	digests := map[digest.Digest]bool{}
+	for _, h := range hits {
+		digests[h.Digest] = true
+	}
+	switch {
+	case len(hits) > 0 && len(digests) == 1:
+		return hits, nil
+	case len(hits) == 0:
 		have := "the layout has no tags"
 		if len(tags) > 0 {
 			sort.Strings(tags)
 			have = "tags: " + strings.Join(dedupe(tags), ", ")
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
+		return nil, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
 	}
 	amb := &AmbiguousError{Subject: subject, Reason: fmt.Sprintf("%d index.json entries are tagged %q", len(hits), tag),
 		Hint: "use @DIGEST, and remove the stale entry"}
 	for _, h := range hits {
 		amb.Candidates = append(amb.Candidates, Candidate{Tag: tag, Descriptor: h})
 	}
-	return ocispec.Descriptor{}, amb
+	return nil, amb
 }
 
 // resolveDigest finds the descriptors of d: its index.json entries, else its listings in

@@ -92,10 +92,11 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	}
 	defer end()
 	subject := l.path + ":" + tag
-	entry, err := l.resolveTag(ctx, subject, tag)
+	entries, err := l.resolveTag(ctx, subject, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
+	entry := entries[0] // entries have one digest
 	if !IsIndex(entry.MediaType) {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w: %s is a %s, not an index of platforms", subject, ErrNotFound, entry.Digest, entry.MediaType)
 	}
