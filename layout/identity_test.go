@@ -59,6 +59,16 @@ func TestOneManifestTwoPlatforms(t *testing.T) {
 	if len(cs) != 3 || platform.Format(*cs[0].Platform) != "linux/amd64" || platform.Format(*cs[1].Platform) != "linux/arm64" || cs[0].Repeated || cs[1].Repeated {
 		t.Fatalf("tree children %+v %+v", cs[0], cs[1])
 	}
+	// An image listed with a platform, then without one: the second listing shows the
+	// platform of its config, and is a repeat of the first.
+	img := b.Image(tl.P("linux", "s390x", "", ""), "s390x")
+	tree, err = l.Tree(ctx, []ocispec.Descriptor{b.Index(tl.WithPlatform(img, *tl.P("linux", "s390x", "", "")), img)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := tree[0].Children; len(cs) != 2 || cs[1].Platform == nil || platform.Format(*cs[1].Platform) != "linux/s390x" || cs[1].PlatformSource != layout.FromConfig || !cs[1].Repeated {
+		t.Fatalf("second listing %+v", cs[1])
+	}
 
 	// copy --platform linux/arm64 keeps the arm64 listing only.
 	r, err := resolve(t, b.Dir, ":v1", "")

@@ -42,15 +42,25 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType)}
 		if p := n.Descriptor.Platform; p != nil {
 			t.Platform, t.PlatformSource = p, FromDescriptor
-		} else if n.Manifest != nil {
-			p, src, err := l.manifestPlatform(ctx, n.Manifest)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			t.Platform, t.PlatformSource = p, src
-			own[n.Descriptor.Digest] = found{p, src}
 		} else if f, ok := own[n.Descriptor.Digest]; ok {
 			t.Platform, t.PlatformSource = f.p, f.src
+		} else if IsManifest(n.Descriptor.MediaType) && !n.Missing {
+			m := n.Manifest
+			if m == nil { // listed earlier in this walk, so not read again by Walk
+				_, _, doc, err := l.ReadDocument(ctx, n.Descriptor)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				m = doc
+			}
+			if m != nil {
+				p, src, err := l.manifestPlatform(ctx, m)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				t.Platform, t.PlatformSource = p, src
+			}
+			own[n.Descriptor.Digest] = found{t.Platform, t.PlatformSource}
 		}
 		if IsManifest(n.Descriptor.MediaType) {
 			k := EntryKey(n.Descriptor.Digest, t.Platform)
