@@ -65,6 +65,9 @@ type ArtifactOptions struct {
 // with the oras unpack annotations) and returns the manifest's descriptor with the
 // platform on it. Nothing is time-stamped: the same files and options give the same
 // digests. With no files, the manifest gets the empty descriptor as its one layer.
+// Annotations are copied as given onto the manifest, the config descriptor, each layer
+// and the returned descriptor; a file's annotations may not set the ones ocil writes on
+// layers (title, unpack, content digest): ErrInvalidOption, before anything is written.
 func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts ArtifactOptions) (ocispec.Descriptor, error) {
 	if opts.Config != nil && opts.PlatformConfig {
 		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: a config file and the platform config exclude each other", ErrInvalidOption)
