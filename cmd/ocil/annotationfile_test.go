@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -54,6 +55,31 @@ func TestAddAnnotationFile(t *testing.T) {
 	}
 	if m.Layers[1].MediaType != "text/markdown" {
 		t.Errorf("README.md media type %q", m.Layers[1].MediaType)
+	}
+}
+
+// A pipe works, as the shell's <(...) gives one.
+func TestAddAnnotationFileFromPipe(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	tmp := t.TempDir()
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		// Opening for writing waits for the reader; a failed test leaves this blocked,
+		// which ends with the test binary.
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.WriteString(`{"$manifest": {"com.example.piped": "yes, it is"}}`)
+		f.Close()
+	}()
+	file := writeFile(t, filepath.Join(tmp, "tool"), "tool")
+	dgst := mustRun(t, "add", filepath.Join(tmp, "out")+":1", "--platform", "linux/amd64", "--annotation-file", fifo, file)
+	if got := manifestOf(t, filepath.Join(tmp, "out"), dgst).Annotations; !reflect.DeepEqual(got, map[string]string{"com.example.piped": "yes, it is"}) {
+		t.Fatalf("manifest annotations %q", got)
 	}
 }
 
@@ -124,8 +150,14 @@ func TestAddAnnotationFileErrors(t *testing.T) {
 			}
 		})
 	}
+	// An artifact without files has no file for a name to match.
+	af := writeFile(t, "nofiles.json", `{"$manifest": {"a": "b"}, "tool": {"c": "d"}}`)
+	code, _, stderr := runCLI(t, "add", "out:1", "--platform", "linux/arm64", "--annotation-file", af)
+	if code != exitUsage || !strings.Contains(stderr, `--annotation-file nofiles.json: "tool" names no file: this artifact has none (keys: $manifest, $config)`) {
+		t.Errorf("no files: exit %d, %s", code, stderr)
+	}
 	// A missing file and a folder are errors naming them.
-	code, _, stderr := runCLI(t, "add", "out:1", "--platform", "linux/arm64", "--annotation-file", "missing.json", "dist/tool")
+	code, _, stderr = runCLI(t, "add", "out:1", "--platform", "linux/arm64", "--annotation-file", "missing.json", "dist/tool")
 	if code != exitFailed || !strings.Contains(stderr, "missing.json") {
 		t.Errorf("missing file: exit %d, %s", code, stderr)
 	}

@@ -283,6 +283,18 @@ func TestPlatformWithSpaces(t *testing.T) {
 			t.Errorf("resolve --platform %q: %s, want %s", p, got, want)
 		}
 	}
+	// merge: IN=PLATFORM with a space, the input selected by digest.
+	merged := filepath.Join(tmp, "merged")
+	mustRun(t, "merge", "-o", merged+":1.2", src+"@"+want+"=darwin/arm64:macOS 12.6", src+"@"+d["darwin/arm64,osver=macOS 14"]+"=darwin(macOS 14)/arm64")
+	mi := tagIndex(t, merged, "1.2")
+	if len(mi.Manifests) != 2 || mi.Manifests[0].Platform.OSVersion != "macOS 12.6" || mi.Manifests[1].Platform.OSVersion != "macOS 14" {
+		t.Fatalf("merge wrote %+v", mi.Manifests)
+	}
+	// validate finds nothing wrong with such a layout.
+	if code, stdout, stderr := runCLI(t, "validate", src); code != 0 {
+		t.Fatalf("validate: exit %d\n%s%s", code, stdout, stderr)
+	}
+
 	// Percent-encoding after ':' is refused, not stored as written.
 	before := snapshot(t, src)
 	f := writeFile(t, filepath.Join(tmp, "x"), "x")
