@@ -90,7 +90,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
 		}
-		title := filepath.Base(filepath.Clean(f.Path))
+		title := ArtifactTitle(f.Path)
 		if prev, dup := titles[title]; dup {
 			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: %s and %s both have the title %q", ErrConflict, prev, f.Path, title)
 		}
@@ -181,6 +181,12 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	d.ArtifactType = m.ArtifactType
 	d.Annotations = copyAnnotations(opts.DescriptorAnnotations)
 	return d, nil
+}
+
+// ArtifactTitle is the org.opencontainers.image.title PutArtifact gives the layer of the
+// file or folder at path: its base name.
+func ArtifactTitle(path string) string {
+	return filepath.Base(filepath.Clean(path))
 }
 
 func (l *Layout) ingestFile(ctx context.Context, mediaType, path string) (ocispec.Descriptor, error) {

@@ -153,7 +153,7 @@ func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []
 	var names []string
 	for i := range files {
 		f := &files[i]
-		title := filepath.Base(filepath.Clean(f.Path))
+		title := layout.ArtifactTitle(f.Path)
 		names = append(names, title)
 		var keys []string
 		for _, k := range []string{f.Path, filepath.ToSlash(filepath.Clean(f.Path)), title} {
