@@ -64,8 +64,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: `ocil reads OCI image layouts: folders with oci-layout, index.json and blobs/.
 A reference names a layout and optionally an entry in it:
   PATH  PATH:TAG  PATH@DIGEST  PATH:TAG@DIGEST
-A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
-os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
+A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8),
+os/arch[/variant],osver=os.version (linux/arm64/v8,osver=el8) or
+os(os.version)/arch[/variant] (windows(10.0.17763)/amd64); an os.version may hold
+spaces ("darwin/arm64:macOS 14"). Flag values are taken as written: never split at
+commas, except where a flag takes a list of platforms (copy, rm).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
 
@@ -96,8 +99,17 @@ Example:
 			versionCommand(),
 		},
 	}
+	// A flag value is the user's bytes: a repeatable flag is never split at ',' (an
+	// annotation value may be JSON) nor trimmed. Flags that take a list split it
+	// themselves, where their grammar says so (platformsOpt).
+	app.DisableSliceFlagSeparator = true
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		for _, f := range c.Flags {
+			if sf, ok := f.(*cli.StringSliceFlag); ok {
+				sf.KeepSpace = true
+			}
+		}
 	}
 	return app
 }

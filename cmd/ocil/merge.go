@@ -53,16 +53,23 @@ every source byte is hashed once. A failure of any kind leaves OUT's index.json 
 Prints the nested index's digest; --format json prints the index.json entry, the
 children with their platforms and the blob counts.
 
+--annotation KEY=VALUE annotates the nested index, the value taken as written (commas
+and spaces included); --annotation-file FILE takes oras's format, where "$manifest" is
+the nested index and any other member is an error; a key given both ways is an error.
+--descriptor-annotation KEY=VALUE annotates the index.json entry.
+
 Examples:
   ocil merge -o out:1.2 build-amd64 build-arm64
   ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
-  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8
+  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64,osver=el8
   ocil merge -o out:1.2 --all-images ./flat-layout
+  ocil merge -o out:1.2 --annotation-file annotations.json in-*
   ocil merge -o release.tar.gz:1.2 build-*`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
-			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable)"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable; the value is taken as written, commas included)"},
+			annotationFileFlag("annotations for the nested index from `FILE`, as oras writes it: {\"$manifest\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
 			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
 			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
@@ -107,6 +114,19 @@ func runMerge(c *cli.Context) error {
 	}
 	if opts.Annotations, err = parseAnnotations("--annotation", c.StringSlice("annotation")); err != nil {
 		return err
+	}
+	if c.IsSet("annotation-file") {
+		af, err := readAnnotationFile(c.String("annotation-file"))
+		if err != nil {
+			return err
+		}
+		if opts.Annotations, err = af.withFlags(annotationsOfManifest, "--annotation", opts.Annotations); err != nil {
+			return err
+		}
+		known := func(k string) bool { return k == annotationsOfManifest }
+		if err := af.unknown(known, "is not a key merge takes: it writes an index, annotated by \"$manifest\" only"); err != nil {
+			return err
+		}
 	}
 	if opts.DescriptorAnnotations, err = parseAnnotations("--descriptor-annotation", c.StringSlice("descriptor-annotation")); err != nil {
 		return err
