@@ -17,7 +17,7 @@ func TestLsPlatformSource(t *testing.T) {
 	fromConfig := b.Image(tl.P("linux", "arm64", "v8", "el8"), "arm64")
 	empty := b.Blob(ocispec.MediaTypeEmptyJSON, []byte("{}"))
 	fromAnnotations := b.Manifest(ocispec.Manifest{ArtifactType: "application/vnd.example.rpm", Config: empty,
-		Layers: []ocispec.Descriptor{b.Blob("application/x-rpm", []byte("s390x"))},
+		Layers:      []ocispec.Descriptor{b.Blob("application/x-rpm", []byte("s390x"))},
 		Annotations: map[string]string{"land.oras.artifact.platform.os": "linux", "land.oras.artifact.platform.architecture": "s390x"}})
 	b.SetIndex(tl.Tag(b.Index(onDescriptor, fromConfig, fromAnnotations), "v1"))
 
