@@ -292,3 +292,22 @@ func TestTarballLeftovers(t *testing.T) {
 		t.Errorf("findings:\n%s", describe(rep))
 	}
 }
+
+// What a killed ocil write leaves in a layout folder is a note that names ocil gc.
+func TestFolderLeftovers(t *testing.T) {
+	b, _ := tagged(t)
+	b.WriteFile(".ocil-tmp-index.json-123", []byte(`{"schemaVersion":2`))
+	b.WriteFile("blobs/sha256/.ocil-tmp-456", []byte("part of a blob"))
+	rep, err := validate.Layout(context.Background(), b.Dir, validate.Options{ForPush: true, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Notes != 2 || len(rep.Findings) != 2 {
+		t.Fatalf("findings:\n%s", describe(rep))
+	}
+	for _, f := range rep.Findings {
+		if f.Check != "layout.temp" || !strings.Contains(f.Message, "ocil gc removes it") {
+			t.Errorf("finding %+v, want a layout.temp note naming ocil gc", f)
+		}
+	}
+}
