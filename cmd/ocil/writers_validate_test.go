@@ -13,16 +13,6 @@ import (
 	"github.com/ocil-dev/ocil/layout/validate"
 )
 
-// mustRun runs ocil in-process and fails the test unless it exits 0.
-func mustRun(t *testing.T, args ...string) string {
-	t.Helper()
-	code, stdout, stderr := runCLI(t, args...)
-	if code != 0 {
-		t.Fatalf("ocil %s: exit code %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
-	}
-	return stdout
-}
-
 // writeInputs writes one small file per name into dir and returns their paths.
 func writeInputs(t *testing.T, dir string, names ...string) []string {
 	t.Helper()
