@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // Exit codes.
@@ -34,6 +35,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	args, err := interspersed(app, args)
 	if err == nil {
+		err = checkEnv()
+	}
+	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
 	if err == nil {
@@ -41,6 +45,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ocil: %v\n", err)
 	return exitCode(err)
+}
+
+// checkEnv refuses, before any command runs, a bound in the environment that is not a
+// number, so that it is a usage error wherever it would first be read.
+func checkEnv() error {
+	if _, err := tarfs.LimitsFromEnv(); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
 }
 
 // exitCode maps error classes to exit codes, in this one place.
@@ -68,6 +81,10 @@ A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
 os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
+
+A compressed tarball is refused as a decompression bomb when it expands to more than
+100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and
+OCIL_TAR_MAX_BYTES (bytes, or with KiB, MiB, GiB, TiB) raise the bounds.
 
 Example:
   ocil ls ./out
