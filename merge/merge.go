@@ -65,8 +65,14 @@ type Options struct {
 	Created *time.Time
 	// AllowNoPlatform lets manifests without any platform into the index (without one).
 	AllowNoPlatform bool
-	// Transfer says how blobs are copied and whether they are verified.
+	// Transfer says how blobs are copied. Its Verify field is not read: Merge verifies
+	// unless NoVerify.
 	Transfer layout.TransferOptions
+	// NoVerify trusts the inputs' blobs: without it (the zero value) every byte copied
+	// from an input is hashed once and a blob that does not match its digest fails the
+	// merge before anything references it. With it, a reflink, hard link or kernel copy
+	// carries a corrupt blob over as it is; only sizes are checked.
+	NoVerify bool
 	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
 	Jobs int
 	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
@@ -110,6 +116,7 @@ type source struct {
 
 // Merge runs a merge (see the package documentation).
 func Merge(ctx context.Context, opts Options) (*Result, error) {
+	opts.Transfer.Verify = !opts.NoVerify
 	if len(opts.Inputs) == 0 {
 		return nil, fmt.Errorf("merge: %w: no inputs", layout.ErrInvalidOption)
 	}

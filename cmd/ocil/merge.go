@@ -105,7 +105,8 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return usagef("--link: %v", err)
 	}
-	opts.Transfer = layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")}
+	opts.Transfer = layout.TransferOptions{Mode: mode}
+	opts.NoVerify = c.Bool("no-verify")
 	for _, a := range c.Args().Slice() {
 		in, err := parseInput(a)
 		if err != nil {
