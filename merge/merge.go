@@ -120,6 +120,11 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if len(opts.Inputs) == 0 {
 		return nil, fmt.Errorf("merge: %w: no inputs", layout.ErrInvalidOption)
 	}
+	if opts.ArtifactType != "" {
+		if err := layout.CheckMediaType(opts.ArtifactType); err != nil {
+			return nil, fmt.Errorf("merge: artifact type: %w", err)
+		}
+	}
 	onDup, err := ParseDuplicatePolicy(string(opts.OnDup))
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)

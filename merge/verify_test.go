@@ -56,3 +56,16 @@ func TestMergeVerifiesByDefault(t *testing.T) {
 		t.Errorf("NoVerify: the layer in OUT is %q, %v", b, err)
 	}
 }
+
+// TestMergeRefusesBadArtifactType: an artifactType outside the RFC 6838 grammar is an
+// invalid option, before OUT is created.
+func TestMergeRefusesBadArtifactType(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := merge.Merge(context.Background(), merge.Options{Output: out + ":v1", Inputs: inputs("oras-linux-amd64-el8"), ArtifactType: "bad type"})
+	if !errors.Is(err, layout.ErrInvalidOption) || !strings.Contains(err.Error(), `"bad type"`) {
+		t.Fatalf("Merge = %v, want ErrInvalidOption naming the type", err)
+	}
+	if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OUT was created (%v)", err)
+	}
+}

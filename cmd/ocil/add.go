@@ -34,7 +34,7 @@ Examples:
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType, a media type (type/subtype, RFC 6838)"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable)"},
 			&cli.StringFlag{Name: "config", Usage: "use `FILE[:TYPE]` as the config blob"},
 			&cli.BoolFlag{Name: "platform-config", Usage: "write the platform into an image-config-typed config"},
@@ -73,8 +73,14 @@ Examples:
 				return err
 			}
 			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann, PlatformConfig: c.Bool("platform-config")}
+			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+				return err
+			}
 			if c.IsSet("config") {
 				cf := splitMediaType(c.String("config"))
+				if err := checkMediaTypeFlag("--config "+c.String("config"), cf.MediaType); err != nil {
+					return err
+				}
 				opts.Config = &cf
 			}
 			if opts.ModTime, err = layout.SourceDateEpoch(); err != nil {
@@ -82,7 +88,11 @@ Examples:
 			}
 			var files []layout.ArtifactFile
 			for _, a := range c.Args().Tail() {
-				files = append(files, splitMediaType(a))
+				f := splitMediaType(a)
+				if err := checkMediaTypeFlag(a, f.MediaType); err != nil {
+					return err
+				}
+				files = append(files, f)
 			}
 			l, err := layout.Create(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {

@@ -115,8 +115,38 @@ Example:
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		c.Before = checkCommonFlags
 	}
 	return app
+}
+
+// checkCommonFlags refuses values of flags several commands share that mean nothing:
+// a negative --jobs or --lock-timeout.
+func checkCommonFlags(c *cli.Context) error {
+	for _, name := range c.FlagNames() {
+		switch name {
+		case "jobs":
+			if n := c.Int(name); n < 0 {
+				return usagef("--jobs %d: want a number of blobs, or 0 for the default", n)
+			}
+		case "lock-timeout":
+			if d := c.Duration(name); d < 0 {
+				return usagef("--lock-timeout %s: want a duration of 0 or more, such as 30s or 2m", d)
+			}
+		}
+	}
+	return nil
+}
+
+// checkMediaTypeFlag refuses a flag value that is not a media type, naming the flag.
+func checkMediaTypeFlag(flag, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := layout.CheckMediaType(value); err != nil {
+		return usagef("%s: %v", flag, err)
+	}
+	return nil
 }
 
 func onUsageError(_ *cli.Context, err error, _ bool) error {

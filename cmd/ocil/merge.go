@@ -53,7 +53,7 @@ Examples:
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable)"},
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index, a media type (type/subtype, RFC 6838)"},
 			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
 			&cli.BoolFlag{Name: "allow-no-platform", Usage: "keep manifests that have no platform anywhere (listed without one)"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
@@ -84,6 +84,9 @@ func runMerge(c *cli.Context) error {
 		AllowNoPlatform: c.Bool("allow-no-platform"),
 		Jobs:            c.Int("jobs"),
 		LockTimeout:     c.Duration("lock-timeout"),
+	}
+	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+		return err
 	}
 	var err error
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {

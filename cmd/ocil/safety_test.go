@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,5 +24,64 @@ func TestBadTarLimitEnv(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "ls", fixture("oras-amd64-el9.tar.gz")); code != exitOK {
 		t.Errorf("with the variables empty: exit %d, %s", code, stderr)
+	}
+}
+
+// copyFixture copies a fixture folder into a new temp folder, for a command that may write.
+func copyFixture(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dst, os.DirFS(fixture(name))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestBadFlagValues: a media type outside the RFC 6838 grammar, a negative --jobs or
+// --lock-timeout is a usage error (exit 2) that names the flag and the value as given,
+// and nothing is written: not the new layout, not a change to the existing one.
+func TestBadFlagValues(t *testing.T) {
+	work := t.TempDir()
+	file := filepath.Join(work, "tool.sh")
+	if err := os.WriteFile(file, []byte("echo hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := copyFixture(t, "regctl-index")
+	before := snapshot(t, src)
+	out := filepath.Join(work, "out")
+	for _, tc := range []struct {
+		args    []string
+		mention string
+	}{
+		{[]string{"add", out + ":v1", "--platform", "linux/amd64", "--artifact-type", "bad type", file}, `--artifact-type: invalid option: "bad type"`},
+		{[]string{"add", out + ":v1", "--platform", "linux/amd64", "--artifact-type", "application/x;charset=utf-8", file}, `"application/x;charset=utf-8"`},
+		{[]string{"add", out + ":v1", "--platform", "linux/amd64", "--artifact-type", "noslash", file}, `"noslash"`},
+		{[]string{"add", out + ":v1", "--platform", "linux/amd64", file + ":text/plain ", file}, `"text/plain "`},
+		{[]string{"add", out + ":v1", "--platform", "linux/amd64", "--config", file + ":app/x y", file}, `--config ` + file + `:app/x y`},
+		{[]string{"merge", "-o", out + ":v1", "--artifact-type", "bad type", src + ":v1"}, `--artifact-type: invalid option: "bad type"`},
+		{[]string{"merge", "-o", out + ":v1", "--jobs", "-1", src + ":v1"}, "--jobs -1"},
+		{[]string{"merge", "-o", out + ":v1", "--lock-timeout", "-5s", src + ":v1"}, "--lock-timeout -5s"},
+		{[]string{"copy", "--lock-timeout", "-5s", src + ":v1", out}, "--lock-timeout -5s"},
+		{[]string{"add", out + ":v1", "--lock-timeout", "-1ms", "--platform", "linux/amd64", file}, "--lock-timeout -1ms"},
+		{[]string{"tag", "--lock-timeout", "-5s", src + ":v1", "v2"}, "--lock-timeout -5s"},
+		{[]string{"untag", "--lock-timeout", "-5s", src, "v1"}, "--lock-timeout -5s"},
+		{[]string{"rm", "--lock-timeout", "-5s", src + ":v1", "--platform", "linux/amd64"}, "--lock-timeout -5s"},
+		{[]string{"gc", "--lock-timeout", "-5s", src}, "--lock-timeout -5s"},
+		{[]string{"validate", "--jobs", "-3", src}, "--jobs -3"},
+	} {
+		code, stdout, stderr := runCLI(t, tc.args...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.mention) {
+			t.Errorf("ocil %s: exit %d, stdout %q, stderr %q; want exit 2 naming %s", shellJoin(tc.args), code, stdout, stderr, tc.mention)
+		}
+		if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("ocil %s created %s", shellJoin(tc.args), out)
+		}
+		if now := snapshot(t, src); now != before {
+			t.Fatalf("ocil %s changed %s", shellJoin(tc.args), src)
+		}
+	}
+	// The same values that are valid pass: the check is on the value, not the flag.
+	if code, _, stderr := runCLI(t, "add", out+":v1", "--platform", "linux/amd64", "--lock-timeout", "0s", "--artifact-type", "application/vnd.example+json", file+":text/plain"); code != exitOK {
+		t.Errorf("valid flags: exit %d, %s", code, stderr)
 	}
 }
