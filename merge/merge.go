@@ -49,9 +49,9 @@ func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
 // Options describe a merge.
 type Options struct {
 	// Output is the output reference OUT[:TAG]: a folder, or a tarball when OUT ends in
-	// .tar, .tar.gz or .tgz. OUT is created when missing. With a TAG, the entry with that
-	// tag is replaced (or added) and every other entry kept. Without one, OUT must be new
-	// or have an empty index.json.
+	// .tar, .tar.gz, .tgz, .tar.zst or .tzst. OUT is created when missing. With a TAG,
+	// the entry with that tag is replaced (or added) and every other entry kept. Without
+	// one, OUT must be new or have an empty index.json.
 	Output string
 	Inputs []Input
 	OnDup  DuplicatePolicy

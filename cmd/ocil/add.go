@@ -20,7 +20,8 @@ func addCommand() *cli.Command {
 manifest into the OCI index TAG names, replacing the entry for the same platform
 (os.version included) or adding one; TAG's index is created when missing, other tags are
 untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
-oras does). DST is created when missing.
+oras does). DST is a folder, created when missing; a DST that ends like a tarball (.tar,
+.tar.gz, .tgz, .tar.zst, .tzst) is refused: add into a folder and ocil copy it.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config

@@ -32,7 +32,7 @@ land.oras.artifact.platform.* annotations; none of these is an error.
 
 The same manifest twice is kept once; two manifests for one platform (os.version
 included) are an error unless --on-duplicate first|last. Children keep the input order.
-OUT is a folder, or a tarball when it ends in .tar, .tar.gz or .tgz (written anew
+OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst (written anew
 beside the old one and renamed into place; its entries are kept as a folder's are).
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless

@@ -85,3 +85,81 @@ func TestBadFlagValues(t *testing.T) {
 		t.Errorf("valid flags: exit %d, %s", code, stderr)
 	}
 }
+
+// TestTarballNamesNeverFolders: an output name with a tarball suffix is written as a
+// tarball (copy and merge, zstd for .tar.zst and .tzst) or refused (add, which writes
+// folders only; tag, untag and rm, which change folders only), and never becomes a folder.
+func TestTarballNamesNeverFolders(t *testing.T) {
+	work := t.TempDir()
+	file := filepath.Join(work, "tool.sh")
+	os.WriteFile(file, []byte("echo hi\n"), 0o644)
+	src := fixture("regctl-index")
+	zstdMagic := "\x28\xb5\x2f\xfd"
+
+	for _, tc := range []struct {
+		args  []string
+		out   string
+		magic string // "" when refused
+		code  int
+	}{
+		{[]string{"copy", src + ":v1", "@OUT"}, "c.tar.zst", zstdMagic, exitOK},
+		{[]string{"copy", src + ":v1", "@OUT"}, "c.tzst", zstdMagic, exitOK},
+		{[]string{"copy", src + ":v1", "@OUT"}, "c.tgz", "\x1f\x8b", exitOK},
+		{[]string{"copy", src + ":v1", "@OUT/"}, "slash.tar", "", exitUsage},
+		{[]string{"merge", "-o", "@OUT:v1", fixture("oras-linux-amd64-el8")}, "m.tar.zst", zstdMagic, exitOK},
+		{[]string{"merge", "-o", "@OUT:v1", fixture("oras-linux-amd64-el8")}, "m.tzst", zstdMagic, exitOK},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar", "", exitUsage},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar.zst", "", exitUsage},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tgz", "", exitUsage},
+		{[]string{"tag", "@OUT:v1", "v2"}, "t.tar", "", exitFailed},
+		{[]string{"untag", "@OUT", "v1"}, "u.tar.gz", "", exitFailed},
+		{[]string{"rm", "@OUT:v1", "--platform", "linux/amd64"}, "r.tzst", "", exitFailed},
+	} {
+		out := filepath.Join(work, tc.out)
+		args := make([]string, len(tc.args))
+		for i, a := range tc.args {
+			args[i] = strings.Replace(a, "@OUT", out, 1)
+		}
+		code, _, stderr := runCLI(t, args...)
+		if code != tc.code {
+			t.Errorf("ocil %s: exit %d, want %d; %s", shellJoin(args), code, tc.code, stderr)
+		}
+		fi, err := os.Lstat(out)
+		switch {
+		case tc.magic != "":
+			if err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("ocil %s: %s is %v, %v; want a tarball", shellJoin(args), tc.out, fi, err)
+				continue
+			}
+			b, _ := os.ReadFile(out)
+			if !strings.HasPrefix(string(b), tc.magic) {
+				t.Errorf("ocil %s: %s starts % x", shellJoin(args), tc.out, b[:min(4, len(b))])
+			}
+			if code, stdout, stderr := runCLI(t, "resolve", out+":v1"); code != exitOK || !strings.HasPrefix(stdout, "sha256:") {
+				t.Errorf("ocil resolve %s:v1: exit %d, %s%s", tc.out, code, stdout, stderr)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			t.Errorf("ocil %s: %s exists (%v)", shellJoin(args), tc.out, fi.Mode())
+		case tc.code == exitUsage && !strings.Contains(stderr, "ends like a tarball"):
+			t.Errorf("ocil %s: stderr %q does not say why", shellJoin(args), stderr)
+		}
+	}
+
+	// tag, untag and rm on an existing tarball refuse it and leave its bytes as they were.
+	tarball := filepath.Join(work, "c.tar.zst")
+	before, _ := os.ReadFile(tarball)
+	for _, args := range [][]string{
+		{"tag", tarball + ":v1", "v2"},
+		{"untag", tarball, "v1"},
+		{"rm", tarball + ":v1", "--platform", "linux/amd64"},
+		{"add", tarball + ":v1", "--platform", "linux/amd64", file},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code == exitOK || !strings.Contains(stderr, tarball) {
+			t.Errorf("ocil %s: exit %d, %s", shellJoin(args), code, stderr)
+		}
+		if now, _ := os.ReadFile(tarball); string(now) != string(before) {
+			t.Errorf("ocil %s changed the tarball", shellJoin(args))
+		}
+	}
+}
