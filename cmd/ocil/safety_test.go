@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,62 @@ func TestTarballNamesNeverFolders(t *testing.T) {
 		}
 		if now, _ := os.ReadFile(tarball); string(now) != string(before) {
 			t.Errorf("ocil %s changed the tarball", shellJoin(args))
+		}
+	}
+}
+
+// hugeIndex writes a layout whose index.json lists n manifests (whose blobs are absent),
+// tagged t0, t1... when tagged.
+func hugeIndex(t *testing.T, n int, tagged bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "huge")
+	os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755)
+	os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+	var b strings.Builder
+	b.WriteString(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064x","size":100`, i)
+		if tagged {
+			fmt.Fprintf(&b, `,"annotations":{"org.opencontainers.image.ref.name":"t%d"}`, i)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString("]}")
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestAmbiguousListsAScreenful: a reference that could mean any of 100,000 entries lists
+// the first 20 and says how many more, instead of megabytes of candidates; so does the
+// list of tags when a tag is not found (checked with 30,000 tags).
+func TestAmbiguousListsAScreenful(t *testing.T) {
+	for _, n := range []int{100_000, 30_000} {
+		tagged := n == 30_000
+		dir := hugeIndex(t, n, tagged)
+		code, stdout, stderr := runCLI(t, "resolve", dir)
+		if code != exitFailed || stdout != "" {
+			t.Errorf("%d entries: exit %d, stdout %q", n, code, stdout)
+		}
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if len(stderr) > 4096 || len(lines) != 22 {
+			t.Fatalf("%d entries: %d bytes in %d lines of stderr, want a first line, 20 candidates and a count:\n%.2000s", n, len(stderr), len(lines), stderr)
+		}
+		if !strings.Contains(lines[0], fmt.Sprintf("index.json lists %d images", n)) || lines[21] != fmt.Sprintf("  ... and %d more", n-20) {
+			t.Errorf("%d entries: stderr %q ... %q", n, lines[0], lines[21])
+		}
+		if want := fmt.Sprintf("sha256:%064x", 19); !strings.Contains(lines[20], want) {
+			t.Errorf("%d entries: the 20th candidate is %q, want %s", n, lines[20], want)
+		}
+		if tagged {
+			code, _, stderr := runCLI(t, "resolve", dir+":nope")
+			if code != exitFailed || len(stderr) > 4096 || !strings.Contains(stderr, `no tag "nope"`) || !strings.Contains(stderr, fmt.Sprintf("and %d more", n-20)) {
+				t.Errorf("resolve :nope: exit %d, %d bytes: %.300s", code, len(stderr), stderr)
+			}
 		}
 	}
 }
