@@ -126,8 +126,8 @@ func (ix *indexer) streamErr(where string, err error) error {
 	case errors.As(err, new(*tempWriteError)):
 		return fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
 	case errors.Is(err, errBomb) && ix.sp.byRatio:
-		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes, %d times the archive's %d bytes (a decompression bomb; %s raises the bound of %d times)",
-			ix.path, where, ErrHostile, ix.sp.max, ix.opts.MaxRatio, ix.sp.compressed, EnvMaxRatio, ix.opts.MaxRatio)
+		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes, a decompression bomb (the bound is %d times the archive's %d bytes, and at least %d MiB; %s raises the ratio)",
+			ix.path, where, ErrHostile, ix.sp.max, ix.opts.MaxRatio, ix.sp.compressed, RatioFloor>>20, EnvMaxRatio)
 	case errors.Is(err, errBomb):
 		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes (the bound on a compressed archive; %s raises it)", ix.path, where, ErrHostile, ix.opts.MaxUncompressed, EnvMaxUncompressed)
 	case errors.Is(err, zstd.ErrWindowSizeExceeded):
