@@ -42,7 +42,8 @@ const maxPackedEntries = 1 << 20
 // devices and duplicates are refused. One bad name refuses the whole pull and dir is left
 // as it was (not even created). Then the files are staged beside their names, the folders
 // extracted (read again through the verified path), and the files renamed into place;
-// writes go through an os.Root, so nothing lands outside dir.
+// writes go through an os.Root, so nothing lands outside dir. dir is created when missing
+// and something is to be written.
 func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, force bool) ([]PulledFile, error) {
 	_, _, m, err := l.ReadDocument(ctx, d)
 	if err != nil {
@@ -281,7 +282,7 @@ func (l *Layout) checkPacked(ctx context.Context, layer ocispec.Descriptor, titl
 	}
 	defer closeAll()
 	var ents []packedEntry
-	files, dirs := map[string]bool{}, map[string]bool{}
+	pc := newPackedChecker(title)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -293,31 +294,13 @@ func (l *Layout) checkPacked(ctx context.Context, layer ocispec.Descriptor, titl
 			}
 			return nil, err
 		}
-		if len(ents) == maxPackedEntries {
-			return nil, fmt.Errorf("%w: more than %d entries", ErrInvalidDocument, maxPackedEntries)
-		}
-		e, err := checkPackedEntry(h, title)
+		e, skip, err := pc.next(h)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case files[e.name] || (dirs[e.name] && !e.dir):
-			return nil, fmt.Errorf("%w: entry %q: a second entry for %s", ErrInvalidDocument, h.Name, e.name)
-		case e.dir && dirs[e.name]:
-			continue // a folder named twice changes nothing
+		if !skip {
+			ents = append(ents, e)
 		}
-		for p := path.Dir(e.name); p != "."; p = path.Dir(p) {
-			if files[p] {
-				return nil, fmt.Errorf("%w: entry %q: %s is a file in the same layer", ErrInvalidDocument, h.Name, p)
-			}
-			dirs[p] = true
-		}
-		if e.dir {
-			dirs[e.name] = true
-		} else {
-			files[e.name] = true
-		}
-		ents = append(ents, e)
 	}
 	if err := done(); err != nil {
 		return nil, err
@@ -326,6 +309,46 @@ func (l *Layout) checkPacked(ctx context.Context, layer ocispec.Descriptor, titl
 		ents = []packedEntry{}
 	}
 	return ents, nil
+}
+
+// packedChecker applies the rules to the entries of one packed folder in order, so that
+// the check and the extraction see the same entries.
+type packedChecker struct {
+	title       string
+	n           int
+	files, dirs map[string]bool // dirs: named by an entry or above one
+}
+
+func newPackedChecker(title string) *packedChecker {
+	return &packedChecker{title: title, files: map[string]bool{}, dirs: map[string]bool{}}
+}
+
+// next checks one header. skip is true for a folder already known, which changes nothing.
+func (pc *packedChecker) next(h *tar.Header) (e packedEntry, skip bool, err error) {
+	if pc.n++; pc.n > maxPackedEntries {
+		return e, false, fmt.Errorf("%w: more than %d entries", ErrInvalidDocument, maxPackedEntries)
+	}
+	if e, err = checkPackedEntry(h, pc.title); err != nil {
+		return e, false, err
+	}
+	switch {
+	case pc.files[e.name] || (pc.dirs[e.name] && !e.dir):
+		return e, false, fmt.Errorf("%w: entry %q: a second entry for %s", ErrInvalidDocument, h.Name, e.name)
+	case e.dir && pc.dirs[e.name]:
+		return e, true, nil
+	}
+	for p := path.Dir(e.name); p != "."; p = path.Dir(p) {
+		if pc.files[p] {
+			return e, false, fmt.Errorf("%w: entry %q: %s is a file in the same layer", ErrInvalidDocument, h.Name, p)
+		}
+		pc.dirs[p] = true
+	}
+	if e.dir {
+		pc.dirs[e.name] = true
+	} else {
+		pc.files[e.name] = true
+	}
+	return e, false, nil
 }
 
 // checkPackedEntry checks one header of a packed folder.
@@ -359,7 +382,7 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 	}
 	defer closeAll()
 	changed := fmt.Errorf("%w: blob %s changed while it was pulled", ErrDigestMismatch, layer.Digest)
-	seenDirs := map[string]bool{}
+	pc := newPackedChecker(title)
 	i := 0
 	for {
 		h, err := tr.Next()
@@ -369,11 +392,11 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 		if err != nil {
 			return err
 		}
-		e, err := checkPackedEntry(h, title)
+		e, skip, err := pc.next(h)
 		if err != nil {
 			return err
 		}
-		if e.dir && seenDirs[e.name] {
+		if skip {
 			continue
 		}
 		if i >= len(ents) || ents[i] != e {
@@ -382,7 +405,6 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 		i++
 		name := filepath.FromSlash(e.name)
 		if e.dir {
-			seenDirs[e.name] = true
 			if err := root.MkdirAll(name, 0o755); err != nil {
 				return err
 			}
