@@ -26,8 +26,9 @@ import (
 // Compression is told by the first bytes (gzip 1f 8b, zstd 28 b5 2f fd), never by the
 // name. An uncompressed archive is indexed in one pass over its headers that seeks past
 // entry data, and served from the archive file itself. A compressed archive is
-// decompressed once, in a streaming pass, into an unnamed temp file in opts.TempDir, and
-// every sha256 and sha512 blob is hashed on the way through.
+// decompressed once, in a streaming pass bounded by opts.MaxRatio and
+// opts.MaxUncompressed; the layout's files (nothing else) go into an unnamed temp file in
+// opts.TempDir, and every sha256 and sha512 blob is hashed on the way through.
 func Open(path string, opts Options) (*FS, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -96,7 +97,7 @@ type indexer struct {
 	extras      map[string]bool // root-level extras (a few), for hints
 	last        string          // the raw name of the last entry, for messages
 
-	sp *spool // the decompressing pass's spool; nil for an uncompressed archive
+	dr *boundedReader // the decompressing pass's bound; nil for an uncompressed archive
 }
 
 func newIndexer(path string, opts Options, compression string) *indexer {
@@ -125,9 +126,9 @@ func (ix *indexer) streamErr(where string, err error) error {
 	switch {
 	case errors.As(err, new(*tempWriteError)):
 		return fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
-	case errors.Is(err, errBomb) && ix.sp.byRatio:
+	case errors.Is(err, errBomb) && ix.dr.byRatio:
 		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes, a decompression bomb (the bound is %d times the archive's %d bytes, and at least %d MiB; %s raises the ratio)",
-			ix.path, where, ErrHostile, ix.sp.max, ix.opts.MaxRatio, ix.sp.compressed, RatioFloor>>20, EnvMaxRatio)
+			ix.path, where, ErrHostile, ix.dr.max, ix.opts.MaxRatio, ix.dr.compressed, RatioFloor>>20, EnvMaxRatio)
 	case errors.Is(err, errBomb):
 		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes (the bound on a compressed archive; %s raises it)", ix.path, where, ErrHostile, ix.opts.MaxUncompressed, EnvMaxUncompressed)
 	case errors.Is(err, zstd.ErrWindowSizeExceeded):
@@ -316,10 +317,10 @@ func (ix *indexer) scanCompressed(src *os.File, size int64) (fsys *FS, err error
 		}
 	}()
 
-	sp := newSpool(dec, size, ix.opts.MaxRatio, ix.opts.MaxUncompressed)
-	ix.sp = sp
+	dr := newBoundedReader(dec, size, ix.opts.MaxRatio, ix.opts.MaxUncompressed)
+	ix.dr = dr
 	w := &countingWriter{w: bufio.NewWriterSize(tmp, 256<<10)}
-	tr := tar.NewReader(sp)
+	tr := tar.NewReader(dr)
 	buf := make([]byte, 64<<10)
 	hashes := map[string]hash.Hash{"sha256": sha256.New(), "sha512": sha512.New()}
 	for {
@@ -358,7 +359,7 @@ func (ix *indexer) scanCompressed(src *os.File, size int64) (fsys *FS, err error
 	}
 	// The tar stream has ended; the rest of the decompressed stream is read (not kept) so
 	// that a truncated or damaged end of the compressed stream is still caught.
-	if _, err := io.CopyBuffer(io.Discard, sp, buf); err != nil {
+	if _, err := io.CopyBuffer(io.Discard, dr, buf); err != nil {
 		return nil, ix.streamErr("after the end of the tar stream", err)
 	}
 	if err := ix.finish(); err != nil {

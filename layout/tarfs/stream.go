@@ -63,11 +63,11 @@ func decompressor(compression string, r io.Reader) (io.ReadCloser, error) {
 // errBomb ends the pass over a compressed archive that decompresses past its bound.
 var errBomb = errors.New("decompression bound reached")
 
-// spool sits between the decompressor and the tar reader and counts the decompressed
-// bytes. It stops once more than max bytes have come out of the decompressor, having read
-// at most one byte past the bound. max is the lower of the total bound and the ratio
+// boundedReader sits between the decompressor and the tar reader and counts the
+// decompressed bytes. It stops once more than max bytes have come out of the
+// decompressor, having read at most one byte past the bound. max is the lower of the total bound and the ratio
 // bound (ratio times the archive's compressed size, at least RatioFloor).
-type spool struct {
+type boundedReader struct {
 	r          io.Reader
 	n          int64 // bytes read so far: the offset in the decompressed stream
 	max        int64
@@ -75,8 +75,8 @@ type spool struct {
 	compressed int64 // the archive's size
 }
 
-func newSpool(r io.Reader, compressed, ratio, total int64) *spool {
-	s := &spool{r: r, max: total, compressed: compressed}
+func newBoundedReader(r io.Reader, compressed, ratio, total int64) *boundedReader {
+	s := &boundedReader{r: r, max: total, compressed: compressed}
 	byRatio := int64(math.MaxInt64)
 	if compressed <= math.MaxInt64/ratio {
 		byRatio = max(ratio*compressed, RatioFloor)
@@ -87,7 +87,7 @@ func newSpool(r io.Reader, compressed, ratio, total int64) *spool {
 	return s
 }
 
-func (s *spool) Read(p []byte) (int, error) {
+func (s *boundedReader) Read(p []byte) (int, error) {
 	if s.n > s.max {
 		return 0, errBomb
 	}
