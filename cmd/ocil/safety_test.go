@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	tl "github.com/ocil-dev/ocil/internal/testlayout"
 )
 
 // TestBadTarLimitEnv: a bound on compressed tarballs in the environment that is not a
@@ -218,5 +222,25 @@ func TestAmbiguousListsAScreenful(t *testing.T) {
 				t.Errorf("resolve :nope: exit %d, %d bytes: %.300s", code, len(stderr), stderr)
 			}
 		}
+	}
+}
+
+// TestPullBadTitleWritesNothing: ocil pull of a manifest whose second layer is titled
+// "sub/.." exits 1 naming the title, and -o DIR is not created.
+func TestPullBadTitleWritesNothing(t *testing.T) {
+	b := tl.New(t)
+	good := b.Blob("text/plain", []byte("good\n"))
+	good.Annotations = map[string]string{ocispec.AnnotationTitle: "good.txt"}
+	bad := b.Blob("text/plain", []byte("bad\n"))
+	bad.Annotations = map[string]string{ocispec.AnnotationTitle: "sub/.."}
+	m := b.Manifest(ocispec.Manifest{Config: b.Config(tl.P("linux", "amd64", "", "")), Layers: []ocispec.Descriptor{good, bad}})
+	b.SetIndex(tl.Tag(m, "v1"))
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCLI(t, "pull", b.Dir+":v1", "-o", out)
+	if code != exitFailed || stdout != "" || !strings.Contains(stderr, `title "sub/.."`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the title", code, stdout, stderr)
+	}
+	if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pull created %s (%v)", out, err)
 	}
 }
