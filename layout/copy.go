@@ -100,7 +100,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	}
 
 	if IsTarballPath(ref.Path) {
-		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
+		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Zstd: IsZstdPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := blobs
 		if newIndex != nil {
 			// The rewritten index is not in src: it is written from memory.

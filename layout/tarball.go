@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,9 +24,10 @@ import (
 )
 
 // IsTarballPath reports whether an output path names a tarball rather than a folder:
-// it ends in .tar, .tar.gz or .tgz.
+// it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst. No writer ever makes a folder of
+// such a name (Create refuses it).
 func IsTarballPath(p string) bool {
-	return strings.HasSuffix(p, ".tar") || IsGzipPath(p)
+	return strings.HasSuffix(p, ".tar") || IsGzipPath(p) || IsZstdPath(p)
 }
 
 // IsGzipPath reports whether an output tarball path asks for gzip: .tar.gz or .tgz.
@@ -33,10 +35,17 @@ func IsGzipPath(p string) bool {
 	return strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".tgz")
 }
 
+// IsZstdPath reports whether an output tarball path asks for zstd: .tar.zst or .tzst.
+func IsZstdPath(p string) bool {
+	return strings.HasSuffix(p, ".tar.zst") || strings.HasSuffix(p, ".tzst")
+}
+
 // TarOptions say how WriteTarball writes.
 type TarOptions struct {
 	// Gzip compresses the tarball, on all cores.
 	Gzip bool
+	// Zstd compresses the tarball with zstd (the default level); Gzip wins if both are set.
+	Zstd bool
 	// Verify hashes every blob while it is written and fails on a mismatch.
 	Verify bool
 	// ModTime is the time stamp of every entry; zero means the Unix epoch. Callers pass
@@ -119,6 +128,13 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		}
 		w = gz
 	}
+	var zw *zstd.Encoder
+	if opts.Zstd && !opts.Gzip {
+		if zw, err = zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		w = zw
+	}
 	tw := tar.NewWriter(w)
 	mtime := opts.ModTime
 	if mtime.IsZero() {
@@ -172,6 +188,11 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	if gz != nil {
 		if err := gz.Close(); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
@@ -291,7 +312,7 @@ func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}
-	return WriteTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
+	return WriteTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Zstd: IsZstdPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
 }
 
 // importLayout copies the layout at path (index.json and every blob it reaches) into l,

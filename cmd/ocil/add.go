@@ -23,7 +23,8 @@ manifest into the OCI index TAG names, replacing the entry for the same platform
 (os.version included) or inserting one in canonical order (as ocil merge writes it), so
 adds in any order give the same index; TAG's index is created when missing, other tags
 are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
-oras does). DST is created when missing.
+oras does). DST is a folder, created when missing; a DST that ends like a tarball (.tar,
+.tar.gz, .tgz, .tar.zst, .tzst) is refused: add into a folder and ocil copy it.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -47,7 +48,7 @@ Examples:
   ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType, a media type (type/subtype, RFC 6838)"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable; the value is taken as written, commas included)"},
 			annotationFileFlag("annotations from `FILE`, as oras writes it: {\"$manifest\": {...}, \"$config\": {...}, \"FILE NAME\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the manifest's entry in the tag's index (repeatable)"},
@@ -93,8 +94,14 @@ Examples:
 			}
 			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann,
 				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
+			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+				return err
+			}
 			if c.IsSet("config") {
 				cf := splitMediaType(c.String("config"))
+				if err := checkMediaTypeFlag("--config "+c.String("config"), cf.MediaType); err != nil {
+					return err
+				}
 				opts.Config = &cf
 			}
 			if opts.ModTime, err = layout.SourceDateEpoch(); err != nil {
@@ -102,7 +109,11 @@ Examples:
 			}
 			var files []layout.ArtifactFile
 			for _, a := range c.Args().Tail() {
-				files = append(files, splitMediaType(a))
+				f := splitMediaType(a)
+				if err := checkMediaTypeFlag(a, f.MediaType); err != nil {
+					return err
+				}
+				files = append(files, f)
 			}
 			if c.IsSet("annotation-file") {
 				af, err := readAnnotationFile(c.String("annotation-file"))

@@ -42,7 +42,7 @@ are in canonical order, whatever the order of the inputs: by platform (normalize
 architecture, variant, os.version, os.features, each compared byte by byte), then
 digest; manifests without a platform after them, attestations last. --keep-order keeps
 the order of the inputs instead.
-OUT is a folder, or a tarball when it ends in .tar, .tar.gz or .tgz (written anew
+OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst (written anew
 beside the old one and renamed into place; its entries are kept as a folder's are).
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
@@ -71,7 +71,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable; the value is taken as written, commas included)"},
 			annotationFileFlag("annotations for the nested index from `FILE`, as oras writes it: {\"$manifest\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index, a media type (type/subtype, RFC 6838)"},
 			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
 			&cli.BoolFlag{Name: "allow-no-platform", Usage: "keep manifests that have no platform anywhere (listed without one)"},
 			&cli.BoolFlag{Name: "override-platform", Usage: "let IN=PLATFORM replace a platform the manifest states otherwise"},
@@ -108,6 +108,9 @@ func runMerge(c *cli.Context) error {
 		Jobs:             c.Int("jobs"),
 		LockTimeout:      c.Duration("lock-timeout"),
 	}
+	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+		return err
+	}
 	var err error
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
 		return usagef("--on-duplicate: %v", err)
@@ -141,7 +144,8 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return usagef("--link: %v", err)
 	}
-	opts.Transfer = layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")}
+	opts.Transfer = layout.TransferOptions{Mode: mode}
+	opts.NoVerify = c.Bool("no-verify")
 	for _, a := range c.Args().Slice() {
 		in, err := parseInput(a)
 		if err != nil {
