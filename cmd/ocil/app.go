@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -114,26 +117,98 @@ func oneArg(c *cli.Context, what string) (string, error) {
 	return c.Args().First(), nil
 }
 
-// formatFlag is the --format flag of commands that print for scripts.
-func formatFlag(template bool) *cli.StringFlag {
-	usage := `output format: "text" or "json"`
-	if template {
-		usage = `output format: "text", "json" or a Go template such as '{{.Digest}}'`
-	}
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: usage}
+// formatFlag is the --format flag of every command that prints a result.
+func formatFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "format", Value: "text",
+		Usage: `output format: text, json, or go-template=TEMPLATE (a Go template over the JSON object, e.g. 'go-template={{.digest}}')`}
 }
 
-func checkFormat(f string, template bool) error {
+// quietFlag is the -q/--quiet flag of every command that prints progress or a result.
+// Quiet means: no progress bar and no warnings on standard error, and in text form only
+// the result's identifiers on standard output (what says depends on the command).
+func quietFlag(what string) *cli.BoolFlag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or warnings; " + what}
+}
+
+// output is a parsed --format: text, json or a template.
+type output struct {
+	json bool
+	tmpl *template.Template
+}
+
+// templatePrefix is how oras (and ocil) write a template format.
+const templatePrefix = "go-template="
+
+// parseFormat reads --format: "text", "json", "go-template=TEMPLATE", or a bare template
+// (a value holding "{{"), which runs the same as with the prefix.
+func parseFormat(c *cli.Context) (*output, error) {
+	f := c.String("format")
 	switch {
-	case f == "text" || f == "json":
-		return nil
-	case template && strings.Contains(f, "{{"):
-		return nil
+	case f == "text":
+		return &output{}, nil
+	case f == "json":
+		return &output{json: true}, nil
+	case strings.HasPrefix(f, templatePrefix), strings.Contains(f, "{{"):
+		src := strings.TrimPrefix(f, templatePrefix)
+		t, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{"json": templateJSON}).Parse(src)
+		if err != nil {
+			return nil, usagef("--format %q: %v", f, err)
+		}
+		return &output{tmpl: t}, nil
 	}
-	if template {
-		return usagef(`--format %q: want "text", "json" or a Go template`, f)
+	return nil, usagef(`--format %q: unknown format; want text, json or go-template=TEMPLATE`, f)
+}
+
+// templateJSON is the json function of templates: its argument as compact JSON.
+func templateJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// text reports whether the result is printed in the command's own text form.
+func (o *output) text() bool { return !o.json && o.tmpl == nil }
+
+// print writes v as JSON or through the template; text output is the caller's.
+func (o *output) print(w io.Writer, v any) error {
+	if o.json {
+		return writeJSON(w, v)
 	}
-	return usagef(`--format %q: want "text" or "json"`, f)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	// The template sees exactly what --format json prints: decoded into maps and slices,
+	// numbers kept as written (a size stays 1234, not 1.234e+03).
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var data any
+	if err := dec.Decode(&data); err != nil {
+		return err
+	}
+	// Into a buffer first: a template that fails half-way prints nothing.
+	var buf bytes.Buffer
+	if err := o.tmpl.Execute(&buf, data); err != nil {
+		return usagef("--format: %v%s", err, fieldHint(err, data))
+	}
+	if buf.Len() > 0 && buf.Bytes()[buf.Len()-1] != '\n' {
+		buf.WriteByte('\n')
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// fieldHint names the fields there are when a template asks for one that is not there.
+func fieldHint(err error, data any) string {
+	m, ok := data.(map[string]any)
+	if !ok || !strings.Contains(err.Error(), "map has no entry for key") {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return fmt.Sprintf(" (fields are named as --format json prints them: %s)", strings.Join(keys, ", "))
 }
 
 // writeJSON prints v as indented JSON, the --format json output of every command.

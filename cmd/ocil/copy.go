@@ -31,22 +31,27 @@ index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, e
 1970), so the same input gives the same bytes; it is written beside DST and renamed
 at the end. .tar.gz output is compressed on all cores.
 
+Prints the digest of the entry written; --format json prints the entry, the kept and
+dropped manifests and the blob counts, --format go-template=TEMPLATE runs a Go
+template over that object.
+
 Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
-  ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7`,
+  ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
+  ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-			formatFlag(false),
+			quietFlag("print the digest (as without -q)"),
+			formatFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
 				return err
 			}
 			if c.NArg() != 2 {
@@ -82,8 +87,8 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				return writeJSON(c.App.Writer, res)
+			if !o.text() {
+				return o.print(c.App.Writer, res)
 			}
 			_, err = fmt.Fprintln(c.App.Writer, res.Descriptor.Digest)
 			return err

@@ -41,13 +41,15 @@ are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unles
 Every blob is copied (reflink, hard link or copy, see --link) and, unless --no-verify,
 every source byte is hashed once. A failure of any kind leaves OUT's index.json as it was.
 Prints the nested index's digest; --format json prints the index.json entry, the
-children with their platforms and the blob counts.
+children with their platforms and the blob counts, and --format go-template=TEMPLATE
+runs a Go template over that object. -q also drops the warnings.
 
 Examples:
   ocil merge -o out:1.2 build-amd64 build-arm64
   ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
   ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8
-  ocil merge -o release.tar.gz:1.2 build-*`,
+  ocil merge -o release.tar.gz:1.2 build-*
+  ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
@@ -60,16 +62,16 @@ Examples:
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of OUT"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-			formatFlag(false),
+			quietFlag("print the digest (as without -q)"),
+			formatFlag(),
 		},
 		Action: runMerge,
 	}
 }
 
 func runMerge(c *cli.Context) error {
-	format := c.String("format")
-	if err := checkFormat(format, false); err != nil {
+	o, err := parseFormat(c)
+	if err != nil {
 		return err
 	}
 	if c.String("output") == "" {
@@ -85,7 +87,6 @@ func runMerge(c *cli.Context) error {
 		Jobs:            c.Int("jobs"),
 		LockTimeout:     c.Duration("lock-timeout"),
 	}
-	var err error
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
 		return usagef("--on-duplicate: %v", err)
 	}
@@ -120,11 +121,13 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
+	if !c.Bool("quiet") {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
+		}
 	}
-	if format == "json" {
-		return writeJSON(c.App.Writer, res)
+	if !o.text() {
+		return o.print(c.App.Writer, res)
 	}
 	_, err = fmt.Fprintln(c.App.Writer, res.Index.Digest)
 	return err

@@ -42,8 +42,11 @@ manifests are still hashed).
 
 --format json prints {"layouts": [REPORT...]}, each report with "layout",
 "findings" (check, severity, object, message), "checked" and the counts
-"errors", "warnings" and "notes". --junit FILE also writes a JUnit XML report
-(GitLab: artifacts:reports:junit), whatever the result.
+"errors", "warnings" and "notes"; --format go-template=TEMPLATE runs a Go
+template over that object. -q prints the findings only, without progress or the
+summary line (the exit code and standard error still say what failed). --junit
+FILE also writes a JUnit XML report (GitLab: artifacts:reports:junit), whatever
+the result.
 
 Exit codes: 0 no errors; 1 errors found, or a layout not found; 2 bad usage, or
 a path that is not a layout. With several layouts, the highest.
@@ -51,15 +54,16 @@ a path that is not a layout. With several layouts, the highest.
 Examples:
   ocil validate ./out
   ocil validate out.tar --for-push --junit report.xml
-  ocil validate --format json --strict ./out ./in.tar.gz`,
+  ocil validate --format json --strict ./out ./in.tar.gz
+  ocil validate ./out --format 'go-template={{range .layouts}}{{.layout}} {{.errors}}{{"\n"}}{{end}}'`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "fast", Usage: "check blob sizes only; hash only indexes and manifests"},
 			&cli.BoolFlag{Name: "for-push", Usage: "add the rules registries enforce"},
 			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
-			formatFlag(false),
+			formatFlag(),
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.IntFlag{Name: "jobs", Value: 0, DefaultText: "one per CPU, at least 2", Usage: "hash `N` blobs at once"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			quietFlag("print the findings without the summary line"),
 		},
 		Action: validateAction,
 	}
@@ -69,8 +73,8 @@ func validateAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("validate: expected at least one layout (see ocil validate --help)")
 	}
-	format := c.String("format")
-	if err := checkFormat(format, false); err != nil {
+	o, err := parseFormat(c)
+	if err != nil {
 		return err
 	}
 	if c.Int("jobs") < 0 {
@@ -128,8 +132,8 @@ func validateAction(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	if format == "json" {
-		if err := writeJSON(w, validateOutput{Layouts: reports}); err != nil {
+	if !o.text() {
+		if err := o.print(w, validateOutput{Layouts: reports}); err != nil {
 			return err
 		}
 	} else {
@@ -141,7 +145,7 @@ func validateAction(c *cli.Context) error {
 			if printed > 0 {
 				fmt.Fprintln(w)
 			}
-			if err := printReport(w, rep, opts); err != nil {
+			if err := printReport(w, rep, opts, c.Bool("quiet")); err != nil {
 				return err
 			}
 			printed++
@@ -175,12 +179,12 @@ func validatePath(arg string) (string, error) {
 }
 
 // printReport prints the findings of one layout, one a line, and its summary.
-func printReport(w io.Writer, rep *validate.Report, opts validate.Options) error {
+func printReport(w io.Writer, rep *validate.Report, opts validate.Options, quiet bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(tw, "  %s\t%s\t%s: %s\n", f.Severity, f.Check, f.Object, f.Message)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := tw.Flush(); err != nil || quiet {
 		return err
 	}
 	how := "checked"
