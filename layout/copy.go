@@ -43,7 +43,8 @@ type CopyResult struct {
 
 // Copy copies what src selected (src.Root) into the destination reference dst: a folder
 // (created when missing; its other entries are kept, as with SetEntry) or a tarball
-// (.tar, .tar.gz, .tgz: written anew, atomically, with the same bytes for the same input).
+// (.tar, .tar.gz, .tgz, or any name after oci-archive:: written anew, atomically, with the
+// same bytes for the same input).
 // The tag is dst's, else the one src was selected by, else none. Without platforms the
 // root and everything under it are copied byte for byte: the same digests. With platforms,
 // see CopyOptions.Platforms. Only the blobs of what is kept are copied.
@@ -99,7 +100,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		res.Bytes += root.Size
 	}
 
-	if IsTarballPath(ref.Path) {
+	if IsTarballPath(ref.Path) || ref.IsArchive() {
 		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := blobs
 		if newIndex != nil {

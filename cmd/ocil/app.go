@@ -65,16 +65,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "ocil",
 		Usage: "work on OCI image layouts without a registry",
 		Description: `ocil reads OCI image layouts: folders with oci-layout, index.json and blobs/.
-A reference names a layout and optionally an entry in it:
+A reference names a layout (a folder or tarball) and optionally an entry in it:
   PATH  PATH:TAG  PATH@DIGEST  PATH:TAG@DIGEST
+The prefixes other tools print are accepted: oci:PATH[:TAG] and oci-archive:PATH[:TAG]
+(skopeo), ocidir://PATH[:TAG] (regctl), oci-layout://PATH[:TAG] (buildx); a path on
+disk that starts so still wins. PATH - is a tarball on standard input or output.
+--format json or go-template=TEMPLATE, and -q, work on every command that prints a result.
 A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
 os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
 
-Example:
+Examples:
   ocil ls ./out
-  ocil resolve ./out:1.2 --platform linux/arm64`,
+  ocil resolve ./out:1.2 --platform linux/arm64
+  ocil resolve oci:./out:1.2 --format 'go-template={{.digest}} {{.size}}'
+  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Version:               versionString(),
 		Writer:                stdout,
 		ErrWriter:             stderr,

@@ -80,6 +80,9 @@ func runMerge(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("merge: no inputs (see ocil merge --help)")
 	}
+	if out, err := layout.ParseReference(c.String("output")); err == nil && out.IsArchive() && !layout.IsTarballPath(out.Path) {
+		return usagef("merge -o %s: a tarball output's name ends in .tar, .tar.gz or .tgz", c.String("output"))
+	}
 	opts := merge.Options{
 		Output:          c.String("output"),
 		ArtifactType:    c.String("artifact-type"),
@@ -138,7 +141,7 @@ func runMerge(c *cli.Context) error {
 // disk is never split.
 func parseInput(a string) (merge.Input, error) {
 	if ref, err := layout.ParseReference(a); err == nil {
-		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Path):], "=") {
+		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
 			return merge.Input{Ref: a}, nil
 		}
 	}
