@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/template"
@@ -34,7 +35,13 @@ func usagef(format string, args ...any) error {
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with its standard input, which a tarball source "-" reads.
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	app.Reader = stdin
 	args, err := interspersed(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)

@@ -64,7 +64,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			l, err := layout.Open(ref.Path)
+			l, err := layout.Open(ref.Path, layout.WithStdin(c.App.Reader))
 			if err != nil {
 				return err
 			}

@@ -281,7 +281,7 @@ func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
 // scanCompressed decompresses a compressed archive into a temp file in one pass, indexing
 // entries by their offset in the decompressed stream and hashing every blob whose
 // algorithm it knows on the way through.
-func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
+func (ix *indexer) scanCompressed(src io.Reader) (fsys *FS, err error) {
 	dec, err := decompressor(ix.compression, src)
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w: %s: %w", ix.path, ErrCorrupt, ix.compression, err)

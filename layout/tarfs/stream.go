@@ -45,6 +45,8 @@ func sniff(magic []byte) (string, error) {
 // decompressor opens the decompressing reader for a compressed archive.
 func decompressor(compression string, r io.Reader) (io.ReadCloser, error) {
 	switch compression {
+	case compressionNone: // a stream that cannot seek (OpenReader) is spooled as it is
+		return io.NopCloser(r), nil
 	case compressionGzip:
 		return gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
 	case compressionZstd:
