@@ -102,6 +102,9 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		if !fi.IsDir() {
 			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
 			if err != nil {
+				if dir, ok := layoutFolderOf(path); ok {
+					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
+				}
 				return nil, archiveError(err)
 			}
 			l.dir, l.fsys = "", t
@@ -119,6 +122,23 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		return nil, fmt.Errorf("open layout %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// layoutFolderOf finds the layout folder a file that is not a tarball belongs to: its own
+// folder when it is named index.json or oci-layout, else the nearest of the three folders
+// above it (blobs/sha256/<hex>) that has an oci-layout file.
+func layoutFolderOf(file string) (string, bool) {
+	dir := filepath.Dir(file)
+	if base := filepath.Base(file); base == IndexFile || base == LayoutFile {
+		return dir, true
+	}
+	for range 3 {
+		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err == nil && fi.Mode().IsRegular() {
+			return dir, true
+		}
+		dir = filepath.Dir(dir)
+	}
+	return "", false
 }
 
 // archiveError classes an error of package tarfs.

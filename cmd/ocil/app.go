@@ -125,7 +125,7 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 // oneArg returns the single positional argument a command takes.
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
-		return "", usagef("%s: expected one %s, got %d arguments (see ocil %s --help)", c.Command.Name, what, c.NArg(), c.Command.Name)
+		return "", usagef("%s: expected one %s, got %s (see ocil %s --help)", c.Command.Name, what, count(c.NArg(), "argument"), c.Command.Name)
 	}
 	return c.Args().First(), nil
 }

@@ -62,7 +62,7 @@ Examples:
 				return err
 			}
 			if c.NArg() != 2 {
-				return usagef("copy: expected SRC and DST, got %d arguments (see ocil copy --help)", c.NArg())
+				return usagef("copy: expected SRC and DST, got %s (see ocil copy --help)", count(c.NArg(), "argument"))
 			}
 			plats, err := platformsOpt(c)
 			if err != nil {

@@ -92,6 +92,7 @@ type indexer struct {
 	folderIndex map[string]bool // top-level folders with an index.json inside (a few)
 	extras      map[string]bool // root-level extras (a few), for hints
 	last        string          // the raw name of the last entry, for messages
+	dockerSave  bool            // a name docker save writes was seen (see dockerSaveName)
 
 	sp *spool // the decompressing pass's spool; nil for an uncompressed archive
 }
@@ -111,8 +112,16 @@ func newIndexer(path string, opts Options, compression string) *indexer {
 	}
 }
 
-// entryErr describes what is wrong with one entry.
+// entryErr describes what is wrong with one entry. In an archive that docker save wrote
+// (and that has shown no layout file yet), it says that first: the entry is refused
+// because the archive is not a layout at all.
 func (ix *indexer) entryErr(raw string, class error, format string, args ...any) error {
+	_, hasIndex := ix.files["index.json"]
+	_, hasHeader := ix.files["oci-layout"]
+	if ix.dockerSave && !hasIndex && !hasHeader {
+		return fmt.Errorf("open tarball %s: %w: it is a docker save archive (manifest.json, <id>/layer.tar)%s (its entry %q is %s)",
+			ix.path, ErrNotLayout, dockerSaveHint(ix.path), raw, fmt.Sprintf(format, args...))
+	}
 	return fmt.Errorf("open tarball %s: entry %q: %w: %s", ix.path, raw, class, fmt.Sprintf(format, args...))
 }
 
@@ -163,6 +172,7 @@ func (ix *indexer) next(tr *tar.Reader) (*tar.Header, error) {
 func (ix *indexer) check(hdr *tar.Header, off int64) (*entry, error) {
 	raw := hdr.Name
 	ix.last = raw
+	ix.dockerSave = ix.dockerSave || dockerSaveName(raw)
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeXGlobalHeader:
@@ -354,6 +364,11 @@ func (ix *indexer) scanCompressed(src io.Reader) (fsys *FS, err error) {
 	return ix.fs(tmp, tempName), nil
 }
 
+// dockerSaveHint says what to do with a docker save archive.
+func dockerSaveHint(archive string) string {
+	return "; Docker 25 and later save OCI layouts, or convert it: skopeo copy docker-archive:" + archive + " oci-archive:OUT.tar"
+}
+
 // finish checks that what the pass saw is a layout.
 func (ix *indexer) finish() error {
 	_, hasIndex := ix.files["index.json"]
@@ -370,8 +385,8 @@ func (ix *indexer) finish() error {
 			ix.path, top+"/index.json", ErrNotLayout, top+"/", top, path.Base(ix.path))
 	case !hasIndex && !hasHeader:
 		hint := ""
-		if ix.extras["manifest.json"] {
-			hint = " (manifest.json alone is the format docker save wrote before Docker 25)"
+		if ix.extras["manifest.json"] || ix.dockerSave {
+			hint = ": it is a docker save archive (manifest.json alone is the format docker save wrote before Docker 25)" + dockerSaveHint(ix.path)
 		}
 		return fmt.Errorf("open tarball %s: %w: no oci-layout/index.json at the archive root%s", ix.path, ErrNotLayout, hint)
 	case !hasIndex:
