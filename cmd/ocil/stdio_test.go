@@ -137,3 +137,26 @@ func TestStdioPipe(t *testing.T) {
 		t.Errorf("resolve %s:v1 = %d %q", dst, code, stdout)
 	}
 }
+
+// TestValidateStdin: validate - checks a tarball read from standard input.
+func TestValidateStdin(t *testing.T) {
+	_, tarball, _ := runCLI(t, "copy", "-q", fixture("regctl-index")+":v1", "-")
+	for _, tc := range []struct {
+		in   string
+		code int
+		want string
+	}{
+		{tarball, 0, "ocil validate -: 0 errors, 0 warnings, 0 notes (6 blobs, 1.6 KiB checked)\n"},
+		{tarball[:len(tarball)/2], 2, "open tarball standard input: "},
+	} {
+		cmd := ocilProcess(t, "validate", "-")
+		cmd.Stdin = strings.NewReader(tc.in)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := cmd.ProcessState.ExitCode()
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.want) {
+			t.Errorf("validate - (%d bytes) = %d %v\n%s%s\nwant %d and %q", len(tc.in), code, err, out.String(), errOut.String(), tc.code, tc.want)
+		}
+	}
+}

@@ -26,9 +26,10 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check layouts before they are pushed or shipped",
 		ArgsUsage: "LAYOUT...",
-		Description: `Checks each LAYOUT (a layout folder or tarball) and lists what it finds,
-errors first, one line per finding: severity, check, object and what is wrong,
-then a summary line. Everything is checked: oci-layout, index.json, every index
+		Description: `Checks each LAYOUT (a layout folder or tarball, - for one on standard
+input, as in ocil copy ./out:1.2 - | ocil validate -) and lists what it finds, errors
+first, one line per finding: severity, check, object and what is wrong, then a summary
+line. Everything is checked: oci-layout, index.json, every index
 and manifest against the image spec, every descriptor, every reachable blob
 (hashed, several at a time), platforms and tags. The checks and their severities
 are listed in docs/validate.md. validate checks whole layouts: a :TAG or @DIGEST
