@@ -130,6 +130,19 @@ func oneArg(c *cli.Context, what string) (string, error) {
 	return c.Args().First(), nil
 }
 
+// layoutArg reads a LAYOUT argument: a reference (transport prefixes included) that names
+// a whole layout, without :TAG or @DIGEST.
+func layoutArg(c *cli.Context, arg string) (string, error) {
+	ref, err := layout.ParseReference(arg)
+	if err != nil {
+		return "", err
+	}
+	if ref.Tag != "" || ref.Digest != "" {
+		return "", usagef("%s %s: takes a whole layout; name it without :TAG or @DIGEST (%s)", c.Command.Name, arg, ref.Path)
+	}
+	return ref.Path, nil
+}
+
 // formatFlag is the --format flag of every command that prints a result.
 func formatFlag() *cli.StringFlag {
 	return &cli.StringFlag{Name: "format", Value: "text",

@@ -44,6 +44,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if arg, err = layoutArg(c, arg); err != nil {
+				return err
+			}
 			l, err := layout.Open(arg, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
 				return err

@@ -70,3 +70,28 @@ func TestTransportPrefixPathWins(t *testing.T) {
 		t.Errorf("resolve oci:y:v1 = %d %s", code, stderr)
 	}
 }
+
+// TestTransportPrefixesOnLayoutArgs: tag, untag and gc take the prefixes too; a LAYOUT
+// argument with a tag is refused, naming it.
+func TestTransportPrefixesOnLayoutArgs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "l")
+	if code, _, stderr := runCLI(t, "copy", "-q", fixture("regctl-index")+":v1", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stdout, stderr := runCLI(t, "tag", "oci:"+dir+":v1", "v2"); code != 0 || stdout != regctlV1Digest+"\n" {
+		t.Fatalf("tag oci:DIR:v1 v2 = %d %q %s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "untag", "ocidir://"+dir, "v1"); code != 0 {
+		t.Fatalf("untag ocidir://DIR v1 = %d %s", code, stderr)
+	}
+	if code, stdout, _ := runCLI(t, "ls", "--format", "go-template={{range .entries}}{{.tag}}{{end}}", dir); code != 0 || stdout != "v2\n" {
+		t.Errorf("tags after tag and untag: %d %q, want v2", code, stdout)
+	}
+	if code, stdout, stderr := runCLI(t, "gc", "-q", "oci-layout://"+dir); code != 0 || stdout != "" {
+		t.Errorf("gc oci-layout://DIR = %d %q %s", code, stdout, stderr)
+	}
+	code, _, stderr := runCLI(t, "gc", dir+":v2")
+	if code != 2 || !strings.Contains(stderr, "gc "+dir+":v2: takes a whole layout") {
+		t.Errorf("gc DIR:v2 = %d %s", code, stderr)
+	}
+}

@@ -90,7 +90,11 @@ Example:
 			if c.NArg() < 2 {
 				return usagef("untag: expected LAYOUT and at least one TAG (see ocil untag --help)")
 			}
-			l, err := layout.Open(c.Args().First(), layout.WithLockTimeout(c.Duration("lock-timeout")))
+			dir, err := layoutArg(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			l, err := layout.Open(dir, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
 				return err
 			}
