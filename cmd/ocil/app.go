@@ -158,8 +158,9 @@ func quietFlag(what string) *cli.BoolFlag {
 
 // output is a parsed --format: text, json or a template.
 type output struct {
-	json bool
-	tmpl *template.Template
+	json    bool
+	tmpl    *template.Template
+	command string
 }
 
 // templatePrefix is how oras (and ocil) write a template format.
@@ -180,7 +181,7 @@ func parseFormat(c *cli.Context) (*output, error) {
 		if err != nil {
 			return nil, usagef("--format %q: %v", f, err)
 		}
-		return &output{tmpl: t}, nil
+		return &output{tmpl: t, command: c.Command.Name}, nil
 	}
 	return nil, usagef(`--format %q: unknown format; want text, json or go-template=TEMPLATE`, f)
 }
@@ -211,10 +212,11 @@ func (o *output) print(w io.Writer, v any) error {
 	if err := dec.Decode(&data); err != nil {
 		return err
 	}
-	// Into a buffer first: a template that fails half-way prints nothing.
+	// Into a buffer first: a template that fails half-way prints nothing. It runs once
+	// the command is done, so the message says that what the command did is done.
 	var buf bytes.Buffer
 	if err := o.tmpl.Execute(&buf, data); err != nil {
-		return usagef("--format: %v%s", err, fieldHint(err, data))
+		return usagef("--format: %v%s; the %s itself succeeded, only its output failed", err, fieldHint(err, data), o.command)
 	}
 	if buf.Len() > 0 && buf.Bytes()[buf.Len()-1] != '\n' {
 		buf.WriteByte('\n')

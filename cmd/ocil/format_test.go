@@ -206,3 +206,26 @@ func TestTemplateSeesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateFailsAfterAWrite: a template is parsed before anything is written; one that
+// fails when it runs says that the change it reports on was made.
+func TestTemplateFailsAfterAWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "l")
+	if code, _, stderr := runCLI(t, "copy", "-q", fixture("regctl-index")+":v1", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := runCLI(t, "tag", dir+":v1", "v2", "--format", "go-template={{.descriptor.digest")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--format") {
+		t.Errorf("tag with a template that does not parse = %d %q %s", code, stdout, stderr)
+	}
+	if _, got, _ := runCLI(t, "ls", "-q", dir+":v2"); got != "" {
+		t.Errorf("a template that does not parse let tag write: %q", got)
+	}
+	code, stdout, stderr = runCLI(t, "tag", dir+":v1", "v3", "--format", "go-template={{.Digest}}")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `"Digest"`) || !strings.Contains(stderr, "the tag itself succeeded, only its output failed") {
+		t.Errorf("tag with a template that fails = %d %q %s", code, stdout, stderr)
+	}
+	if _, got, _ := runCLI(t, "ls", "-q", dir+":v3"); got != regctlV1Digest+"\n" {
+		t.Errorf("ls -q %s:v3 = %q, want the tag written", dir, got)
+	}
+}

@@ -160,3 +160,27 @@ func TestValidateStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestStdioRefusesDevices: a character device other than /dev/null on either side (a
+// terminal, as a rule; /dev/zero stands for one here) is refused before anything is read
+// or written.
+func TestStdioRefusesDevices(t *testing.T) {
+	dev, err := os.OpenFile("/dev/zero", os.O_RDWR, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer dev.Close()
+	var errOut bytes.Buffer
+	code := runIO(t.Context(), []string{"ocil", "copy", fixture("regctl-index") + ":v1", "-"}, nil, dev, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "copy to -: standard output is a terminal") {
+		t.Errorf("copy to - on a device = %d %s", code, errOut.String())
+	}
+	dst := filepath.Join(t.TempDir(), "dst")
+	code, stdout, stderr := runStdin(t, dev, "copy", "-", dst)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "standard input is a terminal") {
+		t.Errorf("copy - from a device = %d %q %s", code, stdout, stderr)
+	}
+	if _, err := os.Lstat(dst); !os.IsNotExist(err) {
+		t.Errorf("%s was written: %v", dst, err)
+	}
+}
