@@ -77,7 +77,8 @@ A reference names a layout (a folder or tarball) and optionally an entry in it:
 The prefixes other tools print are accepted: oci:PATH[:TAG] and oci-archive:PATH[:TAG]
 (skopeo), ocidir://PATH[:TAG] (regctl), oci-layout://PATH[:TAG] (buildx); a path on
 disk that starts so still wins. PATH - is a tarball on standard input or output.
---format json or go-template=TEMPLATE, and -q, work on every command that prints a result.
+--format json or go-template=TEMPLATE, and -q, work on every command that prints a
+result (cat prints the document itself).
 A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
 os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
 
