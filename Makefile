@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
+	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \
 	./cmd/ocil:FuzzValidate:10s
 

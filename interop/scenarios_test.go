@@ -119,7 +119,7 @@ var scenarios = []scenario{
 				filepath.Join(files, "arm64", "share"))
 			d := ocil(t, "resolve", comp)
 			dt := ocil(t, "copy", comp, filepath.Join(dir, "comp.tar"))
-			plats := []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}
+			plats := []string{"linux/amd64", "linux/arm/v7", "linux/arm64"} // add keeps the canonical order
 			mk := func(name string, f form, digest string) *target {
 				return &target{
 					Name: name + ":v1", Path: filepath.Join(dir, name), Tag: "v1", Form: f, Digest: digest,

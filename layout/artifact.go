@@ -34,6 +34,8 @@ type ArtifactFile struct {
 	// MediaType of the layer; "" means application/vnd.oci.image.layer.v1.tar for a file
 	// (what oras uses) and application/vnd.oci.image.layer.v1.tar+gzip for a folder.
 	MediaType string
+	// Annotations go on the file's layer descriptor, beside the title ocil sets.
+	Annotations map[string]string
 }
 
 // ArtifactOptions describe an artifact manifest.
@@ -42,6 +44,12 @@ type ArtifactOptions struct {
 	ArtifactType string
 	// Annotations go on the manifest.
 	Annotations map[string]string
+	// ConfigAnnotations go on the manifest's config descriptor.
+	ConfigAnnotations map[string]string
+	// DescriptorAnnotations go on the descriptor PutArtifact returns, which AddToIndex
+	// puts into the tag's index: per-child annotations, as Homebrew's index has
+	// (sh.brew.bottle.digest, org.opencontainers.image.ref.name).
+	DescriptorAnnotations map[string]string
 	// Config is a file to use as the config blob, with its media type
 	// (default application/vnd.unknown.config.v1+json). Nil means the empty config {}.
 	Config *ArtifactFile
@@ -57,9 +65,21 @@ type ArtifactOptions struct {
 // with the oras unpack annotations) and returns the manifest's descriptor with the
 // platform on it. Nothing is time-stamped: the same files and options give the same
 // digests. With no files, the manifest gets the empty descriptor as its one layer.
+// Annotations are copied as given onto the manifest, the config descriptor, each layer
+// and the returned descriptor; a file's annotations may not set the ones ocil writes on
+// layers (title, unpack, content digest): ErrInvalidOption, before anything is written.
 func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts ArtifactOptions) (ocispec.Descriptor, error) {
 	if opts.Config != nil && opts.PlatformConfig {
 		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: a config file and the platform config exclude each other", ErrInvalidOption)
+	}
+	// The layer annotations ocil writes itself cannot be given: checked before any blob
+	// is written.
+	for _, f := range files {
+		for _, k := range []string{ocispec.AnnotationTitle, AnnotationUnpack, AnnotationContentDigest} {
+			if _, set := f.Annotations[k]; set {
+				return ocispec.Descriptor{}, fmt.Errorf("artifact: %s: %w: the annotation %s is set by ocil", f.Path, ErrInvalidOption, k)
+			}
+		}
 	}
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: copyAnnotations(opts.Annotations)}
 	m.SchemaVersion = 2
@@ -70,7 +90,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
 		}
-		title := filepath.Base(filepath.Clean(f.Path))
+		title := ArtifactTitle(f.Path)
 		if prev, dup := titles[title]; dup {
 			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: %s and %s both have the title %q", ErrConflict, prev, f.Path, title)
 		}
@@ -98,6 +118,9 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 			}
 			d.Annotations = map[string]string{}
 			diffIDs = append(diffIDs, d.Digest) // an uncompressed layer is its own diff ID
+		}
+		for k, v := range f.Annotations {
+			d.Annotations[k] = v
 		}
 		d.Annotations[ocispec.AnnotationTitle] = title
 		m.Layers = append(m.Layers, d)
@@ -141,6 +164,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		}
 		m.Config = d
 	}
+	m.Config.Annotations = copyAnnotations(opts.ConfigAnnotations)
 	if m.ArtifactType == "" && opts.Config == nil {
 		m.ArtifactType = DefaultArtifactType
 	}
@@ -155,7 +179,14 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	p := opts.Platform
 	d.Platform = &p
 	d.ArtifactType = m.ArtifactType
+	d.Annotations = copyAnnotations(opts.DescriptorAnnotations)
 	return d, nil
+}
+
+// ArtifactTitle is the org.opencontainers.image.title PutArtifact gives the layer of the
+// file or folder at path: its base name.
+func ArtifactTitle(path string) string {
+	return filepath.Base(filepath.Clean(path))
 }
 
 func (l *Layout) ingestFile(ctx context.Context, mediaType, path string) (ocispec.Descriptor, error) {

@@ -134,13 +134,17 @@ func ResolveRef(ctx context.Context, s string, opts ResolveOptions, lopts ...Opt
 //     nested indexes are never used.
 //   - DIGEST: the index.json entry with that digest, else the descriptor that lists it in an
 //     index under index.json (keeping its platform), else the blob itself when it is present
-//     and is an index or manifest.
-//   - TAG@DIGEST: DIGEST, which must be TAG's entry or under it.
+//     and is an index or manifest. Identity is (digest, platform): a manifest listed for
+//     several platforms is several entries, the platform selects one, and without a
+//     platform that is ErrAmbiguous, listing them.
+//   - TAG@DIGEST: DIGEST, which must be TAG's entry or under it (chosen the same way).
 //   - neither: the single root (see Entries); several roots are narrowed by the platform;
 //     still several, or none, gives an error that lists every candidate.
 //
 // With a platform, an index is then narrowed to its one matching manifest (attestations
-// and unknown/unknown entries are never candidates) and a manifest must match it.
+// and unknown/unknown entries are never candidates) and a manifest must match it. Every
+// listing of a manifest is a candidate with its own platform; listings with the same digest
+// and the same normalized platform count as one.
 func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions) (*Resolved, error) {
 	subject := ref.String()
 	if ref.Path == "" {
@@ -155,9 +159,15 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 	narrowed := false
 	switch {
 	case ref.Tag != "":
-		d, err := l.resolveTag(ctx, subject, ref.Tag)
+		ds, err := l.resolveTag(ctx, subject, ref.Tag)
 		if err != nil {
 			return nil, err
+		}
+		d := ds[0]
+		if ref.Digest == "" || ref.Digest == d.Digest {
+			if d, err = l.oneListing(ctx, subject, ref.Tag, ds, matcher, opts.Platform); err != nil {
+				return nil, err
+			}
 		}
 		res.Tag, res.Root = ref.Tag, d
 		if ref.Digest != "" && ref.Digest != d.Digest {
@@ -165,17 +175,22 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 			if err != nil {
 				return nil, fmt.Errorf("resolve %s: %w", subject, err)
 			}
-			if under == nil {
+			if len(under) == 0 {
 				return nil, fmt.Errorf("resolve %s: %w: %s is not tag %q nor under it", subject, ErrNotFound, ref.Digest, ref.Tag)
 			}
-			res.Root = *under
+			if res.Root, err = l.oneListing(ctx, subject, ref.Tag, under, matcher, opts.Platform); err != nil {
+				return nil, err
+			}
 		}
 	case ref.Digest != "":
-		d, tag, err := l.resolveDigest(ctx, subject, ref.Digest)
+		ds, err := l.resolveDigest(ctx, subject, ref.Digest)
 		if err != nil {
 			return nil, err
 		}
-		res.Tag, res.Root = tag, d
+		if res.Root, err = l.oneListing(ctx, subject, "", ds, matcher, opts.Platform); err != nil {
+			return nil, err
+		}
+		res.Tag = res.Root.Annotations[ocispec.AnnotationRefName]
 	default:
 		entries, err := l.Entries(ctx)
 		if err != nil {
@@ -272,18 +287,21 @@ func candidateSource(c Candidate) PlatformSource {
 	return FromDescriptor
 }
 
-// pick selects the one candidate that matches; several with one digest count as one.
+// pick selects the one candidate that matches. Identity is (digest, platform): candidates
+// with the same digest and the same normalized platform count as one; one manifest listed
+// for two matching platforms is two candidates.
 func pick(subject string, cs []Candidate, m platform.Matcher, want ocispec.Platform) (int, error) {
 	var hits []int
-	seen := map[digest.Digest]bool{}
+	seen := map[string]bool{}
 	for i, c := range cs {
 		if c.Descriptor.Platform == nil || c.attestation || !m.Match(*c.Descriptor.Platform) {
 			continue
 		}
-		if seen[c.Descriptor.Digest] {
+		if k := EntryKey(c.Descriptor.Digest, c.Descriptor.Platform); seen[k] {
 			continue
+		} else {
+			seen[k] = true
 		}
-		seen[c.Descriptor.Digest] = true
 		hits = append(hits, i)
 	}
 	switch len(hits) {
@@ -324,27 +342,57 @@ func dedupe(s []string) []string {
 
 // platformCandidates lists the manifests d stands for, each with its platform (from its
 // descriptor, else its config or annotations): d itself for a manifest, its children
-// (nested indexes flattened) for an index.
+// (nested indexes flattened) for an index. A manifest listed several times is a candidate
+// each time, with the platform of that listing: identity is (digest, platform).
 func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
+	type found struct {
+		p   *ocispec.Platform
+		src PlatformSource
+	}
 	var out []Candidate
+	byDigest := map[digest.Digest]found{} // what a manifest's own bytes say, read once
 	err := l.Walk(ctx, []ocispec.Descriptor{d}, func(ctx context.Context, n *Node) error {
 		switch {
 		case n.Index != nil:
 			return nil
-		case n.Manifest != nil || (n.Missing && IsManifest(n.Descriptor.MediaType)):
+		case n.Manifest != nil || ((n.Missing || n.Seen) && IsManifest(n.Descriptor.MediaType)):
 			c := Candidate{Descriptor: n.Descriptor, attestation: IsAttestation(n.Descriptor)}
-			if c.Descriptor.Platform == nil && n.Manifest != nil {
-				p, src, err := l.manifestPlatform(ctx, n.Manifest)
-				if err != nil {
-					return err
+			if c.Descriptor.Platform == nil && !n.Missing {
+				f, ok := byDigest[n.Descriptor.Digest]
+				if !ok {
+					m := n.Manifest
+					if m == nil { // listed earlier in this walk, so not read again by Walk
+						_, _, doc, err := l.ReadDocument(ctx, n.Descriptor)
+						if err != nil && !errors.Is(err, ErrNotFound) {
+							return err
+						}
+						m = doc
+					}
+					if m != nil {
+						p, src, err := l.manifestPlatform(ctx, m)
+						if err != nil {
+							return err
+						}
+						f = found{p, src}
+					}
+					byDigest[n.Descriptor.Digest] = f
 				}
-				c.Descriptor.Platform, c.source = p, src
+				c.Descriptor.Platform, c.source = f.p, f.src
 			}
 			out = append(out, c)
 		}
 		return SkipChildren
 	})
 	return out, err
+}
+
+// entryKey is the identity of an entry: its digest and its normalized platform (none
+// when p is nil).
+func EntryKey(d digest.Digest, p *ocispec.Platform) string {
+	if p == nil {
+		return string(d)
+	}
+	return string(d) + "\x00" + platform.Key(*p)
 }
 
 // IsAttestation reports whether d is a buildkit attestation or another unknown/unknown
@@ -370,10 +418,13 @@ func (l *Layout) rootCandidates(ctx context.Context, roots []Entry) ([]Candidate
 	return out, nil
 }
 
-func (l *Layout) resolveTag(ctx context.Context, subject, tag string) (ocispec.Descriptor, error) {
+// resolveTag finds the index.json entries named tag. Entries with the same digest and
+// platform are one; several entries with one digest and different platforms are all
+// returned (see oneListing); different digests are ErrAmbiguous.
+func (l *Layout) resolveTag(ctx context.Context, subject, tag string) ([]ocispec.Descriptor, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
 	var hits []ocispec.Descriptor
 	var tags []string
@@ -388,40 +439,51 @@ func (l *Layout) resolveTag(ctx context.Context, subject, tag string) (ocispec.D
 		}
 		dup := false
 		for _, h := range hits {
-			dup = dup || h.Digest == d.Digest
+			dup = dup || EntryKey(h.Digest, h.Platform) == EntryKey(d.Digest, d.Platform)
 		}
 		if !dup {
 			hits = append(hits, d)
 		}
 	}
-	switch len(hits) {
-	case 1:
-		return hits[0], nil
-	case 0:
+	digests := map[digest.Digest]bool{}
+	for _, h := range hits {
+		digests[h.Digest] = true
+	}
+	switch {
+	case len(hits) > 0 && len(digests) == 1:
+		return hits, nil
+	case len(hits) == 0:
 		have := "the layout has no tags"
 		if len(tags) > 0 {
 			sort.Strings(tags)
 			have = "tags: " + strings.Join(dedupe(tags), ", ")
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
+		return nil, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
 	}
 	amb := &AmbiguousError{Subject: subject, Reason: fmt.Sprintf("%d index.json entries are tagged %q", len(hits), tag),
 		Hint: "use @DIGEST, and remove the stale entry"}
 	for _, h := range hits {
 		amb.Candidates = append(amb.Candidates, Candidate{Tag: tag, Descriptor: h})
 	}
-	return ocispec.Descriptor{}, amb
+	return nil, amb
 }
 
-func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Digest) (ocispec.Descriptor, string, error) {
+// resolveDigest finds the descriptors of d: its index.json entries, else its listings in
+// the indexes under index.json (each keeping its platform), else the blob itself when it
+// is present and is an index or manifest.
+func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Digest) ([]ocispec.Descriptor, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
+	var top []ocispec.Descriptor
 	for _, e := range idx.Manifests {
 		if e.Digest == d {
-			return e, e.Annotations[ocispec.AnnotationRefName], nil
+			top = append(top, e)
 		}
+	}
+	if len(top) > 0 {
+		return top, nil
 	}
 	var tops []ocispec.Descriptor
 	for _, e := range idx.Manifests {
@@ -431,51 +493,89 @@ func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Dig
 	}
 	under, err := l.findUnder(ctx, tops, d)
 	if err != nil {
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
-	if under != nil {
-		return *under, "", nil
+	if len(under) > 0 {
+		return under, nil
 	}
 	// A blob that nothing in index.json reaches: describe it from its own bytes.
 	p, err := BlobPath(d)
 	if err != nil {
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
 	fi, err := fs.Stat(l.fsys, p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w: no blob %s", subject, ErrNotFound, d)
+			return nil, fmt.Errorf("resolve %s: %w: no blob %s", subject, ErrNotFound, d)
 		}
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
 	desc := ocispec.Descriptor{Digest: d, Size: fi.Size()}
 	b, err := l.ReadBlob(ctx, desc)
 	if err != nil {
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w", subject, err)
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
 	desc.MediaType = sniffMediaType(b)
 	if desc.MediaType == "" {
-		return ocispec.Descriptor{}, "", fmt.Errorf("resolve %s: %w: blob %s is neither an index nor a manifest", subject, ErrNotFound, d)
+		return nil, fmt.Errorf("resolve %s: %w: blob %s is neither an index nor a manifest", subject, ErrNotFound, d)
 	}
-	return desc, "", nil
+	return []ocispec.Descriptor{desc}, nil
 }
 
-// findUnder looks for a descriptor of d among the descendants of roots (indexes only).
-func (l *Layout) findUnder(ctx context.Context, roots []ocispec.Descriptor, d digest.Digest) (*ocispec.Descriptor, error) {
-	var found *ocispec.Descriptor
-	stop := errors.New("found")
+// oneListing chooses among the listings of one digest. Listings that agree on the platform
+// (after filling it from the manifest's config or annotations) are one, and the first is
+// taken. Listings for different platforms are different entries: want selects one, and
+// without it the choice is ErrAmbiguous, listing them.
+func (l *Layout) oneListing(ctx context.Context, subject, tag string, ds []ocispec.Descriptor, m *platform.Matcher, want *ocispec.Platform) (ocispec.Descriptor, error) {
+	if len(ds) == 1 {
+		return ds[0], nil
+	}
+	cs := make([]Candidate, len(ds))
+	keys := map[string]bool{}
+	for i, d := range ds {
+		cs[i] = Candidate{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, attestation: IsAttestation(d)}
+		if cs[i].Tag == "" {
+			cs[i].Tag = tag
+		}
+		if d.Platform == nil {
+			p, src, err := l.PlatformOf(ctx, d)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", subject, err)
+			}
+			cs[i].Descriptor.Platform, cs[i].source = p, src
+		}
+		keys[EntryKey(d.Digest, cs[i].Descriptor.Platform)] = true
+	}
+	if len(keys) == 1 {
+		return ds[0], nil
+	}
+	if m != nil {
+		i, err := pick(subject, cs, *m, *want)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		return ds[i], nil
+	}
+	return ocispec.Descriptor{}, &AmbiguousError{Subject: subject,
+		Reason:     fmt.Sprintf("%s is listed for %d platforms", ds[0].Digest, len(keys)),
+		Hint:       "choose one with --platform",
+		Candidates: cs}
+}
+
+// findUnder lists the descriptors of d among the descendants of roots (indexes only), in
+// walk order: one manifest may be listed several times, for several platforms.
+func (l *Layout) findUnder(ctx context.Context, roots []ocispec.Descriptor, d digest.Digest) ([]ocispec.Descriptor, error) {
+	var found []ocispec.Descriptor
 	err := l.Walk(ctx, roots, func(ctx context.Context, n *Node) error {
 		if n.Depth() > 0 && n.Descriptor.Digest == d {
-			desc := n.Descriptor
-			found = &desc
-			return stop
+			found = append(found, n.Descriptor)
 		}
 		if n.Index != nil {
 			return nil
 		}
 		return SkipChildren
 	})
-	if err != nil && err != stop {
+	if err != nil {
 		return nil, err
 	}
 	return found, nil

@@ -92,10 +92,11 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	}
 	defer end()
 	subject := l.path + ":" + tag
-	entry, err := l.resolveTag(ctx, subject, tag)
+	entries, err := l.resolveTag(ctx, subject, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
+	entry := entries[0] // entries have one digest
 	if !IsIndex(entry.MediaType) {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w: %s is a %s, not an index of platforms", subject, ErrNotFound, entry.Digest, entry.MediaType)
 	}
@@ -107,10 +108,17 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	if err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("rm %s: %w", subject, err)
 	}
+	// An attestation goes with its image, unless that image stays listed for another
+	// platform: identity is (digest, platform), and an attestation names a digest only.
 	dropped := map[digest.Digest]bool{}
 	for i, c := range idx.Manifests {
 		if drop[i] {
 			dropped[c.Digest] = true
+		}
+	}
+	for i, c := range idx.Manifests {
+		if !drop[i] && !IsAttestation(c) {
+			delete(dropped, c.Digest)
 		}
 	}
 	keep := make([]bool, len(drop))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -16,8 +17,9 @@ type TreeNode struct {
 	PlatformSource PlatformSource    `json:"platformSource,omitempty"`
 	// Missing is true when the blob is not in the layout.
 	Missing bool `json:"missing,omitempty"`
-	// Repeated is true when the same digest is listed earlier in the tree; its children
-	// are shown there.
+	// Repeated is true when the same entry is listed earlier in the tree: an index with
+	// the same digest (its children are shown there), or a manifest with the same digest
+	// and platform. A manifest listed again for another platform is an entry of its own.
 	Repeated bool        `json:"repeated,omitempty"`
 	Children []*TreeNode `json:"children,omitempty"`
 }
@@ -27,19 +29,43 @@ type TreeNode struct {
 func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeNode, error) {
 	var out []*TreeNode
 	var stack []*TreeNode
+	type found struct {
+		p   *ocispec.Platform
+		src PlatformSource
+	}
+	own := map[digest.Digest]found{} // the platform a manifest's own bytes give
+	listed := map[string]bool{}      // entryKey of the manifests shown so far
 	err := l.Walk(ctx, roots, func(ctx context.Context, n *Node) error {
 		if !IsIndex(n.Descriptor.MediaType) && !IsManifest(n.Descriptor.MediaType) && n.Depth() > 0 {
 			return SkipChildren
 		}
-		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen}
+		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType)}
 		if p := n.Descriptor.Platform; p != nil {
 			t.Platform, t.PlatformSource = p, FromDescriptor
-		} else if n.Manifest != nil {
-			p, src, err := l.manifestPlatform(ctx, n.Manifest)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
+		} else if f, ok := own[n.Descriptor.Digest]; ok {
+			t.Platform, t.PlatformSource = f.p, f.src
+		} else if IsManifest(n.Descriptor.MediaType) && !n.Missing {
+			m := n.Manifest
+			if m == nil { // listed earlier in this walk, so not read again by Walk
+				_, _, doc, err := l.ReadDocument(ctx, n.Descriptor)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				m = doc
 			}
-			t.Platform, t.PlatformSource = p, src
+			if m != nil {
+				p, src, err := l.manifestPlatform(ctx, m)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				t.Platform, t.PlatformSource = p, src
+			}
+			own[n.Descriptor.Digest] = found{t.Platform, t.PlatformSource}
+		}
+		if IsManifest(n.Descriptor.MediaType) {
+			k := EntryKey(n.Descriptor.Digest, t.Platform)
+			t.Repeated = listed[k]
+			listed[k] = true
 		}
 		stack = append(stack[:n.Depth()], t)
 		if n.Depth() == 0 {

@@ -21,9 +21,14 @@ import (
 type Input struct {
 	// Ref is a layout reference (PATH, PATH:TAG, PATH@DIGEST, PATH:TAG@DIGEST).
 	Ref string
-	// Platform, when set, is the platform of the input's manifest, overriding what its
-	// descriptor, config or annotations say. It needs an input with exactly one manifest.
+	// Platform, when set, is the platform of the input's manifest. It needs an input with
+	// exactly one manifest, and it must agree with what the manifest's descriptor, image
+	// config or annotations say (os, architecture and variant after normalization, and
+	// os.version when both have one), unless Options.OverridePlatform.
 	Platform *ocispec.Platform
+	// AllImages makes an input named without TAG or DIGEST whose index.json lists several
+	// images (a flat layout) contribute every one of them, instead of being ambiguous.
+	AllImages bool
 }
 
 // DuplicatePolicy says what to do with two different manifests for one platform.
@@ -65,6 +70,12 @@ type Options struct {
 	Created *time.Time
 	// AllowNoPlatform lets manifests without any platform into the index (without one).
 	AllowNoPlatform bool
+	// OverridePlatform lets an Input.Platform replace a platform the manifest states
+	// otherwise (its descriptor, image config or annotations) instead of failing.
+	OverridePlatform bool
+	// KeepInputOrder lists the children in the order of the inputs instead of the
+	// canonical order (layout.SortChildren).
+	KeepInputOrder bool
 	// Transfer says how blobs are copied and whether they are verified.
 	Transfer layout.TransferOptions
 	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
@@ -144,7 +155,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}()
 	var children []Child
 	for i, in := range opts.Inputs {
-		src, cs, err := resolveInput(ctx, i, in, opts.AllowNoPlatform)
+		src, cs, err := resolveInput(ctx, i, in, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -154,6 +165,17 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	children, err = dedupe(children, opts.Inputs, onDup)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.KeepInputOrder {
+		ds := make([]ocispec.Descriptor, len(children))
+		for i, c := range children {
+			ds[i] = c.Descriptor
+		}
+		sorted := make([]Child, len(children))
+		for i, o := range layout.SortChildren(ds) {
+			sorted[i] = children[o]
+		}
+		children = sorted
 	}
 
 	// 2. The nested index.
@@ -261,40 +283,44 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 // resolveInput opens and resolves one input and returns its children with platforms.
-func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (source, []Child, error) {
-	res, err := layout.ResolveRef(ctx, in.Ref, layout.ResolveOptions{})
+// Children of an index keep their annotations, org.opencontainers.image.ref.name
+// included; an index.json entry taken as a child loses its tag (names in index.json are
+// the layout's, not the child's).
+func resolveInput(ctx context.Context, i int, in Input, opts Options) (source, []Child, error) {
+	l, roots, err := inputRoots(ctx, in)
 	if err != nil {
 		var amb *layout.AmbiguousError
 		if errors.As(err, &amb) {
-			amb.Hint = "name one as IN:TAG or IN@DIGEST" // merge takes no --platform to narrow with
+			amb.Hint = "name one as IN:TAG or IN@DIGEST, or take them all with --all-images" // merge takes no --platform to narrow with
 		}
 		return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
 	}
-	src := source{ref: in.Ref, l: res.Layout}
+	src := source{ref: in.Ref, l: l}
 	ok := false
 	defer func() {
 		if !ok {
-			res.Layout.Close()
+			l.Close()
 		}
 	}()
-	d := res.Root
 	var cands []ocispec.Descriptor
-	switch {
-	case layout.IsIndex(d.MediaType):
-		_, idx, _, err := res.Layout.ReadDocument(ctx, d)
-		if err != nil {
-			return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
+	for _, d := range roots {
+		switch {
+		case layout.IsIndex(d.MediaType):
+			_, idx, _, err := l.ReadDocument(ctx, d)
+			if err != nil {
+				return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
+			}
+			cands = append(cands, idx.Manifests...)
+		case layout.IsManifest(d.MediaType):
+			d.Annotations = withoutRefName(d.Annotations)
+			cands = append(cands, d)
+		default:
+			return source{}, nil, fmt.Errorf("merge: input %s: %w: %s is a %s, not an index or manifest", in.Ref, layout.ErrNotFound, d.Digest, d.MediaType)
 		}
-		cands = idx.Manifests
-	case layout.IsManifest(d.MediaType):
-		cands = []ocispec.Descriptor{d}
-	default:
-		return source{}, nil, fmt.Errorf("merge: input %s: %w: %s is a %s, not an index or manifest", in.Ref, layout.ErrNotFound, d.Digest, d.MediaType)
 	}
 	var out []Child
 	images := 0
 	for _, c := range cands {
-		c.Annotations = withoutRefName(c.Annotations)
 		ch := Child{Descriptor: c, Input: i, Attestation: layout.IsAttestation(c)}
 		if !ch.Attestation {
 			images++
@@ -309,26 +335,89 @@ func resolveInput(ctx context.Context, i int, in Input, allowNoPlatform bool) (s
 		if ch.Attestation {
 			continue
 		}
-		if in.Platform != nil {
-			p := *in.Platform
-			ch.Descriptor.Platform, ch.PlatformSource = &p, layout.FromUser
-			continue
-		}
-		p, src, err := res.Layout.PlatformOf(ctx, ch.Descriptor)
+		p, psrc, err := l.PlatformOf(ctx, ch.Descriptor)
 		if err != nil {
 			return source{}, nil, fmt.Errorf("merge: input %s: %w", in.Ref, err)
 		}
+		if in.Platform != nil {
+			stated := *in.Platform
+			if p != nil && contradicts(stated, *p) && !opts.OverridePlatform {
+				return source{}, nil, fmt.Errorf("merge: input %s: %w: the stated platform %s contradicts %s, which its %s says; correct the input, or pass --override-platform to use %s",
+					in.Ref, layout.ErrConflict, platform.Format(stated), platform.Format(*p), sourceName(psrc), platform.Format(stated))
+			}
+			ch.Descriptor.Platform, ch.PlatformSource = &stated, layout.FromUser
+			continue
+		}
 		if p == nil {
-			if allowNoPlatform {
+			if opts.AllowNoPlatform {
 				continue
 			}
 			return source{}, nil, fmt.Errorf("merge: input %s: %w: manifest %s has no platform (not on its descriptor, in an image config or in land.oras.artifact.platform.* annotations); state it as %s=OS/ARCH[/VARIANT][:OSVERSION], or pass --allow-no-platform",
 				in.Ref, layout.ErrNotFound, ch.Descriptor.Digest, in.Ref)
 		}
-		ch.Descriptor.Platform, ch.PlatformSource = p, src
+		ch.Descriptor.Platform, ch.PlatformSource = p, psrc
 	}
 	ok = true
 	return src, out, nil
+}
+
+// inputRoots opens an input's layout and returns what it contributes: the one entry its
+// reference selects or, with AllImages and a reference without tag or digest, every image
+// of index.json (layout.Entry.Root).
+func inputRoots(ctx context.Context, in Input) (*layout.Layout, []ocispec.Descriptor, error) {
+	ref, err := layout.ParseReference(in.Ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !in.AllImages || ref.Tag != "" || ref.Digest != "" {
+		res, err := layout.ResolveRef(ctx, in.Ref, layout.ResolveOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return res.Layout, []ocispec.Descriptor{res.Root}, nil
+	}
+	l, err := layout.Open(ref.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := l.Entries(ctx)
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	var roots []ocispec.Descriptor
+	for _, e := range entries {
+		if e.Root {
+			roots = append(roots, e.Descriptor)
+		}
+	}
+	if len(roots) == 0 {
+		l.Close()
+		return nil, nil, fmt.Errorf("%w: index.json of %s lists no image", layout.ErrNotFound, ref.Path)
+	}
+	return l, roots, nil
+}
+
+// contradicts reports whether a stated platform disagrees with the one a manifest states:
+// another os, architecture or variant after normalization, or another os.version when
+// both have one. A stated os.version or feature the manifest does not mention is a
+// refinement, not a contradiction.
+func contradicts(stated, found ocispec.Platform) bool {
+	s, f := platform.Normalize(stated), platform.Normalize(found)
+	if s.OS != f.OS || s.Architecture != f.Architecture || s.Variant != f.Variant {
+		return true
+	}
+	return s.OSVersion != "" && f.OSVersion != "" && s.OSVersion != f.OSVersion
+}
+
+func sourceName(s layout.PlatformSource) string {
+	switch s {
+	case layout.FromConfig:
+		return "image config"
+	case layout.FromAnnotations:
+		return "land.oras.artifact.platform.* annotations"
+	}
+	return "index entry"
 }
 
 func withoutRefName(a map[string]string) map[string]string {
@@ -347,38 +436,44 @@ func withoutRefName(a map[string]string) map[string]string {
 	return out
 }
 
-// dedupe drops repeated digests and settles platforms claimed twice. Platforms are
-// compared through platform.Key in a map, so the work grows with the number of children,
-// not its square.
+// dedupe drops repeated entries and settles platforms claimed twice. Identity is
+// (digest, platform): one manifest listed for two platforms is two children, and only the
+// same digest with the same platform is dropped. Platforms are compared through
+// platform.Key in a map, so the work grows with the number of children, not its square.
 func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, error) {
-	seen := map[digest.Digest]bool{}
+	seen := map[string]bool{}                // layout.EntryKey of the children kept so far
 	byPlatform := map[string]digest.Digest{} // platform key -> digest of the child that has it
 	var out []Child
 	for _, c := range children {
-		if seen[c.Descriptor.Digest] {
+		k := layout.EntryKey(c.Descriptor.Digest, c.Descriptor.Platform)
+		if seen[k] {
 			continue
 		}
-		seen[c.Descriptor.Digest] = true
+		seen[k] = true
 		if c.Attestation || c.Descriptor.Platform == nil {
 			out = append(out, c)
 			continue
 		}
 		key := platform.Key(*c.Descriptor.Platform)
 		prev, dup := byPlatform[key]
+		holder := func(o Child) bool {
+			return o.Descriptor.Digest == prev && !o.Attestation && o.Descriptor.Platform != nil && platform.Key(*o.Descriptor.Platform) == key
+		}
 		switch {
 		case !dup:
 			byPlatform[key] = c.Descriptor.Digest
 			out = append(out, c)
 		case policy == DuplicateFirst:
 		case policy == DuplicateLast:
-			j := slices.IndexFunc(out, func(o Child) bool { return o.Descriptor.Digest == prev })
+			j := slices.IndexFunc(out, holder)
 			out = append(out[:j:j], out[j+1:]...)
-			out = dropAttestationsOf(out, prev)
+			if !slices.ContainsFunc(out, func(o Child) bool { return o.Descriptor.Digest == prev && !o.Attestation }) {
+				out = dropAttestationsOf(out, prev)
+			}
 			byPlatform[key] = c.Descriptor.Digest
 			out = append(out, c)
 		default:
-			j := slices.IndexFunc(out, func(o Child) bool { return o.Descriptor.Digest == prev })
-			o := out[j]
+			o := out[slices.IndexFunc(out, holder)]
 			return nil, fmt.Errorf("merge: %w: platform %s is in input %s (%s) and input %s (%s); keep one with --on-duplicate first|last, or state the platforms",
 				layout.ErrConflict, platform.Format(*c.Descriptor.Platform), inputs[o.Input].Ref, o.Descriptor.Digest, inputs[c.Input].Ref, c.Descriptor.Digest)
 		}

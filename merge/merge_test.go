@@ -278,9 +278,27 @@ func TestMergeAttestations(t *testing.T) {
 	for _, c := range res.Children {
 		got = append(got, c.Descriptor.Digest)
 	}
-	want := []digest.Digest{img.Digest, att.Digest, img2.Digest, att2.Digest}
-	if fmt.Sprint(got) != fmt.Sprint(want) || !res.Children[1].Attestation || !res.Children[3].Attestation {
+	// Canonical order: the images by platform, then their attestations in the images' order.
+	want := []digest.Digest{img.Digest, img2.Digest, att.Digest, att2.Digest}
+	if fmt.Sprint(got) != fmt.Sprint(want) || !res.Children[2].Attestation || !res.Children[3].Attestation {
 		t.Fatalf("children %v, want %v with attestations kept", got, want)
+	}
+	// The inputs the other way round: the same index.
+	res2, err := merge.Merge(ctx, merge.Options{Output: out + ":v2", Inputs: []merge.Input{{Ref: b2.Dir + ":v1"}, {Ref: b.Dir + ":v1"}}})
+	if err != nil || res2.Index.Digest != res.Index.Digest {
+		t.Fatalf("swapped inputs: %v, %v; want %s", res2, err, res.Index.Digest)
+	}
+	// --keep-order: each input's children where the input put them.
+	res3, err := merge.Merge(ctx, merge.Options{Output: out + ":v3", KeepInputOrder: true, Inputs: []merge.Input{{Ref: b2.Dir + ":v1"}, {Ref: b.Dir + ":v1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, c := range res3.Children {
+		got = append(got, c.Descriptor.Digest)
+	}
+	if want := []digest.Digest{img2.Digest, att2.Digest, img.Digest, att.Digest}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("keep order: children %v, want %v", got, want)
 	}
 	// The attestation's blobs came along too.
 	if _, err := os.Stat(blobPath(out, att2.Digest)); err != nil {

@@ -13,8 +13,8 @@ if [ "$a" != "$b" ]; then
 	echo "dist is not reproducible: $a vs $b" >&2
 	exit 1
 fi
-# The tarball holds both platforms and validates.
-"$tmp/a/ocil-host" validate "$tmp/a/ocil-$VERSION.tar" >/dev/null
+# The tarball holds both platforms and validates, as a registry and its clients need.
+"$tmp/a/ocil-host" validate --for-push --strict -q "$tmp/a/ocil-$VERSION.tar" >/dev/null
 for p in $DIST_PLATFORMS; do
 	"$tmp/a/ocil-host" resolve "$tmp/a/ocil-$VERSION.tar:$VERSION" --platform "$p" >/dev/null
 done

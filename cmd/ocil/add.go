@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -18,8 +20,9 @@ func addCommand() *cli.Command {
 		Description: `Stores each FILE as a layer titled with its base name
 (org.opencontainers.image.title) of an artifact manifest for --platform, and puts that
 manifest into the OCI index TAG names, replacing the entry for the same platform
-(os.version included) or adding one; TAG's index is created when missing, other tags are
-untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
+(os.version included) or inserting one in canonical order (as ocil merge writes it), so
+adds in any order give the same index; TAG's index is created when missing, other tags
+are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
 oras does). DST is created when missing.
 
 The manifest's config is the empty {} with --artifact-type (default
@@ -27,6 +30,15 @@ application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platfor
 an image config holding the platform, as oras push --artifact-platform writes it, for
 clients that only look there. Nothing is time-stamped: the same files and flags give the
 same digests. Concurrent adds to one tag all land.
+
+--annotation KEY=VALUE annotates the manifest; the value is taken as written, commas
+and spaces included. --annotation-file FILE takes oras's format: a JSON object whose
+"$manifest" member annotates the manifest, "$config" the config, and every other member
+the layer of the file it names (by the path as given, or by its base name); a member that
+names none of the files is an error, and so is a key given both by --annotation and under
+"$manifest". --descriptor-annotation KEY=VALUE annotates the manifest's entry in the tag's
+index, as Homebrew's bottle index does (sh.brew.bottle.digest, a per-platform
+org.opencontainers.image.ref.name); an entry replaced by a later add keeps none of them.
 
 Prints the manifest's digest; --format json prints {"index": the tag's index.json entry,
 "manifest": the manifest's descriptor, "replaced": whether an entry was replaced}, and
@@ -36,11 +48,14 @@ Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool
   ocil add ./mybinary:v1 --platform linux/arm64 dist/arm64/tool README.md:text/markdown
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/
+  ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz
   ocil add ./mybinary:v1 -p linux/amd64 tool --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
 			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType"},
-			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable)"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable; the value is taken as written, commas included)"},
+			annotationFileFlag("annotations from `FILE`, as oras writes it: {\"$manifest\": {...}, \"$config\": {...}, \"FILE NAME\": {...}}"),
+			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the manifest's entry in the tag's index (repeatable)"},
 			&cli.StringFlag{Name: "config", Usage: "use `FILE[:TYPE]` as the config blob"},
 			&cli.BoolFlag{Name: "platform-config", Usage: "write the platform into an image-config-typed config"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
@@ -78,7 +93,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann, PlatformConfig: c.Bool("platform-config")}
+			descAnn, err := parseAnnotations("--descriptor-annotation", c.StringSlice("descriptor-annotation"))
+			if err != nil {
+				return err
+			}
+			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann,
+				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
 			if c.IsSet("config") {
 				cf := splitMediaType(c.String("config"))
 				opts.Config = &cf
@@ -89,6 +109,15 @@ Examples:
 			var files []layout.ArtifactFile
 			for _, a := range c.Args().Tail() {
 				files = append(files, splitMediaType(a))
+			}
+			if c.IsSet("annotation-file") {
+				af, err := readAnnotationFile(c.String("annotation-file"))
+				if err != nil {
+					return err
+				}
+				if err := af.applyToArtifact(&opts, files); err != nil {
+					return err
+				}
 			}
 			l, err := layout.Create(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
@@ -114,6 +143,44 @@ Examples:
 			return err
 		},
 	}
+}
+
+// applyToArtifact puts the file's annotations where oras puts them: $manifest on the
+// manifest (with --annotation's), $config on the config descriptor, and each other key
+// on the layer of the file it names, by the path as given on the command line (as oras
+// matches) or by its title, the base name. A key that names no file is an error, and so
+// is a file named by two keys.
+func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []layout.ArtifactFile) error {
+	var err error
+	if opts.Annotations, err = af.withFlags(annotationsOfManifest, "--annotation", opts.Annotations); err != nil {
+		return err
+	}
+	opts.ConfigAnnotations = af.sets[annotationsOfConfig]
+	used := map[string]bool{annotationsOfManifest: true, annotationsOfConfig: true}
+	var names []string
+	for i := range files {
+		f := &files[i]
+		title := layout.ArtifactTitle(f.Path)
+		names = append(names, title)
+		var keys []string
+		for _, k := range []string{f.Path, filepath.ToSlash(filepath.Clean(f.Path)), title} {
+			if _, ok := af.sets[k]; ok && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) > 1 {
+			return usagef("--annotation-file %s: %q and %q both name %s", af.path, keys[0], keys[1], f.Path)
+		}
+		if len(keys) == 1 {
+			f.Annotations = af.sets[keys[0]]
+			used[keys[0]] = true
+		}
+	}
+	hint := fmt.Sprintf("names no file of this artifact (its files: %s; other keys: $manifest, $config)", strings.Join(names, ", "))
+	if len(names) == 0 {
+		hint = "names no file: this artifact has none (keys: $manifest, $config)"
+	}
+	return af.unknown(func(k string) bool { return used[k] }, hint)
 }
 
 // splitMediaType reads FILE[:MEDIATYPE]: a name that exists as a whole is a file; else

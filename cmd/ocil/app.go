@@ -79,8 +79,11 @@ The prefixes other tools print are accepted: oci:PATH[:TAG] and oci-archive:PATH
 disk that starts so still wins. PATH - is a tarball on standard input or output.
 --format json or go-template=TEMPLATE, and -q, work on every command that prints a
 result (cat prints the document itself).
-A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
-os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
+A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8),
+os/arch[/variant],osver=os.version (linux/arm64/v8,osver=el8) or
+os(os.version)/arch[/variant] (windows(10.0.17763)/amd64); an os.version may hold
+spaces ("darwin/arm64:macOS 14"). Flag values are taken as written: never split at
+commas, except where a flag takes a list of platforms (copy, rm).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
 
@@ -113,8 +116,17 @@ Examples:
 			versionCommand(),
 		},
 	}
+	// A flag value is the user's bytes: a repeatable flag is never split at ',' (an
+	// annotation value may be JSON) nor trimmed. Flags that take a list split it
+	// themselves, where their grammar says so (platformsOpt).
+	app.DisableSliceFlagSeparator = true
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		for _, f := range c.Flags {
+			if sf, ok := f.(*cli.StringSliceFlag); ok {
+				sf.KeepSpace = true
+			}
+		}
 	}
 	return app
 }

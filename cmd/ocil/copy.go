@@ -22,7 +22,9 @@ one given, else the tag SRC was selected by, else none.
 Without --platform the selected root and everything under it are copied byte for byte:
 the same digests. With --platform (repeatable), only the manifests matching one of the
 platforms are kept: the index is rewritten to list just them (a new digest), and only
-their blobs are copied. Each --platform must match something. Attestations are dropped
+their blobs are copied. Each platform must match something. A --platform value may list
+several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ',' before
+osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
 unless --keep-attestations.
 
 A folder DST is created when missing and keeps its other entries (an entry with the
@@ -45,10 +47,11 @@ Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
+  ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable)"},
+			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},

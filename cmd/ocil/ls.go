@@ -36,15 +36,18 @@ func lsCommand() *cli.Command {
 		ArgsUsage: "REF",
 		Description: `Lists REF as a tree: each index.json entry (its tag, or "(untagged)"), the
 indexes under it and their manifests, with platform (os/arch[/variant][:os.version]),
-artifact type or media type, size and digest. A platform missing from an index entry
-is read from the manifest's config. With :TAG or @DIGEST only that entry is listed.
+artifact type or media type, size and digest. A platform missing from a descriptor
+is read from the manifest's config or its oras platform annotations, and marked with
+where it came from, as in "linux/arm64 (config)": clients that select by platform
+(oras, regctl, docker) see only descriptor platforms, so such an image in an index
+cannot be selected by them. With :TAG or @DIGEST only that entry is listed.
 Entries that are not images of their own (children also listed at the top, referrers,
 sha256-<hex> referrers tags, unknown media types) are marked.
 
 --format json prints {"layout": PATH, "entries": [...]}, each entry with "tag",
-"root", "descriptor", "platform", "platformSource" and "children";
---format go-template=TEMPLATE runs a Go template over that object. -q prints only the
-digest of each listed entry, one a line.
+"root", "descriptor", "platform", "platformSource" (descriptor, config or
+annotations) and "children"; --format go-template=TEMPLATE runs a Go template over that
+object. -q prints only the digest of each listed entry, one a line.
 
 Examples:
   ocil ls ./out
@@ -123,6 +126,10 @@ func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note strin
 	plat := "-"
 	if n.Platform != nil {
 		plat = platform.Format(*n.Platform)
+		if src := n.PlatformSource; src != "" && src != layout.FromDescriptor {
+			// Not on the descriptor: clients that select by platform do not see it.
+			plat += " (" + string(src) + ")"
+		}
 	}
 	var notes []string
 	if note != "" {

@@ -25,13 +25,23 @@ points at a new OCI image index listing every input's manifests with their platf
 It is the fan-in step of a CI pipeline whose jobs each build one platform.
 
 Each IN is a reference (PATH, PATH:TAG, PATH@DIGEST), resolved as by ocil resolve.
-An input that is an index contributes its children, attestations included. A manifest's
-platform is taken from IN=PLATFORM when given, else from its index entry, else from its
-image config (as oras push --artifact-platform writes it), else from the
-land.oras.artifact.platform.* annotations; none of these is an error.
+An input that is an index contributes its children, attestations included, with their
+annotations (org.opencontainers.image.ref.name too). With --all-images, an input named
+without :TAG or @DIGEST whose index.json lists several images (a flat layout, as jq
+scripts write) contributes all of them. A manifest's platform is taken from its index
+entry, else from its image config (as oras push --artifact-platform writes it), else
+from the land.oras.artifact.platform.* annotations; none of these is an error.
+IN=PLATFORM states it: it may add an os.version, but one that contradicts what the
+manifest says (another os, architecture, variant or os.version) is an error naming both,
+unless --override-platform.
 
-The same manifest twice is kept once; two manifests for one platform (os.version
-included) are an error unless --on-duplicate first|last. Children keep the input order.
+Identity is (digest, platform): one manifest stated or listed for two platforms is two
+children; the same manifest for the same platform is kept once. Two manifests for one
+platform (os.version included) are an error unless --on-duplicate first|last. Children
+are in canonical order, whatever the order of the inputs: by platform (normalized os,
+architecture, variant, os.version, os.features, each compared byte by byte), then
+digest; manifests without a platform after them, attestations last. --keep-order keeps
+the order of the inputs instead.
 OUT is a folder, or a tarball when it ends in .tar, .tar.gz or .tgz (written anew
 beside the old one and renamed into place; its entries are kept as a folder's are).
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
@@ -44,20 +54,31 @@ Prints the nested index's digest; --format json prints the index.json entry, the
 children with their platforms and the blob counts, and --format go-template=TEMPLATE
 runs a Go template over that object. -q also drops the warnings.
 
+--annotation KEY=VALUE annotates the nested index, the value taken as written (commas
+and spaces included); --annotation-file FILE takes oras's format, where "$manifest" is
+the nested index and any other member is an error; a key given both ways is an error.
+--descriptor-annotation KEY=VALUE annotates the index.json entry.
+
 Examples:
   ocil merge -o out:1.2 build-amd64 build-arm64
   ocil merge -o out:1.2 --annotation org.opencontainers.image.version=1.2 in-*
-  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64:el8
+  ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64,osver=el8
+  ocil merge -o out:1.2 --all-images ./flat-layout
+  ocil merge -o out:1.2 --annotation-file annotations.json in-*
   ocil merge -o release.tar.gz:1.2 build-*
   ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
-			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable)"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable; the value is taken as written, commas included)"},
+			annotationFileFlag("annotations for the nested index from `FILE`, as oras writes it: {\"$manifest\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
 			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
 			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
 			&cli.BoolFlag{Name: "allow-no-platform", Usage: "keep manifests that have no platform anywhere (listed without one)"},
+			&cli.BoolFlag{Name: "override-platform", Usage: "let IN=PLATFORM replace a platform the manifest states otherwise"},
+			&cli.BoolFlag{Name: "all-images", Usage: "an input without :TAG or @DIGEST contributes every image its index.json lists"},
+			&cli.BoolFlag{Name: "keep-order", Usage: "list the children in the order of the inputs, not the canonical order"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -84,17 +105,32 @@ func runMerge(c *cli.Context) error {
 		return usagef("merge -o %s: a tarball output's name ends in .tar, .tar.gz or .tgz", c.String("output"))
 	}
 	opts := merge.Options{
-		Output:          c.String("output"),
-		ArtifactType:    c.String("artifact-type"),
-		AllowNoPlatform: c.Bool("allow-no-platform"),
-		Jobs:            c.Int("jobs"),
-		LockTimeout:     c.Duration("lock-timeout"),
+		Output:           c.String("output"),
+		ArtifactType:     c.String("artifact-type"),
+		AllowNoPlatform:  c.Bool("allow-no-platform"),
+		OverridePlatform: c.Bool("override-platform"),
+		KeepInputOrder:   c.Bool("keep-order"),
+		Jobs:             c.Int("jobs"),
+		LockTimeout:      c.Duration("lock-timeout"),
 	}
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
 		return usagef("--on-duplicate: %v", err)
 	}
 	if opts.Annotations, err = parseAnnotations("--annotation", c.StringSlice("annotation")); err != nil {
 		return err
+	}
+	if c.IsSet("annotation-file") {
+		af, err := readAnnotationFile(c.String("annotation-file"))
+		if err != nil {
+			return err
+		}
+		if opts.Annotations, err = af.withFlags(annotationsOfManifest, "--annotation", opts.Annotations); err != nil {
+			return err
+		}
+		known := func(k string) bool { return k == annotationsOfManifest }
+		if err := af.unknown(known, "is not a key merge takes: it writes an index, annotated by \"$manifest\" only"); err != nil {
+			return err
+		}
 	}
 	if opts.DescriptorAnnotations, err = parseAnnotations("--descriptor-annotation", c.StringSlice("descriptor-annotation")); err != nil {
 		return err
@@ -115,6 +151,7 @@ func runMerge(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		in.AllImages = c.Bool("all-images")
 		opts.Inputs = append(opts.Inputs, in)
 	}
 	bar := progress.New(c.App.ErrWriter, "merge", c.Bool("quiet"))

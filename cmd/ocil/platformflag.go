@@ -25,15 +25,17 @@ func platformOpt(c *cli.Context) (*ocispec.Platform, error) {
 	return &p, nil
 }
 
-// platformsOpt parses a repeatable --platform flag.
+// platformsOpt parses a repeatable --platform flag whose every value may be a list,
+// linux/amd64,linux/arm64: a ',' separates platforms except before an osver= option,
+// which belongs to the platform before it (platform.ParseList).
 func platformsOpt(c *cli.Context) ([]ocispec.Platform, error) {
 	var out []ocispec.Platform
 	for _, s := range c.StringSlice("platform") {
-		p, err := platform.Parse(s)
+		ps, err := platform.ParseList(s)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, ps...)
 	}
 	return out, nil
 }

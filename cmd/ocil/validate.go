@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,19 +37,24 @@ and manifest against the image spec, every descriptor, every reachable blob
 are listed in docs/validate.md. validate checks whole layouts: a :TAG or @DIGEST
 is refused.
 
---for-push adds what registries enforce: tags in the registry grammar, indexes
-and manifests of at most 4 MiB, digests that can be verified, and warnings for
-urls, indexes that mix Docker and OCI manifests and subjects not in the layout.
+--for-push adds what registries and the clients pulling from them need: tags in
+the registry grammar, indexes and manifests of at most 4 MiB, digests that can be
+verified, a platform on the descriptor of every image manifest in an index (oras,
+regctl, docker and containerd select by it; without --for-push a warning), and
+warnings for urls, indexes that mix Docker and OCI manifests and subjects not in
+the layout.
 --strict makes every warning an error. --fast checks blob sizes only (indexes and
 manifests are still hashed).
 
 --format json prints {"layouts": [REPORT...]}, each report with "layout",
 "findings" (check, severity, object, message), "checked" and the counts
 "errors", "warnings" and "notes"; --format go-template=TEMPLATE runs a Go
-template over that object. -q prints the findings only, without progress or the
-summary line (the exit code and standard error still say what failed). --junit
+template over that object. -q drops the progress bar; the report (findings and
+summary) is the result, and is printed as without -q. --junit
 FILE also writes a JUnit XML report (GitLab: artifacts:reports:junit), whatever
-the result.
+the result: errors are failures, warnings skipped test cases (failures with
+--strict), so that GitLab's test report shows both; each check that found nothing
+is a passing test case.
 
 Exit codes: 0 no errors; 1 errors found, or a layout not found; 2 bad usage, or
 a path that is not a layout. With several layouts, the highest.
@@ -64,7 +71,7 @@ Examples:
 			formatFlag(),
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.IntFlag{Name: "jobs", Value: 0, DefaultText: "one per CPU, at least 2", Usage: "hash `N` blobs at once"},
-			quietFlag("print the findings without the summary line"),
+			quietFlag("the report is the result: findings and summary, as without -q"),
 		},
 		Action: validateAction,
 	}
@@ -100,10 +107,13 @@ func validateAction(c *cli.Context) error {
 	var readable []bool
 	code := exitOK
 	var failures []string
+	var durations []time.Duration
 	for _, p := range paths {
 		bar := progress.New(c.App.ErrWriter, "validate", c.Bool("quiet"))
 		opts.Progress = bar.Update
+		start := time.Now()
 		rep, err := validate.Layout(c.Context, p, opts)
+		durations = append(durations, time.Since(start))
 		bar.Done()
 		if err != nil && c.Context.Err() != nil {
 			return err
@@ -124,7 +134,7 @@ func validateAction(c *cli.Context) error {
 	}
 
 	if name := c.String("junit"); name != "" {
-		b, err := junitReport(reports, readable, opts)
+		b, err := junitReport(reports, readable, durations, opts)
 		if err == nil {
 			err = layout.WriteFileAtomic(name, b, 0o644)
 		}
@@ -146,7 +156,7 @@ func validateAction(c *cli.Context) error {
 			if printed > 0 {
 				fmt.Fprintln(w)
 			}
-			if err := printReport(w, rep, opts, c.Bool("quiet")); err != nil {
+			if err := printReport(w, rep, opts); err != nil {
 				return err
 			}
 			printed++
@@ -180,12 +190,12 @@ func validatePath(arg string) (string, error) {
 }
 
 // printReport prints the findings of one layout, one a line, and its summary.
-func printReport(w io.Writer, rep *validate.Report, opts validate.Options, quiet bool) error {
+func printReport(w io.Writer, rep *validate.Report, opts validate.Options) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(tw, "  %s\t%s\t%s: %s\n", f.Severity, f.Check, f.Object, f.Message)
 	}
-	if err := tw.Flush(); err != nil || quiet {
+	if err := tw.Flush(); err != nil {
 		return err
 	}
 	how := "checked"
@@ -206,15 +216,20 @@ func count(n int, noun string) string {
 }
 
 // JUnit XML, in the shape GitLab, Jenkins and most CI systems read: one testsuite per
-// layout, one testcase per finding (classname = check, name = object), failing for
-// errors; warnings and notes pass with their message as output. Each check that ran
-// and found nothing is one passing testcase named after what it checks.
+// layout, one testcase per finding (classname = check, name = object). GitLab keeps only
+// the failure, error and skipped elements of a testcase and drops the output of passing
+// ones, so errors are failures and warnings are skipped cases, each with the finding as
+// message and text; notes pass, with the finding as output. Each check that ran and
+// found nothing is one passing testcase named after what it checks. A suite's time is
+// the time its layout took, shared evenly among its testcases so that totals add up.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -224,13 +239,16 @@ type junitSuite struct {
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -240,10 +258,17 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
 // junitReport renders the reports; readable[i] is false for a layout that could not be
-// read, whose only testcase is then the failure that says why.
-func junitReport(reports []*validate.Report, readable []bool, opts validate.Options) ([]byte, error) {
+// read, whose only testcase is then the failure that says why; durations[i] is the time
+// layout i took.
+func junitReport(reports []*validate.Report, readable []bool, durations []time.Duration, opts validate.Options) ([]byte, error) {
 	out := junitSuites{Name: "ocil validate"}
+	var total time.Duration
 	for i, rep := range reports {
 		s := junitSuite{Name: rep.Layout}
 		found := map[string]bool{}
@@ -251,10 +276,14 @@ func junitReport(reports []*validate.Report, readable []bool, opts validate.Opti
 			found[f.Check] = true
 			tc := junitCase{Classname: f.Check, Name: f.Object}
 			line := fmt.Sprintf("%s %s %s: %s", f.Severity, f.Check, f.Object, f.Message)
-			if f.Severity == validate.SeverityError {
+			switch f.Severity {
+			case validate.SeverityError:
 				tc.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity), Text: line}
 				s.Failures++
-			} else {
+			case validate.SeverityWarning:
+				tc.Skipped = &junitSkipped{Message: f.Message, Text: line}
+				s.Skipped++
+			default:
 				tc.SystemOut = line
 			}
 			s.Cases = append(s.Cases, tc)
@@ -267,13 +296,26 @@ func junitReport(reports []*validate.Report, readable []bool, opts validate.Opti
 			}
 		}
 		s.Tests = len(s.Cases)
+		s.Time = seconds(durations[i])
+		share := seconds(durations[i] / time.Duration(max(len(s.Cases), 1)))
+		for j := range s.Cases {
+			s.Cases[j].Time = share
+		}
+		total += durations[i]
 		out.Tests += s.Tests
 		out.Failures += s.Failures
+		out.Skipped += s.Skipped
 		out.Suites = append(out.Suites, s)
 	}
+	out.Time = seconds(total)
 	b, err := xml.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(append([]byte(xml.Header), b...), '\n'), nil
+}
+
+// seconds formats d as JUnit time attributes are written: seconds, to the microsecond.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
 }

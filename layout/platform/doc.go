@@ -25,6 +25,10 @@
 //	                                          {windows amd64, os.version 10.0.17763+build.42,
 //	                                           os.features [win32k]}
 //	linux(+gpu)/amd64                         {linux amd64, os.features [gpu]}
+//	darwin/arm64:macOS 12.6                   {darwin arm64, os.version "macOS 12.6"}
+//	darwin/arm64,osver=macOS 12.6             the same
+//	darwin(macOS 12.6)/arm64                  the same
+//	darwin(macOS%2012.6)/arm64                the same
 //
 // The rules:
 //
@@ -33,22 +37,41 @@
 //   - The os is letters, digits, '_' and '-'; architecture and variant may also contain
 //     '.' (so linux/arm64/v8.2 is accepted), but are not "." or "..".
 //   - Empty components, a leading or trailing '/', more than three components, '*'
-//     wildcards, whitespace and non-printable characters are errors.
+//     wildcards and non-printable characters are errors. A space is accepted in the
+//     os.version and os.features only (macOS 12.6), in every form, and kept as written;
+//     anywhere else, and any other whitespace (tab, newline, no-break space), is an error.
 //   - Inside the parentheses, the os.version comes first and each feature follows a '+'.
-//     Any other byte than letters, digits, '_', '.' and '-' is percent-encoded there:
-//     "%2B" for '+', "%28" and "%29" for the parentheses, "%2F" for '/', "%25" for '%',
-//     "%20" for a space. This is containerd's encoding (v1.0.0-rc.3 and later).
-//   - After ':', the os.version is taken verbatim (no percent-decoding), up to the end
-//     or to the first ','. Only the first ':' splits: linux/amd64:a:b has os.version
-//     "a:b". It may not be empty.
+//     Any other byte than letters, digits, '_', '.', '-' and a space is percent-encoded
+//     there: "%2B" for '+', "%28" and "%29" for the parentheses, "%2F" for '/', "%25" for
+//     '%', "%2C" for ','; "%20" for a space is decoded too. This is containerd's encoding
+//     (v1.0.0-rc.3 and later).
+//   - After ':', the os.version is taken verbatim, up to the end or to the first ','.
+//     Only the first ':' splits: linux/amd64:a:b has os.version "a:b". It may not be
+//     empty. Percent-encoding is not decoded here, and a '%' followed by two hex digits
+//     is an error rather than stored as written: darwin/arm64:macOS%2012.6 would
+//     otherwise name an os.version no manifest has. Write the space itself, or use the
+//     os(...) form.
 //   - After ',', options are key=value pairs separated by ','. The only keys are osver
-//     and osversion (in any case); any other key is an error. The value is verbatim and
-//     may not be empty.
+//     and osversion (in any case); any other key is an error. The value is verbatim,
+//     with the same rule for '%' as after ':', and may not be empty.
 //   - An os.version given two ways (windows(1)/amd64:2, windows(1)/amd64,osver=2,
 //     linux/amd64:1,osver=2) is an error. windows()/amd64:2 is accepted: the parentheses
 //     hold no version there.
 //   - The architectures armhf, armel and i386 already name a variant and take none:
 //     linux/armhf/v6 is an error (containerd would silently answer arm/v7).
+//
+// # Lists
+//
+// ParseList reads the value of a flag that selects several platforms: platforms
+// separated by ','. A ',' followed by NAME=VALUE (NAME of letters) continues the platform
+// before it as an option instead, so the regclient form fits in a list unambiguously:
+//
+//	linux/amd64,linux/arm64                   two platforms
+//	linux/arm64/v8,osver=el8                  one platform, os.version el8
+//	linux/arm64/v8,osver=el8,linux/amd64      two platforms, the first with os.version el8
+//
+// No platform begins with NAME=: a platform has a '/', and its os holds no '='. No
+// os.version holds a raw ',' (it ends the ':' form and is %2C inside os(...)).
 //
 // Every error wraps ErrInvalidPlatform and quotes the input, for example
 //
@@ -98,15 +121,16 @@
 //
 // # Printing
 //
-// Format prints os/arch[/variant][:osversion], the form ocil lists platforms in. A
-// platform with os.features, or with an os.version containing other characters than
-// letters, digits and ". _ - + ~ :", is printed in the containerd form with
-// percent-encoding instead:
+// Format prints os/arch[/variant][:osversion], the form ocil lists platforms in, the
+// os.version as it is (spaces included). A platform with os.features, or with an
+// os.version containing other characters than letters, digits, spaces and ". _ - + ~ :",
+// is printed in the containerd form with percent-encoding instead:
 //
 //	{linux arm64 v8, os.version el8}                 linux/arm64/v8:el8
 //	{windows amd64, os.version 10.0.17763+build.42}  windows/amd64:10.0.17763+build.42
 //	{windows amd64, os.version 10.0.17763, [win32k]} windows(10.0.17763+win32k)/amd64
-//	{darwin arm64, os.version macOS 12.6}            darwin(macOS%2012.6)/arm64
+//	{darwin arm64, os.version macOS 12.6}            darwin/arm64:macOS 12.6
+//	{linux amd64, os.version a,b}                    linux(a%2Cb)/amd64
 //
 // Parse(Format(p)) is p for every p that Parse returns. Format prints fields as they are
 // and does not normalize.
@@ -153,7 +177,7 @@
 // of the matcher's (the host's); Format includes the os.version and features (like
 // containerd's FormatAll) but prefers the os/arch:osversion spelling; armhf, armel and i386
 // take no variant; "." and ".." are not components; the ':' and ',osver=' forms are
-// accepted.
+// accepted, and a space in the os.version may be written as is inside os(...).
 //
 // oras: names are lower-cased and normalized on both sides, so aarch64 matches arm64 and
 // a linux/arm64/v8 request matches an entry without a variant; a single component is an

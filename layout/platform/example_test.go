@@ -44,7 +44,7 @@ func ExampleFormat() {
 	// Output:
 	// linux/arm64/v8:el8
 	// windows(10.0.17763+win32k)/amd64
-	// darwin(macOS%2012.6)/arm64
+	// darwin/arm64:macOS 12.6
 }
 
 func ExampleNormalize() {

@@ -72,6 +72,15 @@ func Parse(s string) (ocispec.Platform, error) {
 		return fail("empty os.version after ':'")
 	}
 
+	if hasColon {
+		if reason := checkVerbatim(colonVersion); reason != "" {
+			return fail("os.version %q: %s", colonVersion, reason)
+		}
+	}
+	if strings.Contains(outsideParens(head), " ") {
+		return fail("contains a space outside the os.version")
+	}
+
 	parts := strings.Split(head, "/")
 	if len(parts) > 3 {
 		return fail("too many components: want os/arch[/variant]")
@@ -110,7 +119,10 @@ func Parse(s string) (ocispec.Platform, error) {
 				return fail("empty option after ','")
 			}
 			key, val, ok := strings.Cut(opt, "=")
-			if !ok {
+			if !ok || strings.Contains(key, "/") {
+				if strings.Contains(opt, "/") {
+					return fail("%q after ',' is another platform: give one platform here", opt)
+				}
 				return fail("option %q: want osver=VERSION", opt)
 			}
 			if !strings.EqualFold(key, optOSVer) && !strings.EqualFold(key, optOSVersion) {
@@ -118,6 +130,9 @@ func Parse(s string) (ocispec.Platform, error) {
 			}
 			if val == "" {
 				return fail("empty os.version in option %q", key)
+			}
+			if reason := checkVerbatim(val); reason != "" {
+				return fail("os.version %q: %s", val, reason)
 			}
 			if optVersion != "" {
 				return fail("os.version given twice")
@@ -136,9 +151,10 @@ func Parse(s string) (ocispec.Platform, error) {
 		return fail("os.version given twice")
 	}
 
-	// The syntax is checked; containerd resolves the names. With two or three components
-	// its result does not depend on the host.
-	p, err := platforms.Parse(head)
+	// The syntax is checked; containerd resolves the names (the os options are decoded
+	// above, and may hold spaces containerd refuses). With two or three components its
+	// result does not depend on the host.
+	p, err := platforms.Parse(outsideParens(head))
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -154,20 +170,54 @@ var impliedVariant = map[string]string{
 	"i386":  "386",
 }
 
-// checkInputChars rejects spaces, control and other non-printable characters and
-// invalid UTF-8 anywhere in the input. It returns "" when s is acceptable.
+// checkInputChars rejects whitespace other than the ASCII space, control and other
+// non-printable characters and invalid UTF-8 anywhere in the input. Spaces are checked
+// by position later: only an os.version may hold them. It returns "" when s is acceptable.
 func checkInputChars(s string) string {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && isInvalidAt(s, i):
 			return "invalid UTF-8"
+		case r == ' ':
 		case unicode.IsSpace(r):
-			return "contains whitespace"
+			return "contains whitespace other than a space"
 		case !unicode.IsPrint(r):
 			return fmt.Sprintf("contains non-printable character %U", r)
 		}
 	}
 	return ""
+}
+
+// checkVerbatim checks an os.version written after ':' or osver=, which is taken as
+// written. A '%' followed by two hex digits there is refused rather than stored
+// literally: percent-encoding is decoded only inside os(...), and "macOS%2012.6" stored
+// verbatim would never match the "macOS 12.6" it was meant to be. It returns "" when v
+// is acceptable.
+func checkVerbatim(v string) string {
+	for i := 0; i+2 < len(v); i++ {
+		if v[i] == '%' && isHex(v[i+1]) && isHex(v[i+2]) {
+			return fmt.Sprintf("%q is percent-encoding, which is decoded only in the os(...) form: write the character itself", v[i:i+3])
+		}
+	}
+	return ""
+}
+
+func isHex(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
+}
+
+// outsideParens returns s without the parts between '(' and ')', where the containerd
+// form holds the os.version and features.
+func outsideParens(s string) string {
+	open := strings.IndexByte(s, '(')
+	if open < 0 {
+		return s
+	}
+	end := strings.LastIndexByte(s, ')')
+	if end < open {
+		return s[:open]
+	}
+	return s[:open] + s[end+1:]
 }
 
 func isInvalidAt(s string, i int) bool {
@@ -197,7 +247,7 @@ func checkOS(c string) (version string, features []string, reason string) {
 	items := strings.Split(inner, "+")
 	for i, item := range items {
 		for j := 0; j < len(item); j++ {
-			if !isNameByte(item[j]) && item[j] != '.' && item[j] != '%' {
+			if !isNameByte(item[j]) && item[j] != '.' && item[j] != '%' && item[j] != ' ' {
 				return "", nil, fmt.Sprintf("invalid os options in %q: percent-encode %q", c, item[j:j+1])
 			}
 		}
@@ -243,8 +293,8 @@ func isComponent(c string) bool {
 }
 
 // Format prints p as os/arch[/variant][:osversion], the form ocil lists platforms in.
-// When p has os.features, or an os.version with characters other than letters, digits
-// and ". _ - + ~ :", it prints the containerd form os(osversion+feature...)/arch[/variant]
+// When p has os.features, or an os.version with characters other than letters, digits,
+// spaces and ". _ - + ~ :", it prints the containerd form os(osversion+feature...)/arch[/variant]
 // instead, percent-encoding every byte of the os.version and features other than
 // letters, digits, '.', '_' and '-'. Features are printed sorted and de-duplicated; empty
 // ones are left out.
@@ -296,10 +346,11 @@ func cleanFeatures(in []string) []string {
 }
 
 // colonSafe reports whether v can be printed after ':' and read back unchanged, and is
-// plain enough to read there: letters, digits and ". _ - + ~ :".
+// plain enough to read there: letters, digits, spaces and ". _ - + ~ :". A '%' is not
+// (Parse refuses percent-encoding after ':'), nor is ',' (it ends the os.version there).
 func colonSafe(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if !isNameByte(v[i]) && !strings.ContainsRune(".+~:", rune(v[i])) {
+		if !isNameByte(v[i]) && !strings.ContainsRune(".+~: ", rune(v[i])) {
 			return false
 		}
 	}

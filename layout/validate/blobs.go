@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"path"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,9 +23,12 @@ const hashBufferSize = 1 << 20
 // checkBlobs checks every reachable blob: present, of the size every descriptor gives,
 // and, unless Options.Fast, hashing to its digest. Blobs are hashed by Options.Jobs
 // workers at once, each byte once: indexes and manifests were hashed when they were read.
-func (v *validator) checkBlobs(ctx context.Context) {
+func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 	var work []*blob
 	for _, b := range v.order {
+		if !v.blobInside(b.digest) {
+			continue // blob.symlink says why
+		}
 		p, _ := layout.BlobPath(b.digest)
 		fi, err := fs.Stat(v.src.fsys, p)
 		switch {
@@ -58,7 +62,8 @@ func (v *validator) checkBlobs(ctx context.Context) {
 			work = append(work, b)
 		}
 	}
-	hashBlobs(ctx, v.src.fsys, work, v.opts.Jobs, v.opts.Progress)
+	unreferenced := v.unreferencedWork(names)
+	hashBlobs(ctx, v.src.fsys, append(work, unreferenced...), v.opts.Jobs, v.opts.Progress)
 	for _, b := range v.order {
 		switch {
 		case !b.hashed:
@@ -68,6 +73,67 @@ func (v *validator) checkBlobs(ctx context.Context) {
 			v.add(checkBlobDigest, string(b.digest), "the bytes hash to %s", b.got)
 		}
 	}
+	for _, b := range unreferenced {
+		switch {
+		case !b.hashed:
+		case b.readErr != nil:
+			v.add(checkBlobDigest, string(b.digest), "an unreferenced blob that cannot be hashed: %v", b.readErr)
+		case b.got != b.digest:
+			v.add(checkBlobDigest, string(b.digest), "the bytes of this unreferenced blob hash to %s: a manifest that lists %s later would get the wrong bytes; remove it (ocil gc)", b.got, b.digest)
+		}
+	}
+}
+
+// unreferencedWork returns the blobs under blobs/ that nothing reachable lists and that
+// are to be hashed as well: a blob whose bytes do not match its name is wrong even
+// before something refers to it. With Options.Fast, or when opening the source already
+// checked every blob against its name, there are none.
+func (v *validator) unreferencedWork(names []digest.Digest) []*blob {
+	if v.opts.Fast || v.src.hashed {
+		return nil
+	}
+	var out []*blob
+	for _, d := range names {
+		if _, ok := v.blobs[d]; ok || layout.VerifiableDigest(d) != nil || !v.blobInside(d) {
+			continue
+		}
+		p, _ := layout.BlobPath(d)
+		fi, err := fs.Stat(v.src.fsys, p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // never opened: a FIFO or device would block or never end
+		}
+		out = append(out, &blob{digest: d, kind: "unreferenced blob", where: p, size: fi.Size()})
+	}
+	return out
+}
+
+// blobInside tells whether the blob file of d may be read: in a folder, neither it nor
+// blobs/ nor its algorithm's folder is a symlink that resolves outside the layout. The
+// first time a path is found outside, a blob.symlink error says so.
+func (v *validator) blobInside(d digest.Digest) bool {
+	p, err := layout.BlobPath(d)
+	if err != nil {
+		return false
+	}
+	return v.inside(path.Dir(path.Dir(p))) && v.inside(path.Dir(p)) && v.inside(p)
+}
+
+// inside tells whether name in a layout folder is not a symlink out of it, reporting
+// the first time it is. A tarball holds no symlinks.
+func (v *validator) inside(name string) bool {
+	if out, ok := v.outside[name]; ok {
+		return !out
+	}
+	target, out := v.src.outside(name)
+	v.outside[name] = out
+	if out {
+		object := name
+		if name == layout.BlobsDir || path.Dir(name) == layout.BlobsDir {
+			object += "/"
+		}
+		v.add(checkBlobSymlink, object, "a symlink to %s, outside the layout; ocil reads no blob through it", target)
+	}
+	return !out
 }
 
 // hashBlobs hashes blobs with jobs workers, the largest first (by their size on disk) so

@@ -17,6 +17,7 @@ const (
 	checkIndexMismatch  = "index.mediatype-mismatch"
 	checkIndexAmbiguous = "index.ambiguous"
 	checkIndexDepth     = "index.depth"
+	checkIndexNull      = "index.null-manifests"
 
 	checkManifestSchema       = "manifest.schema"
 	checkManifestMismatch     = "manifest.mediatype-mismatch"
@@ -39,9 +40,16 @@ const (
 	checkBlobSize            = "blob.size"
 	checkBlobDigest          = "blob.digest"
 	checkBlobUnreferenced    = "blob.unreferenced"
+	checkBlobSymlink         = "blob.symlink"
 
 	checkPlatformDuplicate = "platform.duplicate"
 	checkPlatformUnknown   = "platform.unknown"
+	checkPlatformMissing   = "platform.missing"
+	checkPlatformConfig    = "platform.config"
+	checkPlatformOras      = "platform.oras-annotations"
+	checkPlatformUnmarked  = "platform.unmarked-unknown"
+
+	checkAnnotationCreated = "annotation.created"
 
 	checkRefName          = "ref.name"
 	checkRefConflict      = "ref.conflict"
@@ -56,6 +64,7 @@ const (
 	checkPushMixedTypes   = "push.mixed-types"
 	checkPushURLs         = "push.urls"
 	checkPushSubject      = "push.subject"
+	checkPushPlatform     = "push.platform"
 )
 
 // CheckInfo describes one check: its stable identifier, the severity of what it finds
@@ -85,7 +94,7 @@ var checkTable = []struct {
 	{CheckInfo{checkLayoutIndex, SeverityError, "index.json is present and readable (at most 20 MiB)"}, always},
 	{CheckInfo{checkLayoutBlobs, SeverityError, "blobs/ is present and is a folder"}, always},
 	{CheckInfo{checkLayoutBlobName, SeverityWarning, "every name under blobs/ is blobs/<algorithm>/<encoded> in the digest grammar (x.tmp, .DS_Store, SHA256/ are not)"}, always},
-	{CheckInfo{checkLayoutTemp, SeverityNote, "no temp file (.ocil-tmp-*) was left by an interrupted ocil write; ocil gc removes them"}, always},
+	{CheckInfo{checkLayoutTemp, SeverityNote, "no temp file or stage folder (.ocil-tmp-*) was left by an interrupted ocil write, in a layout folder or beside a tarball; ocil gc removes those in a folder"}, always},
 	{CheckInfo{checkLayoutUnknown, SeverityNote, "files and folders the layout format does not define (manifest.json, ingest/, README) are listed; they are ignored"}, always},
 
 	{CheckInfo{checkIndexSchema, SeverityError, "index.json and every index are image indexes: JSON without duplicate or case-variant member names, schemaVersion 2, a manifests array, members of the right types"}, always},
@@ -93,6 +102,7 @@ var checkTable = []struct {
 	{CheckInfo{checkIndexMismatch, SeverityError, "an index's own mediaType matches the descriptor that points to it"}, always},
 	{CheckInfo{checkIndexAmbiguous, SeverityError, "no index also has config or layers (CVE-2021-41190)"}, always},
 	{CheckInfo{checkIndexDepth, SeverityError, "indexes nest at most 16 levels deep"}, always},
+	{CheckInfo{checkIndexNull, SeverityError, `no index has "manifests": null (docker and containerd refuse it, moby#47210; an empty index has "manifests": [])`}, always},
 
 	{CheckInfo{checkManifestSchema, SeverityError, "every manifest is an image manifest: JSON without duplicate or case-variant member names, schemaVersion 2, a config, members of the right types"}, always},
 	{CheckInfo{checkManifestMismatch, SeverityError, "a manifest's own mediaType matches the descriptor that points to it"}, always},
@@ -113,11 +123,18 @@ var checkTable = []struct {
 	{CheckInfo{checkBlobMissing, SeverityError, "every blob reachable from index.json is in the layout"}, always},
 	{CheckInfo{checkBlobMissingExternal, SeverityWarning, "a missing layer that has urls or a non-distributable media type (registries must allow its urls)"}, always},
 	{CheckInfo{checkBlobSize, SeverityError, "every reachable blob has the size its descriptors give"}, always},
-	{CheckInfo{checkBlobDigest, SeverityError, "every reachable blob's bytes hash to its digest (not with --fast, except indexes and manifests)"}, always},
+	{CheckInfo{checkBlobDigest, SeverityError, "every blob's bytes hash to its digest, unreferenced blobs included, in folders and tarballs (not with --fast, except indexes and manifests)"}, always},
 	{CheckInfo{checkBlobUnreferenced, SeverityNote, "blobs nothing in index.json reaches are listed; ocil gc removes them"}, always},
+	{CheckInfo{checkBlobSymlink, SeverityError, "no blob (nor blobs/ or blobs/<algorithm>/) is a symlink that resolves outside the layout; links inside it are fine"}, always},
 
 	{CheckInfo{checkPlatformDuplicate, SeverityError, "no index lists two different manifests for the same normalized platform (clients pick the first; attestations excluded)"}, always},
 	{CheckInfo{checkPlatformUnknown, SeverityWarning, "platform os and architecture are known GOOS/GOARCH values, spelled as OCI spells them (arm64, not aarch64)"}, always},
+	{CheckInfo{checkPlatformMissing, SeverityWarning, "every image manifest in an index (index.json aside) has a descriptor platform: oras, regctl, docker and containerd select by it and do not read the config"}, notForPush},
+	{CheckInfo{checkPlatformConfig, SeverityWarning, "a descriptor platform agrees with the image config's os, architecture, variant and os.version"}, always},
+	{CheckInfo{checkPlatformOras, SeverityWarning, "oras land.oras.artifact.platform.* manifest annotations agree with the image config (ocil reads the config, oras the annotations)"}, always},
+	{CheckInfo{checkPlatformUnmarked, SeverityWarning, "an unknown/unknown child of an index is marked as an attestation (vnd.docker.reference.type: attestation-manifest)"}, always},
+
+	{CheckInfo{checkAnnotationCreated, SeverityWarning, "every org.opencontainers.image.created annotation is an RFC 3339 date and time (oras refuses 2023-08-07)"}, always},
 
 	{CheckInfo{checkRefName, SeverityWarning, "every index.json ref.name is in the OCI ref.name grammar"}, always},
 	{CheckInfo{checkRefConflict, SeverityError, "no ref.name names two different digests in index.json"}, always},
@@ -132,6 +149,7 @@ var checkTable = []struct {
 	{CheckInfo{checkPushMixedTypes, SeverityWarning, "no index mixes Docker and OCI manifests (quay and GCR refuse such lists)"}, forPushOnly},
 	{CheckInfo{checkPushURLs, SeverityWarning, "descriptors with urls are listed (a registry refuses them unless it allows the URLs)"}, forPushOnly},
 	{CheckInfo{checkPushSubject, SeverityWarning, "the manifest a subject points to is in the layout (a registry accepts a missing subject, but the referrer then points nowhere)"}, forPushOnly},
+	{CheckInfo{checkPushPlatform, SeverityError, "every image manifest in an index (index.json aside) has a descriptor platform: oras, regctl, docker and containerd select by it and do not read the config"}, forPushOnly},
 }
 
 // Checks lists every check Layout can report, in a stable order.

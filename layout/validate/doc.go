@@ -27,11 +27,17 @@
 //   - every reachable blob: present, of the size every descriptor gives, and hashing to
 //     its digest (Options.Jobs at a time, each byte once; with Options.Fast, sizes only);
 //   - platforms inside each index (no two manifests for the same normalized platform,
-//     known os and architecture values) and the ref.name annotations of index.json
-//     (grammar, one digest per name, at most one untagged image);
+//     known os and architecture values, a descriptor platform on every image manifest,
+//     no contradiction with the image config or oras's platform annotations,
+//     unknown/unknown only on marked attestations), created annotations in RFC 3339,
+//     and the ref.name annotations of index.json (grammar, one digest per name, at most
+//     one untagged image);
+//   - blobs under blobs/ nothing reaches: listed, and hashed against their names; and
+//     symlinks out of a layout folder, which are never read;
 //   - with Options.ForPush, what registries enforce: tags in the registry grammar,
-//     documents of at most 4 MiB, verifiable digests, no Docker and OCI types mixed in
-//     an index, no urls, subjects present.
+//     documents of at most 4 MiB, verifiable digests, a descriptor platform on every
+//     image manifest in an index, no Docker and OCI types mixed in an index, no urls,
+//     subjects present.
 //
 // Each check has a stable identifier and a severity; Checks lists them, and
 // docs/validate.md explains each. A layout passes when its report has no error.
@@ -48,7 +54,7 @@
 //
 // # What it does not do
 //
-// Blobs nothing reaches are listed (as notes) but not hashed. Config blobs are checked as
-// blobs, not parsed. Layout never writes and takes no lock: a layout changed while it is
-// checked may give findings that hold for neither state.
+// Config blobs are checked as blobs; of an image config only the platform members are
+// read. Layout never writes and takes no lock: a layout changed while it is checked may
+// give findings that hold for neither state.
 package validate

@@ -52,6 +52,10 @@ type parsed struct {
 	// listed is true when the children are known: index.json or the index has a
 	// manifests array (a manifest always counts as listed).
 	listed bool
+	// config is a manifest's config descriptor, when it can be used; annotations are
+	// the document's own annotations.
+	config      *ocispec.Descriptor
+	annotations map[string]string
 }
 
 // child is a descriptor met in a document, with where it is.
@@ -126,6 +130,7 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 			d.Annotations = nil
 			v.add(checkDescriptorAnnotations, object, "annotations is not an object of strings: %s", short(r.Annotations))
 		}
+		v.checkCreated(d.Annotations, object)
 	}
 
 	if r.URLs != nil && !isNull(r.URLs) {
@@ -229,6 +234,7 @@ func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawD
 		if err := json.Unmarshal(r.Annotations, &a); err != nil {
 			v.add(schemaCheck, object, "annotations is not an object of strings: %s", short(r.Annotations))
 		}
+		v.checkCreated(a, object)
 	}
 	return &r, mediaType
 }
@@ -258,9 +264,12 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 	if r.Config != nil || r.Layers != nil {
 		v.add(checkIndexAmbiguous, object, "an index with config or layers could be read as a manifest (CVE-2021-41190)")
 	}
-	if r.Manifests == nil || isNull(r.Manifests) {
-		v.add(checkIndexSchema, object, `manifests is missing or null; an empty index has "manifests": []`)
-	} else {
+	switch {
+	case r.Manifests == nil:
+		v.add(checkIndexSchema, object, `manifests is missing; an empty index has "manifests": []`)
+	case isNull(r.Manifests):
+		v.add(checkIndexNull, object, `"manifests" is null; docker and containerd refuse such an index (moby#47210): an empty index has "manifests": []`)
+	default:
 		var raws []json.RawMessage
 		if err := json.Unmarshal(r.Manifests, &raws); err != nil {
 			v.add(checkIndexSchema, object, "manifests is not an array")
@@ -311,6 +320,9 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 		d, ok := v.descriptor(r.Config, o, checkManifestSchema)
 		p.children = append(p.children, child{d: d, object: o, kind: "config", ok: ok})
 		config = d
+		if ok {
+			p.config = &d
+		}
 	}
 	switch {
 	case r.Layers == nil || isNull(r.Layers):
@@ -336,6 +348,9 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 		}
 	}
 	p.subject = v.subject(r.Subject, object, checkManifestSchema)
+	if r.Annotations != nil && !isNull(r.Annotations) {
+		_ = json.Unmarshal(r.Annotations, &p.annotations) // documentMembers reports a bad one
+	}
 	if v.errors == before {
 		if _, err := layout.DecodeManifest(b); err != nil {
 			v.add(checkManifestSchema, object, "ocil cannot read it: %v", err)

@@ -78,11 +78,13 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 		v.checked.Indexes++
 		p = v.indexDocument(raw, docObject, d.MediaType)
 		v.checkIndexChildren(docObject, p.children)
+		v.listings = append(v.listings, listing{object: docObject, children: p.children})
 	} else {
 		v.checked.Manifests++
 		p = v.manifestDocument(raw, docObject, d.MediaType)
 	}
 	doc.mediaType, doc.subject = p.mediaType, p.subject
+	doc.read, doc.config, doc.annotations = true, p.config, p.annotations
 	if !p.listed {
 		v.incomplete = true
 	}
@@ -115,6 +117,9 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 		return nil // descriptor.algorithm (or push.algorithm) says why
 	}
 	p, _ := layout.BlobPath(d.Digest)
+	if !v.blobInside(d.Digest) {
+		return nil
+	}
 	fi, err := fs.Stat(v.src.fsys, p)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != d.Size {
 		return nil
@@ -127,6 +132,14 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 		v.add(schemaCheck(d.MediaType), object, "%d bytes; ocil reads documents of at most %d bytes", d.Size, layout.MaxJSONSize)
 		return nil
 	}
+	return v.readVerified(d)
+}
+
+// readVerified reads the whole blob d describes, which is known to be a regular file of
+// d's size inside the layout, and returns its bytes when they hash to d's digest. The
+// blob then counts as hashed: checkBlobs reports what went wrong.
+func (v *validator) readVerified(d ocispec.Descriptor) []byte {
+	p, _ := layout.BlobPath(d.Digest)
 	b := v.blobs[d.Digest]
 	raw, err := readFile(v.src.fsys, p, d.Size)
 	b.hashed = true

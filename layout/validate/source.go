@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/tarfs"
@@ -23,6 +25,10 @@ type source struct {
 	// only repeat that work.
 	hashed bool
 	closer io.Closer
+	// path is the path as given; root is a folder's real path, with every symlink
+	// resolved (empty when that fails: nothing then counts as outside it).
+	path string
+	root string
 }
 
 func (s *source) Close() error {
@@ -44,7 +50,7 @@ func openSource(path string) (*source, error) {
 		if err != nil {
 			return nil, tarballError(err)
 		}
-		return &source{fsys: t, hashed: true, closer: t}, nil
+		return &source{fsys: t, hashed: true, closer: t, path: path}, nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -58,13 +64,20 @@ func openSource(path string) (*source, error) {
 		if !present(fsys, layout.LayoutFile) && !present(fsys, layout.IndexFile) {
 			return nil, fmt.Errorf("validate %s: %w: the folder has neither oci-layout nor index.json", path, layout.ErrNotLayout)
 		}
-		return &source{fsys: fsys, folder: true}, nil
+		root, err := filepath.Abs(path)
+		if err == nil {
+			root, err = filepath.EvalSymlinks(root)
+		}
+		if err != nil {
+			root = ""
+		}
+		return &source{fsys: fsys, folder: true, path: path, root: root}, nil
 	}
 	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
 	if err != nil {
 		return nil, tarballError(err)
 	}
-	return &source{fsys: t, hashed: t.Compression() != "none", closer: t}, nil
+	return &source{fsys: t, hashed: t.Compression() != "none", closer: t, path: path}, nil
 }
 
 // tarballError classes an error of the tarball reader.
@@ -90,3 +103,26 @@ type unreadableError struct {
 
 func (e *unreadableError) Error() string   { return e.err.Error() }
 func (e *unreadableError) Unwrap() []error { return append(e.classes, e.err) }
+
+// outside tells whether name, a slash-separated path in a layout folder, is a symlink
+// that resolves outside the folder, and to what. It looks at name itself only, not at
+// its parent folders; a dangling link is not outside (it is missing).
+func (s *source) outside(name string) (target string, out bool) {
+	if !s.folder || s.root == "" {
+		return "", false
+	}
+	full := filepath.Join(s.root, filepath.FromSlash(name))
+	fi, err := os.Lstat(full)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return "", false
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(s.root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return real, true
+	}
+	return "", false
+}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -75,6 +77,12 @@ func (v *validator) checkTree() (names []digest.Digest, listed bool) {
 			}
 		}
 	}
+	if !v.src.folder {
+		v.checkTarballLeftovers()
+	}
+	if !v.inside(layout.BlobsDir) {
+		return nil, false
+	}
 	fi, err := fs.Stat(fsys, layout.BlobsDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !v.src.folder:
@@ -98,6 +106,10 @@ func (v *validator) checkTree() (names []digest.Digest, listed bool) {
 	listed = true
 	for _, a := range algs {
 		algPath := path.Join(layout.BlobsDir, a.Name())
+		if !v.inside(algPath) {
+			listed = false
+			continue
+		}
 		switch {
 		case !a.IsDir():
 			v.add(checkLayoutUnknown, algPath, "not part of the layout format (blobs/ holds one folder per digest algorithm); ignored")
@@ -123,6 +135,9 @@ func (v *validator) checkTree() (names []digest.Digest, listed bool) {
 			case layout.ValidateDigest(d) != nil:
 				v.add(checkLayoutBlobName, p, "the name is not a %s digest, so this is not a blob; remove it", a.Name())
 			default:
+				if e.Type()&fs.ModeSymlink != 0 {
+					v.inside(p) // reports a link out of the layout, read or not
+				}
 				names = append(names, d)
 			}
 		}
@@ -140,4 +155,23 @@ func entryName(name string, e fs.DirEntry) string {
 // readFile reads a whole file of at most limit bytes.
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	return layout.ReadFileCapped(fsys, name, limit)
+}
+
+// checkTarballLeftovers lists what an interrupted ocil write of a tarball leaves beside
+// it: temp files and stage folders named .ocil-tmp-<tarball name>-*.
+func (v *validator) checkTarballLeftovers() {
+	dir, base := filepath.Split(v.src.path)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := layout.TempPrefix + base + "-"
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) {
+			v.add(checkLayoutTemp, entryName(filepath.Join(dir, e.Name()), e), "left beside %s by an interrupted ocil write of it; delete it once no ocil command is writing %s", base, base)
+		}
+	}
 }

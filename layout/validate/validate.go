@@ -7,6 +7,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout"
 )
 
 // Layout checks the layout folder or tarball at path and reports what it finds. It reads
@@ -28,6 +30,8 @@ func Layout(ctx context.Context, path string, opts Options) (*Report, error) {
 		blobs:       map[digest.Digest]*blob{},
 		docs:        map[digest.Digest]*document{},
 		descendants: map[digest.Digest]bool{},
+		configs:     map[digest.Digest]*imageConfig{},
+		outside:     map[string]bool{},
 	}
 	src, err := openSource(path)
 	if err != nil {
@@ -55,6 +59,11 @@ type validator struct {
 	docs  map[digest.Digest]*document
 	// descendants are the digests found below an index.json entry.
 	descendants map[digest.Digest]bool
+	listings    []listing
+	configs     map[digest.Digest]*imageConfig // image configs read, nil when unusable
+	// outside holds the blob paths (and blobs/ folders) found to resolve outside the
+	// layout, reported once each and never read.
+	outside map[string]bool
 	// incomplete is set when part of the graph could not be read; which blobs are
 	// unreferenced is then unknown.
 	incomplete bool
@@ -88,6 +97,19 @@ type claim struct {
 type document struct {
 	mediaType string // the document's own mediaType member, "" when absent
 	subject   bool   // the document has a subject: it refers to another one
+	// read is set once the document was read and checked; config (a manifest's, when
+	// usable) and annotations are then known.
+	read        bool
+	config      *ocispec.Descriptor
+	annotations map[string]string
+}
+
+// listing is an index (or index.json, top) and its children, for the checks that need
+// the children's documents and configs: they run once the whole graph was read.
+type listing struct {
+	object   string
+	top      bool
+	children []child
 }
 
 func (v *validator) add(check, object, format string, args ...any) {
@@ -105,6 +127,7 @@ func (v *validator) run(ctx context.Context) error {
 	v.checkHeader()
 	names, listed := v.checkTree()
 	entries, indexOK := v.readIndexJSON()
+	v.listings = append(v.listings, listing{object: layout.IndexFile, top: true, children: entries})
 	for _, e := range entries {
 		if e.ok {
 			v.visit(ctx, e.d, e.object, kindOf(e.d.MediaType, "blob"), 0)
@@ -114,7 +137,8 @@ func (v *validator) run(ctx context.Context) error {
 		return err
 	}
 	v.checkRefs(entries)
-	v.checkBlobs(ctx)
+	v.checkPlatforms()
+	v.checkBlobs(ctx, names)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func TestLayoutStructure(t *testing.T) {
 		}},
 		{name: "A5 index.json a Docker list", build: index(`{"schemaVersion":2,"mediaType":"` + mtDockerList + `","manifests":[]}`), want: []string{"error index.mediatype"}, class: 1},
 		{name: "A5 index.json of another type", build: index(`{"schemaVersion":2,"mediaType":"application/json","manifests":[]}`), want: []string{"error index.mediatype"}, class: 1},
-		{name: "A6 manifests null", build: index(`{"schemaVersion":2,"manifests":null}`), want: []string{"error index.schema"}, class: 1},
+		{name: "A6 manifests null", build: index(`{"schemaVersion":2,"manifests":null}`), want: []string{"error index.null-manifests"}, class: 1},
 		{name: "A6 manifests missing", build: index(`{"schemaVersion":2}`), want: []string{"error index.schema"}, class: 1},
 		{name: "A6 manifests not an array", build: index(`{"schemaVersion":2,"manifests":{}}`), want: []string{"error index.schema"}, class: 1},
 		{name: "A6 schemaVersion 1", build: index(`{"schemaVersion":1,"manifests":[]}`), want: []string{"error index.schema"}, class: 1},
@@ -363,7 +363,7 @@ func TestLayoutStructure(t *testing.T) {
 		}, want: []string{"error manifest.ambiguous"}, class: 1},
 		{name: "A14 index with layers", build: func(t *testing.T) string {
 			b, img := tagged(t)
-			idx := b.Blob(mtIndex, []byte(`{"schemaVersion":2,"mediaType":"`+mtIndex+`","manifests":[`+descJSON(t, img.manifest)+`],"layers":[]}`))
+			idx := b.Blob(mtIndex, []byte(`{"schemaVersion":2,"mediaType":"`+mtIndex+`","manifests":[`+descJSON(t, tl.WithPlatform(img.manifest, *tl.P("linux", "amd64", "", "")))+`],"layers":[]}`))
 			b.SetIndex(tl.Tag(idx, "v1"))
 			return b.Dir
 		}, want: []string{"error index.ambiguous"}, class: 1},
@@ -376,7 +376,7 @@ func TestLayoutStructure(t *testing.T) {
 		}, want: []string{"error manifest.mediatype-mismatch"}, class: 1},
 		{name: "A15 Docker list descriptor over an OCI index", build: func(t *testing.T) string {
 			b, img := tagged(t)
-			idx := b.Index(img.manifest)
+			idx := b.Index(tl.WithPlatform(img.manifest, *tl.P("linux", "amd64", "", "")))
 			idx.MediaType = mtDockerList
 			b.SetIndex(tl.Tag(idx, "v1"))
 			return b.Dir
@@ -600,8 +600,8 @@ func TestPlatforms(t *testing.T) {
 		{name: "attestations", build: func(t *testing.T) string {
 			b := tl.New(t)
 			img := newImage(b, tl.P("linux", "amd64", "", ""), "amd64")
-			a1 := tl.WithPlatform(artifact(b, nil), *tl.P("unknown", "unknown", "", ""))
-			a2 := tl.WithPlatform(b.Manifest(ocispec.Manifest{ArtifactType: "application/vnd.example.sbom", Config: b.Blob(mtEmpty, []byte("{}")), Layers: []ocispec.Descriptor{b.Blob(mtLayer, []byte("sbom"))}}), *tl.P("unknown", "unknown", "", ""))
+			a1 := attestation(tl.WithPlatform(artifact(b, nil), *tl.P("unknown", "unknown", "", "")), img.manifest)
+			a2 := attestation(tl.WithPlatform(b.Manifest(ocispec.Manifest{ArtifactType: "application/vnd.example.sbom", Config: b.Blob(mtEmpty, []byte("{}")), Layers: []ocispec.Descriptor{b.Blob(mtLayer, []byte("sbom"))}}), *tl.P("unknown", "unknown", "", "")), img.manifest)
 			b.SetIndex(tl.Tag(b.Index(tl.WithPlatform(img.manifest, *tl.P("linux", "amd64", "", "")), a1, a2), "v1"))
 			return b.Dir
 		}},
