@@ -249,7 +249,7 @@ func fieldHint(err error, data any) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return fmt.Sprintf(" (fields are named as --format json prints them: %s)", strings.Join(keys, ", "))
+	return fmt.Sprintf(" (fields are named as --format json prints them; at the top: %s)", strings.Join(keys, ", "))
 }
 
 // writeJSON prints v as indented JSON, the --format json output of every command.
