@@ -3,6 +3,8 @@ package layout
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -26,6 +28,9 @@ type CopyOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// Stdout is where the destination "-" is written, an uncompressed tarball
+	// (os.Stdout when nil).
+	Stdout io.Writer
 }
 
 // CopyResult describes a finished copy.
@@ -43,7 +48,8 @@ type CopyResult struct {
 
 // Copy copies what src selected (src.Root) into the destination reference dst: a folder
 // (created when missing; its other entries are kept, as with SetEntry) or a tarball
-// (.tar, .tar.gz, .tgz: written anew, atomically, with the same bytes for the same input).
+// (.tar, .tar.gz, .tgz, or any name after oci-archive:: written anew, atomically, with the
+// same bytes for the same input), or "-", the same tarball, uncompressed, on opts.Stdout.
 // The tag is dst's, else the one src was selected by, else none. Without platforms the
 // root and everything under it are copied byte for byte: the same digests. With platforms,
 // see CopyOptions.Platforms. Only the blobs of what is kept are copied.
@@ -99,7 +105,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		res.Bytes += root.Size
 	}
 
-	if IsTarballPath(ref.Path) {
+	if IsTarballPath(ref.Path) || ref.IsArchive() || ref.Path == Stdio {
 		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Zstd: IsZstdPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := blobs
 		if newIndex != nil {
@@ -120,7 +126,16 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		if err != nil {
 			return nil, err
 		}
-		err = WriteTarball(ctx, ref.Path, l, ij, tarBlobs, topts)
+		if ref.Path == Stdio {
+			w := opts.Stdout
+			if w == nil {
+				w = os.Stdout
+			}
+			topts.Gzip = false
+			err = WriteTarballTo(ctx, w, "standard output", l, ij, tarBlobs, topts)
+		} else {
+			err = WriteTarball(ctx, ref.Path, l, ij, tarBlobs, topts)
+		}
 		if err != nil {
 			return nil, err
 		}

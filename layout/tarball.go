@@ -84,6 +84,52 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
 	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := writeTar(ctx, newEarlyWriteback(f), path, src, indexJSON, blobs, opts); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write tarball %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write tarball %s: sync folder: %w", path, err)
+	}
+	return nil
+}
+
+// WriteTarballTo writes the tarball WriteTarball writes, the same bytes, to w (standard
+// output, a pipe); name stands for w in messages. What w has taken when an error comes
+// cannot be taken back: index.json is checked before the first byte, and a blob that
+// fails its check ends the stream short, so that no reader takes it for a whole archive.
+func WriteTarballTo(ctx context.Context, w io.Writer, name string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
+	if _, err := DecodeIndex(indexJSON); err != nil {
+		return fmt.Errorf("write tarball %s: index.json: %w", name, err)
+	}
+	return writeTar(ctx, w, name, src, indexJSON, blobs, opts)
+}
+
+// writeTar writes the tarball's bytes to out (see WriteTarball).
+func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	seen := map[digest.Digest]bool{}
 	type entry struct {
 		name string
@@ -103,19 +149,7 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(newEarlyWriteback(f), 1<<20)
+	bw := bufio.NewWriterSize(out, 1<<20)
 	var w io.Writer = bw
 	var gz *pgzip.Writer
 	if opts.Gzip {
@@ -198,21 +232,6 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write tarball %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("write tarball %s: sync folder: %w", path, err)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ func tagCommand() *cli.Command {
 		Description: `Adds index.json entries named NEWTAG for what REF selects (resolved as by
 ocil resolve; with --platform, one manifest of an index). A tag that exists is moved.
 Tags must follow the OCI ref.name grammar. Changes index.json in one locked step.
+Prints the digest tagged; --format json prints {"descriptor": the entry written, "tags":
+[NEWTAG...]}, and --format go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
   ocil tag ./out:1.2 1.2.0 latest
@@ -23,10 +25,16 @@ Examples:
 		Flags: []cli.Flag{
 			platformFlag(),
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+			formatFlag(),
+			quietFlag("print the digest (as without -q)"),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 2 {
 				return usagef("tag: expected REF and at least one NEWTAG (see ocil tag --help)")
+			}
+			o, err := parseFormat(c)
+			if err != nil {
+				return err
 			}
 			p, err := platformOpt(c)
 			if err != nil {
@@ -56,6 +64,9 @@ Examples:
 			if err := l.Tag(c.Context, d, c.Args().Tail()...); err != nil {
 				return err
 			}
+			if !o.text() {
+				return o.print(c.App.Writer, map[string]any{"descriptor": d, "tags": c.Args().Tail()})
+			}
 			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
 			return err
 		},
@@ -79,7 +90,11 @@ Example:
 			if c.NArg() < 2 {
 				return usagef("untag: expected LAYOUT and at least one TAG (see ocil untag --help)")
 			}
-			l, err := layout.Open(c.Args().First(), layout.WithLockTimeout(c.Duration("lock-timeout")))
+			dir, err := layoutArg(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			l, err := layout.Open(dir, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
 				return err
 			}
