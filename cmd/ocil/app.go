@@ -18,7 +18,7 @@ import (
 	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
-// Exit codes.
+// Exit codes. exitStatuses says what each means, for --help and the man page.
 const (
 	exitOK     = 0
 	exitFailed = 1 // the operation failed: not found, ambiguous, mismatch, invalid layout
@@ -82,33 +82,9 @@ func exitCode(err error) int {
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:  "ocil",
-		Usage: "work on OCI image layouts without a registry",
-		Description: `ocil reads OCI image layouts: folders with oci-layout, index.json and blobs/.
-A reference names a layout (a folder or tarball) and optionally an entry in it:
-  PATH  PATH:TAG  PATH@DIGEST  PATH:TAG@DIGEST
-The prefixes other tools print are accepted: oci:PATH[:TAG] and oci-archive:PATH[:TAG]
-(skopeo), ocidir://PATH[:TAG] (regctl), oci-layout://PATH[:TAG] (buildx); a path on
-disk that starts so still wins. PATH - is a tarball on standard input or output.
---format json or go-template=TEMPLATE, and -q, work on every command that prints a
-result (cat prints the document itself).
-A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8),
-os/arch[/variant],osver=os.version (linux/arm64/v8,osver=el8) or
-os(os.version)/arch[/variant] (windows(10.0.17763)/amd64); an os.version may hold
-spaces ("darwin/arm64:macOS 14"). Flag values are taken as written: never split at
-commas, except where a flag takes a list of platforms (copy, rm).
-
-Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
-
-A compressed tarball is refused as a decompression bomb when it expands to more than
-100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and
-OCIL_TAR_MAX_BYTES (bytes, or with KiB, MiB, GiB, TiB) raise the bounds.
-
-Examples:
-  ocil ls ./out
-  ocil resolve ./out:1.2 --platform linux/arm64
-  ocil resolve oci:./out:1.2 --format 'go-template={{.digest}} {{.size}}'
-  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
+		Name:                  "ocil",
+		Usage:                 "work on OCI image layouts without a registry",
+		Description:           appDescription(),
 		Version:               versionString(),
 		Writer:                stdout,
 		ErrWriter:             stderr,

@@ -18,10 +18,7 @@ func TestDocsUpToDate(t *testing.T) {
 		}
 		want["ocil_"+c.Name+".md"] = commandDoc(c)
 	}
-	man, err := app.ToMan()
-	if err != nil {
-		t.Fatal(err)
-	}
+	man := manPage(app)
 	dir := filepath.Join("..", "..", "docs", "cli")
 	check := func(path, content string) {
 		if *update {
