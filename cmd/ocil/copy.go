@@ -47,7 +47,7 @@ template over that object.
 Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
-  ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
+  ocil copy ./out:1.2 site-c.tar.gz --platform linux/arm64 --platform linux/amd64:el9
   ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
   ocil copy ./out:1.2 site-b.tar.zst
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'

@@ -5,13 +5,20 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
 // TestMain lets the test binary run as the ocil program, for tests that need real
 // processes (concurrent writers, a writer killed mid-way): the arguments come JSON-encoded
 // in OCIL_TEST_ARGS.
+//
+// Invoked as ocil (through a link of that name, as the documentation examples run it),
+// it is the ocil program.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "ocil" {
+		main()
+	}
 	if a := os.Getenv("OCIL_TEST_ARGS"); a != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(a), &args); err != nil {

@@ -25,7 +25,7 @@ that list.
 
 Examples:
   ocil pull ./mybinary:v1 --platform linux/arm64 -o ./bin
-  ocil pull ./mybinary:v1 -p linux/arm64 -o ./bin --format 'go-template={{range .}}{{.layer.digest}}{{"\n"}}{{end}}'`,
+  ocil pull ./mybinary:v1 -p linux/arm64 -o ./bin --force --format 'go-template={{range .}}{{.layer.digest}}{{"\n"}}{{end}}'`,
 		Flags: []cli.Flag{
 			platformFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the folder to write to"},

@@ -25,8 +25,8 @@ size, platform, annotations, ...). -q prints the digest, as the text form does.
 
 Examples:
   ocil resolve ./out:1.2 --platform linux/arm64/v8:el8
-  ocil resolve ./layout --format json
-  ocil resolve ./layout:v1 --platform linux/amd64 --format 'go-template={{.size}}'`,
+  ocil resolve ./build-amd64 --format json
+  ocil resolve ./out:1.2 --platform linux/amd64:el8 --format 'go-template={{.size}}'`,
 		Flags: []cli.Flag{platformFlag(), formatFlag(), quietFlag("print the digest (as without -q)")},
 		Action: func(c *cli.Context) error {
 			arg, err := oneArg(c, "reference")

@@ -23,9 +23,8 @@ The removed blobs stay until ocil gc. Prints the new index's digest; --format js
 go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
-  ocil rm ./out:1.2 --platform linux/arm/v7 --platform linux/s390x
-  ocil rm ./out:1.2 --platform linux/arm/v7,linux/s390x,osver=el8
-  ocil rm ./out:1.2 -p linux/s390x --format 'go-template={{len .removed}}'`,
+  ocil rm ./out:1.2 --platform linux/amd64,osver=el9,linux/arm64,osver=el9
+  ocil rm ./out:1.2 -p linux/amd64:el8 --format 'go-template={{len .removed}}'`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "remove manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64; at least one)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
