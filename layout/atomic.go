@@ -65,6 +65,9 @@ type tempBlob struct {
 }
 
 func newTempBlob(algDir string) (*tempBlob, error) {
+	if err := checkBlobDirs(algDir); err != nil {
+		return nil, err
+	}
 	f, err := os.CreateTemp(algDir, TempPrefix+"*")
 	if err != nil {
 		return nil, err
@@ -83,4 +86,21 @@ func (t *tempBlob) discard() {
 		t.Close()
 		os.Remove(t.Name())
 	}
+}
+
+// checkBlobDirs refuses to write into blobs/<alg>/ when it or blobs/ is not a real folder:
+// a symbolic link there could point anywhere, so blob writes never go through one.
+func checkBlobDirs(algDir string) error {
+	for _, d := range []string{filepath.Dir(algDir), algDir} {
+		fi, err := os.Lstat(d)
+		switch {
+		case err != nil:
+			return err
+		case fi.Mode()&os.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link; blobs are not written through links", d)
+		case !fi.IsDir():
+			return fmt.Errorf("%s is not a folder", d)
+		}
+	}
+	return nil
 }

@@ -163,6 +163,9 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 	if err := os.MkdirAll(c.algDir, 0o755); err != nil {
 		return TransferResult{}, err
 	}
+	if err := checkBlobDirs(c.algDir); err != nil {
+		return TransferResult{}, err
+	}
 
 	switch mode {
 	case LinkReflink:
