@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -20,7 +21,7 @@ func addCommand() *cli.Command {
 manifest into the OCI index TAG names, replacing the entry for the same platform
 (os.version included) or adding one; TAG's index is created when missing, other tags are
 untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
-oras does). DST is created when missing.
+oras does). DST is created when missing; an add that fails leaves no DST behind.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -84,20 +85,16 @@ Examples:
 			for _, a := range c.Args().Tail() {
 				files = append(files, splitMediaType(a))
 			}
-			l, err := layout.Create(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
-			if err != nil {
+			var m, entry ocispec.Descriptor
+			var replaced *ocispec.Descriptor
+			err = layout.Write(c.Context, ref.Path, func(l *layout.Layout) error {
+				var err error
+				if m, err = l.PutArtifact(c.Context, files, opts); err != nil {
+					return fmt.Errorf("add to %s: %w", c.Args().First(), err)
+				}
+				entry, replaced, err = l.AddToIndex(c.Context, ref.Tag, m)
 				return err
-			}
-			end, err := l.Session(c.Context)
-			if err != nil {
-				return err
-			}
-			defer end()
-			m, err := l.PutArtifact(c.Context, files, opts)
-			if err != nil {
-				return fmt.Errorf("add to %s: %w", c.Args().First(), err)
-			}
-			entry, replaced, err := l.AddToIndex(c.Context, ref.Tag, m)
+			}, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
 				return err
 			}
