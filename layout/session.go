@@ -57,6 +57,10 @@ func (l *Layout) lockIndex(ctx context.Context) (release func(), err error) {
 func (l *Layout) lockPair(ctx context.Context, dir, file string, mode lock.Mode) (release func(), err error) {
 	start := time.Now()
 	dl, err := lock.AcquireDir(ctx, dir, mode, l.lockTimeout)
+	if errors.Is(err, errors.ErrUnsupported) {
+		// A file system that cannot lock folders (NFS): the lock file alone, as before.
+		dl, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

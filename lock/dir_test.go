@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -96,5 +97,20 @@ func TestLockRefusesSymlinks(t *testing.T) {
 	notDir := filepath.Join(tmp, "real")
 	if _, err := AcquireDir(context.Background(), notDir, Shared, time.Second); err == nil || !strings.Contains(err.Error(), notDir) {
 		t.Fatalf("AcquireDir on a file = %v, want an error naming it", err)
+	}
+}
+
+// The errors a file system gives when it cannot flock a folder are told apart from real
+// failures, so layout can fall back to its lock files there.
+func TestDirLockUnsupported(t *testing.T) {
+	for _, err := range []error{syscall.EBADF, syscall.EISDIR, syscall.ENOLCK, syscall.EOPNOTSUPP, &os.PathError{Op: "open", Path: "x", Err: syscall.EISDIR}} {
+		if !dirLockUnsupported(err) {
+			t.Errorf("%v: not taken for an unsupported folder lock", err)
+		}
+	}
+	for _, err := range []error{syscall.ENOENT, syscall.EACCES, syscall.ELOOP, syscall.ENOTDIR, errors.New("other")} {
+		if dirLockUnsupported(err) {
+			t.Errorf("%v: taken for an unsupported folder lock", err)
+		}
 	}
 }

@@ -51,7 +51,9 @@
 // from under its holders, so a folder lock cannot be lost that way; ocil locks the
 // layout folder and its blobs/ folder beside the lock files for this reason. Windows
 // cannot lock a folder: there AcquireDir only checks that the path is a folder and
-// returns a lock that holds nothing.
+// returns a lock that holds nothing. NFS cannot either (its flock emulation needs a
+// descriptor open for writing): there AcquireDir returns an error wrapping
+// errors.ErrUnsupported, and ocil falls back to the lock files alone.
 //
 // # Waiting
 //

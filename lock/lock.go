@@ -84,6 +84,8 @@ func Acquire(ctx context.Context, path string, mode Mode, timeout time.Duration)
 // created, and since a folder that holds files cannot be deleted, nobody can take the lock
 // away by deleting a file. dir must be a folder, not a symbolic link to one. On Windows,
 // which cannot lock a folder, it only checks dir and returns a lock that holds nothing.
+// A file system that cannot flock a folder (NFS, where flock is emulated with POSIX
+// locks) gives an error wrapping errors.ErrUnsupported.
 func AcquireDir(ctx context.Context, dir string, mode Mode, timeout time.Duration) (*Lock, error) {
 	return acquire(ctx, dir, true, mode, timeout)
 }
@@ -200,6 +202,9 @@ func attempt(path string, dir bool, mode Mode) (*Lock, bool, error) {
 		if err != nil {
 			if lerr := checkNotSymlink(path); lerr != nil {
 				return nil, false, lerr
+			}
+			if dir && dirLockUnsupported(err) {
+				return nil, false, fmt.Errorf("lock %s: %w: the file system cannot lock a folder (%v)", path, errors.ErrUnsupported, err)
 			}
 			return nil, false, pathError("lock", path, err)
 		}

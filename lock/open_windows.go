@@ -13,3 +13,6 @@ const (
 // does not lock folders, so on Windows AcquireDir only checks the folder and returns a
 // lock that holds nothing.
 const dirLocks = false
+
+// dirLockUnsupported is never asked on Windows, where folders are not locked.
+func dirLockUnsupported(error) bool { return false }
