@@ -23,7 +23,8 @@ func Write(ctx context.Context, dir string, fn func(*Layout) error, opts ...Opti
 	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
 		return writeExisting(ctx, dir, fn, opts)
 	}
-	parent := filepath.Dir(dir)
+	target := filepath.Clean(dir) // "new/" is the folder new; messages keep dir as given
+	parent := filepath.Dir(target)
 	made, err := mkdirParents(parent)
 	if err != nil {
 		return fmt.Errorf("create layout %s: %w", dir, err)
@@ -34,7 +35,7 @@ func Write(ctx context.Context, dir string, fn func(*Layout) error, opts ...Opti
 			removeMadeParents(parent, made)
 		}
 	}()
-	stage, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(dir)+"-new-")
+	stage, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(target)+"-new-")
 	if err != nil {
 		return fmt.Errorf("create layout %s: %w", dir, err)
 	}
@@ -56,7 +57,7 @@ func Write(ctx context.Context, dir string, fn func(*Layout) error, opts ...Opti
 	if err := syncDir(stage); err != nil {
 		return fmt.Errorf("create layout %s: sync: %w", dir, err)
 	}
-	err = renameNoReplace(stage, dir)
+	err = renameNoReplace(stage, target)
 	if errors.Is(err, fs.ErrExist) {
 		// Another writer created dir first: write into it as it is now.
 		published = true // dir exists, so the parents are in use

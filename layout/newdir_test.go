@@ -81,6 +81,25 @@ func TestWriteNewLayout(t *testing.T) {
 			t.Fatalf("beside the layout: %v, want it alone", ents)
 		}
 	})
+	t.Run("trailing slash", func(t *testing.T) {
+		tmp := t.TempDir()
+		dir := filepath.Join(tmp, "new") + string(filepath.Separator)
+		calls := 0
+		err := layout.Write(ctx, dir, func(l *layout.Layout) error {
+			calls++
+			_, err := l.PutBlob(ctx, "text/plain", []byte("x"))
+			return err
+		})
+		if err != nil || calls != 1 {
+			t.Fatalf("= %v after %d calls, want success after one", err, calls)
+		}
+		if ents, _ := os.ReadDir(tmp); len(ents) != 1 || ents[0].Name() != "new" {
+			t.Fatalf("beside the layout: %v", ents)
+		}
+		if _, err := layout.Open(dir); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("existing folder that is not a layout", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "src.go"), []byte("package x"), 0o644)
