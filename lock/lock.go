@@ -61,7 +61,6 @@ var testHookLocked func()
 type Lock struct {
 	path string
 	mode Mode
-	dir  bool // a folder locked in place (AcquireDir), not a lock file
 
 	mu sync.Mutex
 	fl *flock.Flock // nil once released
@@ -70,7 +69,8 @@ type Lock struct {
 // Acquire blocks until the lock on path is held in mode, ctx is done, or timeout
 // elapses; a timeout <= 0 means no limit beyond ctx.
 //
-// The lock file is created if missing; its parent directory must exist. If the file is
+// The lock file is created if missing; its parent directory must exist. A symbolic link
+// at path is never followed: it gives an error wrapping ErrSymlink. If the file is
 // deleted or replaced while Acquire waits, it locks the file that path names when the
 // lock is finally granted. It never deletes the lock file.
 //
@@ -187,7 +187,7 @@ func attempt(path string, dir bool, mode Mode) (*Lock, bool, error) {
 			if err := checkDir(path); err != nil {
 				return nil, false, err
 			}
-			return &Lock{path: path, mode: mode, dir: true}, true, nil
+			return &Lock{path: path, mode: mode}, true, nil
 		}
 	}
 	for range maxReplaced {
@@ -220,7 +220,7 @@ func attempt(path string, dir bool, mode Mode) (*Lock, bool, error) {
 			return nil, false, err
 		}
 		if same {
-			return &Lock{path: path, mode: mode, dir: dir, fl: fl}, true, nil
+			return &Lock{path: path, mode: mode, fl: fl}, true, nil
 		}
 		if err := fl.Unlock(); err != nil {
 			return nil, false, pathError("unlock", path, err)
