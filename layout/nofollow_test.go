@@ -109,7 +109,7 @@ func TestBlobFolderSymlinkGetsNoWrites(t *testing.T) {
 	other := tl.New(t)
 	other.Blob("text/plain", data)
 	ol, _ := layout.Open(other.Dir)
-	for _, linked := range []string{"blobs/sha256", "blobs"} {
+	for _, linked := range []string{"blobs/sha256", "blobs", "blobs (to an empty folder)"} {
 		writers := map[string]func(l *layout.Layout) error{
 			"WriteBlob": func(l *layout.Layout) error { _, err := l.WriteBlob(ctx, d, bytes.NewReader(data)); return err },
 			"Ingest":    func(l *layout.Layout) error { _, err := l.Ingest(ctx, "text/plain", bytes.NewReader(data)); return err },
@@ -129,10 +129,16 @@ func TestBlobFolderSymlinkGetsNoWrites(t *testing.T) {
 			t.Run(linked+"/"+name, func(t *testing.T) {
 				b := tl.New(t)
 				victim := filepath.Join(t.TempDir(), "victim")
-				if err := os.Rename(filepath.Join(b.Dir, filepath.FromSlash(linked)), victim); err != nil {
+				rel, empty := strings.CutSuffix(linked, " (to an empty folder)")
+				link := filepath.Join(b.Dir, filepath.FromSlash(rel))
+				if err := os.Rename(link, victim); err != nil {
 					t.Fatal(err)
 				}
-				link := filepath.Join(b.Dir, filepath.FromSlash(linked))
+				if empty {
+					// No sha256/ there: a writer must not create one in the link's target.
+					os.RemoveAll(victim)
+					os.Mkdir(victim, 0o755)
+				}
 				if err := os.Symlink(victim, link); err != nil {
 					t.Fatal(err)
 				}
