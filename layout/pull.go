@@ -131,8 +131,9 @@ func (l *Layout) unpackLayer(ctx context.Context, layer ocispec.Descriptor, dir 
 		return err
 	}
 	rc.Close()
-	p, _ := BlobPath(layer.Digest)
-	f, err := l.fsys.Open(p)
+	// Read again through the verified reader, so what is extracted is bounded by the
+	// layer's size even if the file changed since.
+	f, err := l.OpenBlob(ctx, layer)
 	if err != nil {
 		return err
 	}

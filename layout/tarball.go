@@ -211,6 +211,9 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
 	defer f.Close()
+	if err := checkBlobFile(f, p, d); err != nil {
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
 	var h hash.Hash
 	var n int64
 	if verify {

@@ -1,0 +1,6 @@
+//go:build windows
+
+package safeopen
+
+// NonBlock is zero: opening a named pipe or device on Windows does not wait for a peer.
+const NonBlock = 0

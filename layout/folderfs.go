@@ -1,0 +1,135 @@
+package layout
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ocil-dev/ocil/internal/safeopen"
+)
+
+// UnsafeFileError is a name in a layout folder that ocil does not read: a symbolic link
+// that does not lead to a file inside the folder (an absolute target, "..", a chain of
+// links that ends outside, a loop), or something that is neither a regular file nor a
+// folder (a FIFO, a device, a socket). It matches ErrUnsafeFile.
+type UnsafeFileError struct {
+	// Path is slash-separated and relative to the layout folder: the file read, or the
+	// link on its way that leads outside (blobs, when blobs/ is such a link).
+	Path string
+	// Link is the symbolic link's target as it is written, "" when Path is not a link.
+	Link string
+	// Resolved is where the link chain leads, when it can be followed at all.
+	Resolved string
+	// Mode is the file's type when Path is not a link.
+	Mode fs.FileMode
+}
+
+func (e *UnsafeFileError) Error() string {
+	if e.Link == "" {
+		return fmt.Sprintf("%s: %s is %s, not a regular file", ErrUnsafeFile, e.Path, safeopen.Describe(e.Mode))
+	}
+	to := ""
+	if e.Resolved != "" && e.Resolved != e.Link {
+		to = fmt.Sprintf(" (resolving to %s)", e.Resolved)
+	}
+	return fmt.Sprintf("%s: %s is a symbolic link to %q%s, which does not lead to a file inside the layout", ErrUnsafeFile, e.Path, e.Link, to)
+}
+
+// Is makes errors.Is(err, ErrUnsafeFile) true.
+func (e *UnsafeFileError) Is(target error) bool { return target == ErrUnsafeFile }
+
+// FolderFS is the file system through which ocil reads a layout folder. Every name is
+// resolved through an os.Root: a symbolic link that stays inside dir is followed (some
+// tools deduplicate blobs with such links), one that leads outside, or any name that
+// does, gives an *UnsafeFileError naming it and its target. Open opens regular files and
+// folders only and never blocks: the type is checked before the open, the open does not
+// wait for a FIFO's writer, and the opened file must be the one that was checked. Stat
+// follows the same links and reports any type.
+func FolderFS(dir string) fs.FS { return folderFS{dir} }
+
+type folderFS struct{ dir string }
+
+func (f folderFS) Open(name string) (fs.File, error) {
+	file, err := f.open(name, true)
+	if err != nil {
+		return nil, err
+	}
+	return file, nil
+}
+
+func (f folderFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	root, err := os.OpenRoot(f.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	fi, err := root.Stat(name)
+	if err != nil {
+		return nil, f.explain(root, "stat", name, err)
+	}
+	return fi, nil
+}
+
+// open opens name when it is a regular file (or, with dirOK, a folder) inside the layout.
+func (f folderFS) open(name string, dirOK bool) (*os.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	root, err := os.OpenRoot(f.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	fi, err := root.Stat(name)
+	if err != nil {
+		return nil, f.explain(root, "open", name, err)
+	}
+	if !fi.Mode().IsRegular() && !(dirOK && fi.IsDir()) {
+		return nil, &UnsafeFileError{Path: name, Mode: fi.Mode().Type()}
+	}
+	file, err := root.OpenFile(name, os.O_RDONLY|safeopen.NonBlock, 0)
+	if err != nil {
+		return nil, f.explain(root, "open", name, err)
+	}
+	if _, err := safeopen.Same(file, fi); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return file, nil
+}
+
+// explain turns the error of resolving name in root into an *UnsafeFileError when a link
+// on the way leads outside the folder (or nowhere), naming that link; a name that is
+// simply missing keeps fs.ErrNotExist.
+func (f folderFS) explain(root *os.Root, op, name string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	parts := strings.Split(name, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		if _, serr := root.Stat(p); serr == nil || errors.Is(serr, fs.ErrNotExist) {
+			continue
+		}
+		lfi, lerr := root.Lstat(p)
+		if lerr != nil || lfi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		target, rerr := root.Readlink(p)
+		if rerr != nil {
+			break
+		}
+		e := &UnsafeFileError{Path: p, Link: target}
+		if resolved, err := filepath.EvalSymlinks(filepath.Join(f.dir, filepath.FromSlash(p))); err == nil {
+			e.Resolved = resolved
+		}
+		return e
+	}
+	return &fs.PathError{Op: op, Path: name, Err: err}
+}
