@@ -68,6 +68,9 @@ A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8) or
 os(os.version)/arch[/variant] (windows(10.0.17763)/amd64).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
+A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
+exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
+143 (SIGTERM), and ocil gc removes what it left.
 
 Example:
   ocil ls ./out
