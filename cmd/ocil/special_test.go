@@ -66,7 +66,7 @@ func pullableLayout(t *testing.T, layer ocispec.Descriptor, data []byte) (*tl.Bu
 }
 
 // A FIFO as index.json, oci-layout, a blob or a tarball is refused by name at once; ls,
-// gc, cat and pull used to wait for a writer for ever (and a hung gc held the ingest lock,
+// gc, cat, pull, copy and validate used to wait for a writer for ever (and a hung gc held the ingest lock,
 // so every writer behind it timed out).
 func TestFIFOsNeverOpened(t *testing.T) {
 	data := []byte("payload")
@@ -79,6 +79,7 @@ func TestFIFOsNeverOpened(t *testing.T) {
 	}{
 		{"index.json", func(dir string, _ ocispec.Descriptor) []string { return []string{"ls", dir} }, "index.json"},
 		{"index.json", func(dir string, _ ocispec.Descriptor) []string { return []string{"gc", dir} }, "index.json"},
+		{"index.json", func(dir string, _ ocispec.Descriptor) []string { return []string{"validate", dir} }, "layout.index"},
 		{"oci-layout", func(dir string, _ ocispec.Descriptor) []string { return []string{"ls", dir} }, "oci-layout"},
 		{"manifest", func(dir string, _ ocispec.Descriptor) []string { return []string{"gc", "--dry-run", dir} }, "blobs/sha256/"},
 		{"manifest", func(dir string, _ ocispec.Descriptor) []string { return []string{"cat", dir + ":v1"} }, "blobs/sha256/"},
