@@ -64,39 +64,97 @@ func (f folderFS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
+	fi, linked, err := f.lstat(name)
+	if err != nil || !linked {
+		return fi, err
+	}
 	root, err := os.OpenRoot(f.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	fi, err := root.Stat(name)
+	fi, err = root.Stat(name)
 	if err != nil {
 		return nil, f.explain(root, "stat", name, err)
 	}
 	return fi, nil
 }
 
+// lstat looks at each component of name in turn without following links. When none is
+// a link (linked false), fi describes name itself and name is inside the folder; when one
+// is, the caller resolves name through an os.Root.
+func (f folderFS) lstat(name string) (fi fs.FileInfo, linked bool, err error) {
+	if name == "." {
+		fi, err = os.Stat(f.dir)
+		return fi, false, err
+	}
+	p := f.dir
+	for part := range strings.SplitSeq(name, "/") {
+		p = filepath.Join(p, part)
+		fi, err = os.Lstat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, false, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+			}
+			return nil, false, err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, true, nil
+		}
+	}
+	return fi, false, nil
+}
+
 // open opens name when it is a regular file (or, with dirOK, a folder) inside the layout.
+// Without a link on the way, it is opened by its path and must be the file lstat saw;
+// with one, it is resolved and opened through an os.Root.
 func (f folderFS) open(name string, dirOK bool) (*os.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	fi, linked, err := f.lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !linked {
+		if err := openable(name, fi, dirOK); err != nil {
+			return nil, err
+		}
+		file, err := os.OpenFile(filepath.Join(f.dir, filepath.FromSlash(name)), os.O_RDONLY|safeopen.NonBlock, 0)
+		if err != nil {
+			return nil, err
+		}
+		return checkOpened(file, name, fi)
 	}
 	root, err := os.OpenRoot(f.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	fi, err := root.Stat(name)
+	fi, err = root.Stat(name)
 	if err != nil {
 		return nil, f.explain(root, "open", name, err)
 	}
-	if !fi.Mode().IsRegular() && !(dirOK && fi.IsDir()) {
-		return nil, &UnsafeFileError{Path: name, Mode: fi.Mode().Type()}
+	if err := openable(name, fi, dirOK); err != nil {
+		return nil, err
 	}
 	file, err := root.OpenFile(name, os.O_RDONLY|safeopen.NonBlock, 0)
 	if err != nil {
 		return nil, f.explain(root, "open", name, err)
 	}
+	return checkOpened(file, name, fi)
+}
+
+func openable(name string, fi fs.FileInfo, dirOK bool) error {
+	if !fi.Mode().IsRegular() && !(dirOK && fi.IsDir()) {
+		return &UnsafeFileError{Path: name, Mode: fi.Mode().Type()}
+	}
+	return nil
+}
+
+// checkOpened makes sure file is the one fi describes: a name replaced between the stat
+// and the open (by a link, a FIFO) is refused.
+func checkOpened(file *os.File, name string, fi fs.FileInfo) (*os.File, error) {
 	if _, err := safeopen.Same(file, fi); err != nil {
 		file.Close()
 		return nil, fmt.Errorf("open %s: %w", name, err)

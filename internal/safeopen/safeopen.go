@@ -52,7 +52,8 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 }
 
 // Same checks that the open file f is the file before describes (its stat taken before
-// the open) and still of the same type, and returns f's own info.
+// the open) and still of the same type, and returns f's own info. A regular file is put
+// back in blocking mode.
 func Same(f *os.File, before fs.FileInfo) (fs.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -60,6 +61,9 @@ func Same(f *os.File, before fs.FileInfo) (fs.FileInfo, error) {
 	}
 	if !os.SameFile(before, fi) || fi.Mode().Type() != before.Mode().Type() {
 		return nil, &ReplacedError{Path: f.Name()}
+	}
+	if fi.Mode().IsRegular() {
+		blocking(f)
 	}
 	return fi, nil
 }
