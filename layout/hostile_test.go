@@ -108,6 +108,12 @@ func TestSymlinkedBlobs(t *testing.T) {
 			symlink(t, "../store", filepath.Join(dir, "blobs", "alias"))
 			symlink(t, "../alias", blob)
 		}, ""},
+		{"inside, linked folder", func(t *testing.T, dir, blob string) {
+			os.MkdirAll(filepath.Join(dir, "store"), 0o755)
+			os.WriteFile(filepath.Join(dir, "store", filepath.Base(blob)), data, 0o444)
+			os.RemoveAll(filepath.Dir(blob))
+			symlink(t, "../store", filepath.Dir(blob))
+		}, ""},
 		{"absolute", func(t *testing.T, dir, blob string) { symlink(t, outside, blob) }, "-> " + outside},
 		{"dot-dot", func(t *testing.T, dir, blob string) {
 			rel, _ := filepath.Rel(filepath.Dir(blob), outside)
