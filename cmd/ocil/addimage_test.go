@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -19,24 +18,10 @@ import (
 // helloOutput is what the test binary prints, with its architecture.
 const helloOutput = "hello from an ocil image on "
 
-var (
-	helloMu   sync.Mutex
-	helloBins = map[string]string{}
-)
-
-// helloBinary builds, once per GOARCH, a small static linux binary with the Go toolchain
+// helloBinary builds a small static linux binary for goarch in dir, with the Go toolchain
 // running this test, in a temp module of its own.
-func helloBinary(t *testing.T, goarch string) string {
+func helloBinary(t *testing.T, dir, goarch string) string {
 	t.Helper()
-	helloMu.Lock()
-	defer helloMu.Unlock()
-	if p, ok := helloBins[goarch]; ok {
-		return p
-	}
-	dir, err := os.MkdirTemp("", "ocil-hello-")
-	if err != nil {
-		t.Fatal(err)
-	}
 	main := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"runtime\"\n)\n\nfunc main() {\n\tfmt.Println(\"" + helloOutput + "\" + runtime.GOARCH, os.Args[1:])\n}\n"
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644)
@@ -47,7 +32,6 @@ func helloBinary(t *testing.T, goarch string) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build hello for %s: %v\n%s", goarch, err, b)
 	}
-	helloBins[goarch] = out
 	return out
 }
 
@@ -232,10 +216,12 @@ func TestAddImageRefusesBadInput(t *testing.T) {
 func TestAddImageClients(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
-	layouts := map[string]string{}
+	os.Mkdir(filepath.Join(tmp, "src"), 0o755)
+	layouts, hellos := map[string]string{}, map[string]string{}
 	digests := map[string]string{}
 	for _, arch := range []string{"amd64", "arm64"} {
-		bin := helloBinary(t, arch)
+		bin := helloBinary(t, filepath.Join(tmp, "src"), arch)
+		hellos[arch] = bin
 		l := filepath.Join(tmp, arch)
 		bb := map[string]string{"amd64": "amd64", "arm64": "arm64v8"}[arch]
 		digests[arch] = strings.TrimSpace(runOcil(t, "add", l+":latest", "--platform", bb, "--image",
@@ -287,27 +273,39 @@ func TestAddImageClients(t *testing.T) {
 		if layouts[arch] == "" {
 			t.Skip("podman load picks the machine's platform: needs amd64 or arm64")
 		}
-		tarball := filepath.Join(t.TempDir(), "hello.tar")
-		runOcil(t, "copy", layouts[arch]+":latest", tarball)
-		store := t.TempDir()
-		base := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs",
-			"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(store, "tmp")}
-		os.MkdirAll(filepath.Join(store, "tmp"), 0o700)
-		runTool(t, podman, append(base, "load", "-i", tarball)...)
-		var m ocispec.Manifest
-		readImageBlob(t, layouts[arch], ocispec.Descriptor{Digest: digest.Digest(digests[arch])}, &m)
-		out := runTool(t, podman, append(base, "image", "inspect", m.Config.Digest.Encoded())...)
-		var inspect []struct {
-			Architecture, Os, Variant string
-			Config                    struct{ Entrypoint, Env []string }
-		}
-		if err := json.Unmarshal([]byte(out), &inspect); err != nil || len(inspect) != 1 {
-			t.Fatalf("podman image inspect: %v\n%s", err, out)
-		}
-		got := inspect[0]
-		if got.Architecture != arch || got.Os != "linux" || got.Variant != variant ||
-			strings.Join(got.Config.Entrypoint, "|") != "/usr/local/bin/hello|from entrypoint" || strings.Join(got.Config.Env, "|") != "PATH=/usr/local/bin" {
-			t.Fatalf("podman image inspect: %+v", got)
+		// The gzip image, and the same files as a zstd one. podman decompresses each layer
+		// and checks its digest against the config's diff ID.
+		zstdLayout := filepath.Join(t.TempDir(), "zstd")
+		zstdDigest := strings.TrimSpace(runOcil(t, "add", zstdLayout+":latest", "--platform", "linux/"+arch, "--image", "--compression", "zstd",
+			"--entrypoint", `["/usr/local/bin/hello", "from entrypoint"]`, "--env", "PATH=/usr/local/bin", hellos[arch]+"=/usr/local/bin/hello"))
+		for _, tc := range []struct{ name, layout, digest string }{{"gzip", layouts[arch], digests[arch]}, {"zstd", zstdLayout, zstdDigest}} {
+			tarball := filepath.Join(t.TempDir(), "hello.tar")
+			runOcil(t, "copy", tc.layout+":latest", tarball)
+			store := t.TempDir()
+			base := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs",
+				"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(store, "tmp")}
+			os.MkdirAll(filepath.Join(store, "tmp"), 0o700)
+			runTool(t, podman, append(base, "load", "-i", tarball)...)
+			m, cfg := imageConfigOf(t, tc.layout, ocispec.Descriptor{Digest: digest.Digest(tc.digest)})
+			wantLayer := map[string]string{"gzip": ocispec.MediaTypeImageLayerGzip, "zstd": ocispec.MediaTypeImageLayerZstd}[tc.name]
+			if m.Layers[0].MediaType != wantLayer {
+				t.Fatalf("%s: layer %s", tc.name, m.Layers[0].MediaType)
+			}
+			out := runTool(t, podman, append(base, "image", "inspect", m.Config.Digest.Encoded())...)
+			var inspect []struct {
+				Architecture, Os, Variant string
+				Config                    struct{ Entrypoint, Env []string }
+				RootFS                    struct{ Layers []string }
+			}
+			if err := json.Unmarshal([]byte(out), &inspect); err != nil || len(inspect) != 1 {
+				t.Fatalf("%s: podman image inspect: %v\n%s", tc.name, err, out)
+			}
+			got := inspect[0]
+			if got.Architecture != arch || got.Os != "linux" || got.Variant != variant ||
+				strings.Join(got.Config.Entrypoint, "|") != "/usr/local/bin/hello|from entrypoint" || strings.Join(got.Config.Env, "|") != "PATH=/usr/local/bin" ||
+				len(got.RootFS.Layers) != 1 || got.RootFS.Layers[0] != string(cfg.RootFS.DiffIDs[0]) {
+				t.Fatalf("%s: podman image inspect: %+v; want the diff ID %s", tc.name, got, cfg.RootFS.DiffIDs[0])
+			}
 		}
 	})
 
