@@ -241,7 +241,11 @@ func TestAddImageClients(t *testing.T) {
 			t.Skip("runs the unpacked binary: needs linux on amd64 or arm64")
 		}
 		bundle := filepath.Join(t.TempDir(), "bundle")
-		runTool(t, umoci, "unpack", "--image", layouts[runtime.GOARCH]+":latest", bundle)
+		args := []string{"unpack", "--image", layouts[runtime.GOARCH] + ":latest", bundle}
+		if os.Geteuid() != 0 {
+			args = append(args[:1], append([]string{"--rootless"}, args[1:]...)...)
+		}
+		runTool(t, umoci, args...)
 		hello := filepath.Join(bundle, "rootfs", "usr", "local", "bin", "hello")
 		fi, err := os.Stat(hello)
 		if err != nil {
