@@ -1,8 +1,14 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -345,4 +351,119 @@ func TestAddImageClients(t *testing.T) {
 			t.Fatalf("skopeo's copy lists %v, want %s", got, want)
 		}
 	})
+}
+
+// Concurrent add --image processes, each a bashbrew platform, into one tag: all land.
+func TestAddImageConcurrent(t *testing.T) {
+	tmp := t.TempDir()
+	dst := filepath.Join(tmp, "layout")
+	bin := filepath.Join(tmp, "hello")
+	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
+	names := []string{"amd64", "arm32v6", "arm32v7", "arm64v8", "i386", "ppc64le", "riscv64", "s390x"}
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for _, n := range names {
+		cmd := ocilProcess(t, "add", dst+":v1", "--platform", n, "--lock-timeout", "60s", "--image", "--cmd", n, bin)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, cmd), append(errs, &stderr)
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("add %s: %v\n%s", names[i], err, errs[i])
+		}
+	}
+	checkLayout(t, dst, -1) // validate finds no error, every blob reads back
+	idx := readIndexJSON(t, dst)
+	var nested ocispec.Index
+	readImageBlob(t, dst, idx.Manifests[0], &nested)
+	var got []string
+	for _, d := range nested.Manifests {
+		_, cfg := imageConfigOf(t, dst, d)
+		got = append(got, d.Platform.Architecture+d.Platform.Variant+"="+strings.Join(cfg.Config.Cmd, ""))
+	}
+	// Canonical order, each with its own config.
+	if want := "386=i386 amd64=amd64 armv6=arm32v6 armv7=arm32v7 arm64v8=arm64v8 ppc64le=ppc64le riscv64=riscv64 s390x=s390x"; strings.Join(got, " ") != want {
+		t.Fatalf("tag's index: %s\nwant         %s", strings.Join(got, " "), want)
+	}
+}
+
+// SRC[=DEST]: DEST follows the last "=/", so a SRC may hold '='; "dir=/" is the root.
+func TestAddImageSourceNames(t *testing.T) {
+	tmp := t.TempDir()
+	eq := filepath.Join(tmp, "k=v")
+	os.WriteFile(eq, []byte("eq"), 0o640)
+	root := filepath.Join(tmp, "root")
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "os-release"), []byte("ID=test\n"), 0o644)
+	link := filepath.Join(tmp, "link")
+	os.Symlink("k=v", link)
+	out := filepath.Join(tmp, "out")
+	stdout := runOcil(t, "add", out+":v1", "--platform", "linux/amd64", "--image", "--format", "json",
+		eq, eq+"=/srv/k=v", link, root+"=/")
+	var res struct {
+		Manifest, Index ocispec.Descriptor
+		Replaced        *ocispec.Descriptor
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if res.Manifest.Platform == nil || res.Index.MediaType != ocispec.MediaTypeImageIndex || res.Replaced != nil {
+		t.Fatalf("json output %s", stdout)
+	}
+	m, cfg := imageConfigOf(t, out, res.Manifest)
+	f, err := os.Open(filepath.Join(out, "blobs", "sha256", m.Layers[0].Digest.Encoded()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(zr)
+	sum := sha256.Sum256(raw)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); string(cfg.RootFS.DiffIDs[0]) != got {
+		t.Fatalf("diff ID %s, the layer's tar is %s", cfg.RootFS.DiffIDs[0], got)
+	}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	var got []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %o %c", h.Name, h.Mode, h.Typeflag))
+	}
+	want := []string{"etc/ 755 5", "etc/os-release 644 0", "k=v 640 0", "link 640 0", "srv/ 755 5", "srv/k=v 640 0"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("layer entries\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A SRC link to a FIFO or a device is refused like the FIFO itself.
+func TestAddImageLinkToSpecialFile(t *testing.T) {
+	tmp := t.TempDir()
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for target, kind := range map[string]string{fifo: "FIFO", "/dev/zero": "character device"} {
+		link := filepath.Join(tmp, "link-"+filepath.Base(target))
+		os.Symlink(target, link)
+		out := filepath.Join(tmp, "out")
+		code, _, stderr := runCLI(t, "add", out, "--platform", "amd64", "--image", link)
+		if code == 0 || !strings.Contains(stderr, link) || !strings.Contains(stderr, kind) {
+			t.Fatalf("%s -> %s: exit %d, %s", link, target, code, stderr)
+		}
+		if _, err := os.Lstat(out); !os.IsNotExist(err) {
+			t.Fatalf("%s was created", out)
+		}
+	}
 }
