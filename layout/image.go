@@ -287,6 +287,12 @@ func CheckImageOptions(opts ImageOptions) error {
 	if opts.Platform.OS == "" || opts.Platform.Architecture == "" {
 		return fmt.Errorf("image: %w: the platform needs an os and an architecture", ErrInvalidOption)
 	}
+	if opts.Platform.OS == "windows" {
+		return fmt.Errorf("image: %w: platform %s: a Windows image needs a Windows base layer and Files/ and Hives/ in its layers, which ocil does not write; store the files as an artifact instead", ErrInvalidOption, platform.Format(opts.Platform))
+	}
+	if opts.WorkingDir != "" && !strings.HasPrefix(opts.WorkingDir, "/") {
+		return fmt.Errorf("image: %w: workdir %q is not an absolute path", ErrInvalidOption, opts.WorkingDir)
+	}
 	strs := map[string][]string{"entrypoint": opts.Entrypoint, "cmd": opts.Cmd, "env": opts.Env,
 		"workdir": {opts.WorkingDir}, "user": {opts.User}}
 	for k, v := range opts.Labels {

@@ -391,6 +391,8 @@ func TestCheckImageOptions(t *testing.T) {
 		{layout.ImageOptions{Platform: p, User: "\xff"}, `user "\xff" is not valid UTF-8`},
 		{layout.ImageOptions{Platform: p, Entrypoint: []string{"ok", "b\xc3"}}, `entrypoint "b\xc3" is not valid UTF-8`},
 		{layout.ImageOptions{Platform: ocispec.Platform{OS: "linux"}}, "os and an architecture"},
+		{layout.ImageOptions{Platform: p, WorkingDir: "app"}, `workdir "app" is not an absolute path`},
+		{layout.ImageOptions{Platform: ocispec.Platform{OS: "windows", Architecture: "amd64"}}, "platform windows/amd64: a Windows image needs a Windows base layer"},
 	} {
 		err := layout.CheckImageOptions(tc.opts)
 		if !errors.Is(err, layout.ErrInvalidOption) || !strings.Contains(err.Error(), tc.mention) {

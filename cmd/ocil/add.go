@@ -55,7 +55,8 @@ config has the platform, rootfs.diff_ids, one history entry, and --entrypoint, -
 (["/hello","--flag"], a Dockerfile's exec form) or one argument per flag, repeated; no
 value is ever split on spaces. --created (or SOURCE_DATE_EPOCH) time-stamps the config;
 without either there is no time stamp. Without TAG, into an empty layout, the image is
-the layout's only entry (what docker-library's oci-import reads).
+the layout's only entry (what docker-library's oci-import reads). Windows images are
+refused: they need a Windows base layer, which ocil does not write.
 
 Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool

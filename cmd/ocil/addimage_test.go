@@ -194,6 +194,8 @@ func TestAddImageRefusesBadInput(t *testing.T) {
 		{"env", []string{"--image", "--env", "NOVALUE", bin}, []string{`"NOVALUE"`}},
 		{"created", []string{"--image", "--created", "yesterday", bin}, []string{`"yesterday"`}},
 		{"platform", []string{"--image", "--platform", "arm64", bin}, []string{`"arm64"`, "bashbrew", "arm64v8"}},
+		{"windows", []string{"--image", "--platform", "windows-amd64", bin}, []string{"windows/amd64", "Windows base layer"}},
+		{"relative workdir", []string{"--image", "--workdir", "app", bin}, []string{`workdir "app"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"add", out + ":v1"}, tc.args...)
