@@ -261,6 +261,7 @@ func TestPutImageReproducible(t *testing.T) {
 		{0o077, time.Date(2025, 6, 7, 8, 9, 10, 123, time.UTC), 1234, 5678},
 	} {
 		old := syscall.Umask(tc.umask)
+		t.Cleanup(func() { syscall.Umask(old) })
 		src := filepath.Join(t.TempDir(), strings.Repeat("x", i+1))
 		imageTree(t, src, tc.mtime, tc.uid, tc.gid)
 		out := filepath.Join(t.TempDir(), "out")
