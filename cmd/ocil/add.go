@@ -45,7 +45,8 @@ org.opencontainers.image.ref.name); an entry replaced by a later add keeps none 
 and also docker-library's bashbrew architecture names: amd64, arm32v5, arm32v6, arm32v7,
 arm64v8, i386, mips64le, ppc64le, riscv64, s390x (all linux) and windows-amd64.
 
-With --image, the files make a runnable container image instead: one layer (a
+With --image (a switch: "--image A --image B" reads as "--image A B"), the files make
+a runnable container image instead: one layer (a
 reproducible tar, gzip or --compression zstd) holding each SRC at the absolute path DEST
 (default / and its base name; DEST is what follows the last "=/"), modes kept, owner 0:0,
 every time --created or the epoch, folders above each DEST added as 0755; a SRC folder

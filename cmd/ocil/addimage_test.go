@@ -469,3 +469,16 @@ func TestAddImageLinkToSpecialFile(t *testing.T) {
 		}
 	}
 }
+
+// --image is a switch: written once before the files or before each, the image is the same.
+func TestAddImageSwitchRepeated(t *testing.T) {
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
+	os.WriteFile(a, []byte("a"), 0o644)
+	os.WriteFile(b, []byte("b"), 0o644)
+	once := runOcil(t, "add", filepath.Join(tmp, "once"), "--platform", "amd64", "--image", a, b+"=/x/b")
+	each := runOcil(t, "add", filepath.Join(tmp, "each"), "--platform", "amd64", "--image", a, "--image", b+"=/x/b")
+	if once != each || !strings.HasPrefix(once, "sha256:") {
+		t.Fatalf("--image once: %s--image before each file: %s", once, each)
+	}
+}
