@@ -45,8 +45,7 @@ org.opencontainers.image.ref.name); an entry replaced by a later add keeps none 
 and also docker-library's bashbrew architecture names: amd64, arm32v5, arm32v6, arm32v7,
 arm64v8, i386, mips64le, ppc64le, riscv64, s390x (all linux) and windows-amd64.
 
-With --image (a switch: "--image A --image B" reads as "--image A B"), the files make
-a runnable container image instead: one layer (a
+With --image, the files make a runnable container image instead: one layer (a
 reproducible tar, gzip or --compression zstd) holding each SRC at the absolute path DEST
 (default / and its base name; DEST is what follows the last "=/"), modes kept, owner 0:0,
 every time --created or the epoch, folders above each DEST added as 0755; a SRC folder
@@ -57,7 +56,8 @@ config has the platform, rootfs.diff_ids, one history entry, and --entrypoint, -
 value is ever split on spaces. --created (or SOURCE_DATE_EPOCH) time-stamps the config;
 without either there is no time stamp. Without TAG, into an empty layout, the image is
 the layout's only entry (what docker-library's oci-import reads). Windows images are
-refused: they need a Windows base layer, which ocil does not write.
+refused: they need a Windows base layer, which ocil does not write. --image is a switch:
+"--image A --image B" is "--image A B".
 
 Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool
