@@ -34,11 +34,12 @@ build:
 
 test: tools vet unit interop dist-check
 
-# Tools the tests run against, from Debian's packages: skopeo (interop checks) and man-db
-# (the man page rendered with man -l). TOOLS lists command:package pairs.
-TOOLS := skopeo:skopeo man:man-db
+# Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
+# podman (images written by add --image), man-db (the man page rendered with man -l).
+# TEST_TOOLS lists command:package pairs.
+TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman man:man-db
 tools:
-	@missing=; for t in $(TOOLS); do \
+	@missing=; for t in $(TEST_TOOLS); do \
 		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -46,7 +47,7 @@ tools:
 			echo "installing$$missing from Debian's packages"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "the tests need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
+			echo "needed by the tests:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi
 
@@ -59,7 +60,7 @@ vet:
 # inputs and testdata/fuzz/ without fuzzing): the same cases every run, however busy the
 # machine.
 unit:
-	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 OCIL_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
 
 # fuzz: time-boxed fuzzing, never part of `make test` (how far it gets depends on the
 # machine's speed). New inputs the fuzzers found are then kept in testdata/fuzz/.

@@ -35,11 +35,28 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 		}
 		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() != d.Size {
+	if err := checkBlobFile(f, p, d); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("open blob %s in %s: %w: %d bytes on disk, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, fi.Size(), d.Size)
+		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
 	}
 	return newVerifier(f, d, l.path), nil
+}
+
+// checkBlobFile checks the opened blob file f at p before a byte of it is read: a
+// regular file of exactly d.Size bytes. Every read of a blob stops at d.Size (and one
+// byte more to see that there is none), so this bounds what any reader takes from it.
+func checkBlobFile(f fs.File, p string, d ocispec.Descriptor) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &UnsafeFileError{Path: p, Mode: fi.Mode().Type()}
+	}
+	if fi.Size() != d.Size {
+		return fmt.Errorf("%w: %d bytes on disk, descriptor says %d", ErrSizeMismatch, fi.Size(), d.Size)
+	}
+	return nil
 }
 
 // ReadBlob reads a whole blob of at most MaxJSONSize bytes through the verified read path.
@@ -178,7 +195,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	rel, _ := BlobPath(expected.Digest)
 	final := filepath.Join(l.dir, filepath.FromSlash(rel))
 	algDir := filepath.Dir(final)
-	if err := os.MkdirAll(algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(algDir); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	f, err := newTempBlob(algDir)
@@ -266,7 +283,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, ErrReadOnly)
 	}
 	algDir := filepath.Join(l.dir, BlobsDir, string(digest.SHA256))
-	if err := os.MkdirAll(algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(algDir); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
 	f, err := newTempBlob(algDir)

@@ -76,9 +76,12 @@ func (l *Layout) Dir() string { return l.dir }
 // (.tar, gzip or zstd, told by its bytes), read in place through package tarfs and
 // read-only. It checks that oci-layout says version 1.0.0 and that index.json exists; it
 // does not read index.json (Index does) and tolerates a missing blobs/ folder and any
-// unknown files. A path that does not exist gives ErrNotFound, one that is not a layout
-// ErrNotLayout, an unsafe or damaged tarball ErrInvalidArchive. The path "-" is a tarball
-// read from standard input (see WithStdin and openStdin). Close the layout when done.
+// unknown files. A folder is read through FolderFS: a symbolic link that leads outside
+// it, a FIFO, a device or a socket is never read (ErrUnsafeFile). A path that does not
+// exist gives ErrNotFound, one that is not a layout ErrNotLayout, an unsafe or damaged
+// tarball (or a FIFO, device or socket given as one) ErrInvalidArchive. The path "-" is a
+// tarball read from standard input (see WithStdin and openStdin). Close the layout when
+// done.
 func Open(path string, opts ...Option) (*Layout, error) {
 	l := &Layout{path: path, dir: path, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
@@ -98,7 +101,7 @@ func Open(path string, opts ...Option) (*Layout, error) {
 			}
 			return nil, fmt.Errorf("open layout %s: %w", path, err)
 		}
-		l.fsys = os.DirFS(path)
+		l.fsys = folderFS{path}
 		if !fi.IsDir() {
 			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
 			if err != nil {
@@ -180,13 +183,8 @@ func (l *Layout) checkHeader() error {
 // .tzst) is refused with ErrInvalidOption unless it is already a layout folder: it names
 // a tarball, and a writer that was given one must write a tarball or refuse it.
 func Create(dir string, opts ...Option) (*Layout, error) {
-	if dir == Stdio {
-		return nil, fmt.Errorf("create layout %s: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", dir, ErrInvalidReference)
-	}
-	if IsTarballPath(filepath.Clean(dir)) {
-		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
-			return nil, fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it will not be made a folder; write a tarball with ocil copy or merge, or choose a folder name", dir, ErrInvalidOption)
-		}
+	if err := checkFolderName(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
@@ -215,7 +213,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	if err := os.MkdirAll(filepath.Join(dir, BlobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}
-	l := &Layout{path: dir, dir: dir, fsys: os.DirFS(dir), lockTimeout: DefaultLockTimeout}
+	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir}, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(l)
 	}
@@ -294,4 +292,19 @@ func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
 	}
 	return b, nil
+}
+
+// checkFolderName refuses the names that must never become a layout folder: "-"
+// (standard output) and a name that ends like a tarball, unless it already is a layout
+// folder.
+func checkFolderName(dir string) error {
+	if dir == Stdio {
+		return fmt.Errorf("create layout %s: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", dir, ErrInvalidReference)
+	}
+	if IsTarballPath(filepath.Clean(dir)) {
+		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
+			return fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it will not be made a folder; write a tarball with ocil copy or merge, or choose a folder name", dir, ErrInvalidOption)
+		}
+	}
+	return nil
 }

@@ -151,7 +151,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 	}
 
 	c.srcPath = filepath.Join(src.dir, filepath.FromSlash(rel))
-	sf, err := os.Open(c.srcPath)
+	sf, err := folderFS{src.dir}.open(rel, false)
 	if err != nil {
 		return TransferResult{}, sourceOpenError(err, src)
 	}
@@ -160,7 +160,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 		return TransferResult{}, err
 	}
 	c.src = sf
-	if err := os.MkdirAll(c.algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(c.algDir); err != nil {
 		return TransferResult{}, err
 	}
 

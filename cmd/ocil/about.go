@@ -25,12 +25,14 @@ commas, except where a flag takes a list of platforms (copy, rm).`
 
 // exitStatuses are the exit codes and what each means.
 var exitStatuses = []struct {
-	code    int
-	meaning string
+	code           int
+	short, meaning string
 }{
-	{exitOK, "success"},
-	{exitFailed, "the operation failed: not found, ambiguous, digest or size mismatch, conflict, invalid layout, lock timeout"},
-	{exitUsage, "bad usage or bad input syntax: flags, reference, platform, an environment variable"},
+	{exitOK, "success", "success"},
+	{exitFailed, "failed (not found, ambiguous, mismatch)", "the operation failed: not found, ambiguous, digest or size mismatch, conflict, invalid layout, lock timeout, or stopped by a first SIGINT or SIGTERM (temp files removed, locks released)"},
+	{exitUsage, "bad usage or syntax", "bad usage or bad input syntax: flags, reference, platform, an environment variable"},
+	{128 + 2, "a second SIGINT", "a second SIGINT ended ocil at once, even mid system call; ocil gc removes what it left"},
+	{128 + 15, "a second SIGTERM", "a second SIGTERM, likewise"},
 }
 
 // environment lists the variables ocil reads.
@@ -57,14 +59,17 @@ func appDescription() string {
 	var b strings.Builder
 	b.WriteString(aboutText)
 	b.WriteString("\n\nExit codes:")
-	for i, s := range exitStatuses {
+	for i, s := range exitStatuses[:3] {
 		sep := ","
-		if i == len(exitStatuses)-1 {
+		if i == 2 {
 			sep = "."
 		}
-		fmt.Fprintf(&b, " %d %s%s", s.code, strings.SplitN(s.meaning, ":", 2)[0], sep)
+		fmt.Fprintf(&b, " %d %s%s", s.code, s.short, sep)
 	}
 	b.WriteString(`
+A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
+exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
+143 (SIGTERM), and ocil gc removes what it left.
 
 A compressed tarball is refused as a decompression bomb when it expands to more than
 100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and

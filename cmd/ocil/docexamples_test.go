@@ -364,7 +364,7 @@ func ocilOnPath(t *testing.T) string {
 // holding the inputs the examples name, and with out, the README's ./out:1.2 (also
 // tagged 1.2-rc1 and 1.2-rc2), its tarball out.tar and ./mybinary:v1: build-amd64 and build-arm64 (and in-*, amd, arm) are the oras
 // fixtures for el8, flat-layout is crane-flat, in.tar.gz a gzip layout tarball, and
-// dist/, tool, rpms/, foo.tar.gz and annotations.json files to add.
+// dist/, build/, etc/, tool, rpms/, foo.tar.gz and annotations.json files to add.
 func docWorld(t *testing.T, root string, out bool) string {
 	t.Helper()
 	world := filepath.Join(t.TempDir(), "world")
@@ -410,6 +410,10 @@ func docWorld(t *testing.T, root string, out bool) string {
 		"dist/amd64/tool":             "a tool for linux/amd64\n",
 		"dist/arm64/tool":             "a tool for linux/arm64\n",
 		"tool":                        "a tool\n",
+		"dist/tool":                   "#!/bin/sh\necho a tool\n",
+		"etc/tool.conf":               "port = 80\n",
+		"build/amd64/hello":           "#!/bin/sh\necho hello\n",
+		"build/arm64/hello":           "#!/bin/sh\necho hello\n",
 		"rpms/a-1.0-1.el8.x86_64.rpm": "an rpm\n",
 		"annotations.json":            `{"$manifest": {"org.opencontainers.image.description": "an example"}}` + "\n",
 	}
