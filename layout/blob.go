@@ -13,6 +13,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/progress"
 )
 
 // OpenBlob opens the blob d describes for reading, through the one verified read path:
@@ -272,7 +274,9 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := c.r.Read(p)
+	progress.Add(n)
+	return n, err
 }
 
 // Ingest stores the bytes r yields as a sha256 blob whose digest is learned while they

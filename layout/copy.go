@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/progress"
 )
 
 // CopyOptions say what Copy keeps and how it writes.
@@ -158,6 +160,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	}
 	defer end()
 	var done int64
+	progress.Begin("copy", res.Bytes)
 	for _, b := range blobs {
 		if _, err := out.CopyBlob(ctx, l, b, opts.Transfer); err != nil {
 			return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)

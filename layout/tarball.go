@@ -21,6 +21,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/lock"
 )
 
@@ -287,6 +288,7 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 	for _, e := range entries {
 		total += e.d.Size
 	}
+	progress.Begin("write "+filepath.Base(path), total)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err

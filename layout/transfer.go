@@ -14,6 +14,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/progress"
 )
 
 // ErrInvalidOption: an option value this package does not know, such as a link mode.
@@ -370,6 +372,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 		}
 		m, err := io.CopyN(f.File, c.src, min(chunk, c.d.Size-n))
 		n += m
+		progress.Add(int(m))
 		if err == io.EOF {
 			break
 		}
@@ -427,6 +430,7 @@ func hashFile(ctx context.Context, f *os.File, d ocispec.Descriptor) error {
 		m, err := r.Read(buf)
 		h.Write(buf[:m])
 		n += int64(m)
+		progress.Add(m)
 		if err == io.EOF {
 			break
 		}

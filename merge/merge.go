@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/platform"
 )
@@ -573,6 +574,7 @@ func copyBlobs(ctx context.Context, dst *layout.Layout, sources []source, childr
 	for _, j := range jobs {
 		total += j.desc.Size
 	}
+	progress.Begin("copy", total)
 	n := opts.Jobs
 	if n <= 0 {
 		n = max(runtime.GOMAXPROCS(0), 2)

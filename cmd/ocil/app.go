@@ -41,7 +41,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runIO is run with its standard input, which a tarball source "-" reads.
 func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	return runApp(ctx, newApp(stdout, stderr), args, stdin, stderr)
+}
+
+// runApp runs app as the program: args checked, the error printed, the exit code.
+func runApp(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stderr io.Writer) int {
 	app.Reader = stdin
 	args, err := interspersed(app, args)
 	if err == nil {
@@ -81,6 +85,11 @@ func exitCode(err error) int {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
+	return newAppWith(stdout, stderr, progressEnv{})
+}
+
+// newAppWith is newApp with the clock and terminal width progress is drawn with.
+func newAppWith(stdout, stderr io.Writer, penv progressEnv) *cli.App {
 	app := &cli.App{
 		Name:                  "ocil",
 		Usage:                 "work on OCI image layouts without a registry",
@@ -120,7 +129,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				sf.KeepSpace = true
 			}
 		}
-		c.Before = checkCommonFlags
+		if noProgress[c.Name] {
+			c.Before = checkCommonFlags
+			continue
+		}
+		c.Flags = append(c.Flags, progressFlag())
+		stop := func() {}
+		c.Before = func(c *cli.Context) error {
+			if err := checkCommonFlags(c); err != nil {
+				return err
+			}
+			s, err := startProgress(c, penv)
+			if err == nil {
+				stop = s
+			}
+			return err
+		}
+		c.After = func(*cli.Context) error {
+			stop()
+			return nil
+		}
 	}
 	return app
 }

@@ -94,11 +94,8 @@ Examples:
 				return err
 			}
 			defer src.Layout.Close()
-			bar := progress.New(c.App.ErrWriter, "copy", c.Bool("quiet"))
-			defer bar.Done()
 			res, err := layout.Copy(c.Context, src, dst, layout.CopyOptions{
 				Stdout:           c.App.Writer,
-				Progress:         bar.Update,
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},

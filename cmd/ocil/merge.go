@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/platform"
 	"github.com/ocil-dev/ocil/merge"
@@ -158,10 +157,7 @@ func runMerge(c *cli.Context) error {
 		in.AllImages = c.Bool("all-images")
 		opts.Inputs = append(opts.Inputs, in)
 	}
-	bar := progress.New(c.App.ErrWriter, "merge", c.Bool("quiet"))
-	opts.Progress = bar.Update
 	res, err := merge.Merge(c.Context, opts)
-	bar.Done()
 	if err != nil {
 		return err
 	}

@@ -109,12 +109,9 @@ func validateAction(c *cli.Context) error {
 	var failures []string
 	var durations []time.Duration
 	for _, p := range paths {
-		bar := progress.New(c.App.ErrWriter, "validate", c.Bool("quiet"))
-		opts.Progress = bar.Update
 		start := time.Now()
 		rep, err := validate.Layout(c.Context, p, opts)
 		durations = append(durations, time.Since(start))
-		bar.Done()
 		if err != nil && c.Context.Err() != nil {
 			return err
 		}

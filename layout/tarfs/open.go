@@ -18,6 +18,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/internal/safeopen"
 )
 
@@ -308,7 +309,8 @@ func (ix *indexer) scanCompressed(src io.Reader, size int64) (fsys *FS, err erro
 		counted = &countReader{r: src}
 		src = counted
 	}
-	dec, err := decompressor(ix.compression, src)
+	progress.Begin("decompress", max(size, 0))
+	dec, err := decompressor(ix.compression, progress.Reader(src))
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w: %s: %w", ix.path, ErrCorrupt, ix.compression, err)
 	}

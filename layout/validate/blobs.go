@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 )
 
@@ -138,7 +139,7 @@ func (v *validator) inside(name string) bool {
 
 // hashBlobs hashes blobs with jobs workers, the largest first (by their size on disk) so
 // that the workers end together. Each blob's result goes into its own fields.
-func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int, progress func(done, total int64)) {
+func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int, report func(done, total int64)) {
 	if len(blobs) == 0 {
 		return
 	}
@@ -146,6 +147,7 @@ func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int, progres
 	for _, b := range blobs {
 		total += b.size
 	}
+	progress.Begin("hash", total)
 	var done atomic.Int64
 	queue := slices.Clone(blobs)
 	slices.SortStableFunc(queue, func(a, b *blob) int { return cmp.Compare(b.size, a.size) })
@@ -157,8 +159,8 @@ func hashBlobs(ctx context.Context, fsys fs.FS, blobs []*blob, jobs int, progres
 			for b := range next {
 				b.got, b.readErr = hashFile(ctx, fsys, b.digest, buf)
 				b.hashed = true
-				if progress != nil {
-					progress(done.Add(b.size), total)
+				if report != nil {
+					report(done.Add(b.size), total)
 				}
 			}
 		})
@@ -190,6 +192,7 @@ func hashFile(ctx context.Context, fsys fs.FS, d digest.Digest, buf []byte) (dig
 		}
 		n, err := f.Read(buf)
 		h.Write(buf[:n])
+		progress.Add(n)
 		if err == io.EOF {
 			return digest.NewDigest(d.Algorithm(), h), nil
 		}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runWithProgress runs ocil with a clock that moves ten seconds each time it is read, so
+// that every count of bytes is due for a line.
+func runWithProgress(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	now := time.Unix(1700000000, 0)
+	env := progressEnv{
+		now:   func() time.Time { now = now.Add(10 * time.Second); return now },
+		width: func() int { return 60 },
+	}
+	var out, errOut bytes.Buffer
+	app := newAppWith(&out, &errOut, env)
+	code = runApp(context.Background(), app, append([]string{"ocil"}, args...), strings.NewReader(""), &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// --progress plain prints whole lines on standard error, for CI logs, counting the bytes
+// of each phase; the result on standard output is untouched.
+func TestProgressPlain(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "out.tar.gz")
+	code, stdout, stderr := runWithProgress(t, "copy", "--progress", "plain", fixture("regctl-index")+":v1", dst)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "sha256:35918c857284ed039c775722e60e900d0ae29107bab5aa7f2e95436873ed7ecf\n" {
+		t.Errorf("stdout %q", stdout)
+	}
+	if strings.ContainsAny(stderr, "\r\033") {
+		t.Errorf("plain progress holds escapes: %q", stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "copy write out.tar.gz  100%  ") || !strings.Contains(last, " / ") {
+		t.Errorf("last progress line %q; all:\n%s", last, stderr)
+	}
+
+	// The compressed tarball read back: its decompression is counted, compressed bytes
+	// against the file's size.
+	code, _, stderr = runWithProgress(t, "validate", "--progress", "plain", dst)
+	if code != exitOK || !strings.HasPrefix(stderr, "validate decompress  100%  879 B / 879 B  ") {
+		t.Errorf("validate: exit %d, stderr:\n%s", code, stderr)
+	}
+	// A folder's blobs are hashed.
+	code, _, stderr = runWithProgress(t, "validate", "--progress", "plain", fixture("regctl-index"))
+	if code != exitOK || !strings.Contains(stderr, "validate hash  100%") {
+		t.Errorf("validate of a folder: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// No progress with -q, with --progress none, or when standard error is not a terminal.
+func TestProgressSilent(t *testing.T) {
+	for _, args := range [][]string{
+		{"--progress", "plain", "-q"},
+		{"--progress", "none"},
+		{},
+	} {
+		dst := filepath.Join(t.TempDir(), "out.tar")
+		all := append([]string{"copy", fixture("regctl-index") + ":v1", dst}, args...)
+		code, _, stderr := runWithProgress(t, all...)
+		if code != exitOK || stderr != "" {
+			t.Errorf("ocil %s: exit %d, stderr %q", strings.Join(all, " "), code, stderr)
+		}
+	}
+	code, _, stderr := runWithProgress(t, "ls", "--progress", "fancy", fixture("regctl-index"))
+	if code != exitUsage || !strings.Contains(stderr, `--progress "fancy": want auto, plain or none`) {
+		t.Errorf("an unknown --progress: exit %d, %q", code, stderr)
+	}
+}
