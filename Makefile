@@ -27,6 +27,7 @@ help:
 	@echo "make demo    build ocil and run it on the layouts bundled in testdata/"
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
+	@echo "make gitlab-check  run the GitLab CI example pipeline with gitlab-ci-local"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
 
 build:
@@ -35,9 +36,11 @@ build:
 test: tools vet unit interop dist-check
 
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
-# podman (images written by add --image), man-db (the man page rendered with man -l).
-# TEST_TOOLS lists command:package pairs.
-TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman man:man-db
+# podman (images written by add --image), man-db (the man page rendered with man -l), git,
+# rsync and npm (for gitlab-ci-local, which runs the GitLab CI example pipeline; it comes
+# from npm, pinned: GITLAB_CI_LOCAL). TEST_TOOLS lists command:package pairs.
+TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman man:man-db git:git rsync:rsync npm:npm
+GITLAB_CI_LOCAL := gitlab-ci-local@4.70.1
 tools:
 	@missing=; for t in $(TEST_TOOLS); do \
 		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
@@ -50,6 +53,14 @@ tools:
 			echo "needed by the tests:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi
+	@command -v gitlab-ci-local >/dev/null 2>&1 || { \
+		echo "installing $(GITLAB_CI_LOCAL) from npm"; npm install -g --silent $(GITLAB_CI_LOCAL) >/dev/null; }
+
+# gitlab-check: the GitLab CI template's rules, and its example pipeline run with
+# gitlab-ci-local (shell executor). make test runs it too, as part of unit.
+.PHONY: gitlab-check
+gitlab-check:
+	OCIL_REQUIRE_TOOLS=1 $(GO) test -count=1 ./ci/gitlab
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
