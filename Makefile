@@ -18,22 +18,23 @@ FUZZ_TARGETS := \
 	./layout/tarfs:FuzzOpen \
 	./cmd/ocil:FuzzValidate:slow
 
-.PHONY: help build test tools vet unit fuzz demo bench clean dist dist-check
+.PHONY: help build test tools vet unit fuzz demo bench clean dist dist-check image image-check
 
 help:
 	@echo "make build   build $(BIN)"
 	@echo "make test    vet, gofmt check, all tests with -race (the fuzz seed corpora replayed"
-	@echo "             as tests, nothing timed), interop suite, reproducible-release check"
+	@echo "             as tests, nothing timed), interop suite, reproducible release and image"
 	@echo "make demo    build ocil and run it on the layouts bundled in testdata/"
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
+	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as an OCI layout tarball"
 	@echo "make gitlab-check  run the GitLab CI example pipeline with gitlab-ci-local"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
 
-test: tools vet unit interop dist-check
+test: tools vet unit interop dist-check image-check
 
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
 # podman (images written by add --image), man-db (the man page rendered with man -l), git,
@@ -102,9 +103,22 @@ bench-quick:
 dist:
 	GO=$(GO) VERSION=$(VERSION) scripts/dist.sh dist
 
-# dist-check: build the release twice and require identical bytes.
+# dist-check: build the release twice and require identical bytes; a binary pulled back
+# out of it is executable and runs.
 dist-check:
 	GO=$(GO) scripts/dist-check.sh
+
+# image: ocil's container image for linux/amd64 and linux/arm64, built by ocil itself
+# (add --image) into dist/ocil-image-VERSION.tar, tagged VERSION, byte-reproducible under
+# SOURCE_DATE_EPOCH. Push it with
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION docker://REGISTRY/ocil:VERSION
+image:
+	GO=$(GO) VERSION=$(VERSION) scripts/image.sh dist
+
+# image-check: build the image twice and require identical bytes; skopeo copies it,
+# umoci unpacks a rootfs whose ocil runs, podman loads it.
+image-check:
+	GO=$(GO) scripts/image-check.sh
 
 clean:
 	rm -rf bin dist demo-out

@@ -18,4 +18,11 @@ fi
 for p in $DIST_PLATFORMS; do
 	"$tmp/a/ocil-host" resolve "$tmp/a/ocil-$VERSION.tar:$VERSION" --platform "$p" >/dev/null
 done
+# A binary pulled back out is executable and runs.
+"$tmp/a/ocil-host" pull -q "$tmp/a/ocil-$VERSION.tar:$VERSION" --platform linux/amd64 -o "$tmp/pulled" >/dev/null
+[ -x "$tmp/pulled/bin/ocil" ] || { echo "dist: the pulled bin/ocil is not executable" >&2; exit 1; }
+if [ "$("${GO:-go}" env GOARCH 2>/dev/null || echo amd64)" = amd64 ]; then
+	got=$("$tmp/pulled/bin/ocil" version)
+	case "$got" in "ocil $VERSION linux/amd64 "*) ;; *) echo "dist: the pulled ocil says: $got" >&2; exit 1 ;; esac
+fi
 echo "dist reproducible: ${a%% *}"

@@ -2,6 +2,8 @@
 # Builds static ocil binaries and packages them with ocil itself into one multi-platform
 # OCI layout tarball: each binary becomes an artifact for its platform (ocil add), and
 # the per-platform layouts are merged (ocil merge) into dist/ocil-VERSION.tar:VERSION.
+# Each binary is stored in a folder bin/, which ocil add packs as a tar layer that keeps
+# its executable mode: ocil pull (and oras pull) write bin/ocil, ready to run.
 # The same sources, VERSION and SOURCE_DATE_EPOCH give the same bytes.
 #
 # usage: scripts/dist.sh [OUTDIR]
@@ -23,13 +25,14 @@ CGO_ENABLED=0 "$GO" build -trimpath -buildvcs=false -ldflags "-s -w -X main.vers
 for p in $platforms; do
 	os=${p%/*}; arch=${p#*/}
 	exe=ocil; [ "$os" = windows ] && exe=ocil.exe
-	dir="$out/bin/$os-$arch"
+	dir="$out/bin/$os-$arch/bin"
 	mkdir -p "$dir"
 	CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false \
 		-ldflags "-s -w -buildid= -X main.version=$VERSION" -o "$dir/$exe" ./cmd/ocil
+	chmod 0755 "$dir/$exe" # whatever the umask: the mode is stored in the layer
 	"$out/ocil-host" add "$out/layouts/$os-$arch" --platform "$p" \
 		--artifact-type application/vnd.ocil.binary.v1 \
-		--annotation "org.opencontainers.image.version=$VERSION" "$dir/$exe" >/dev/null
+		--annotation "org.opencontainers.image.version=$VERSION" "$dir" >/dev/null
 done
 "$out/ocil-host" merge -q -o "$out/ocil-$VERSION.tar:$VERSION" \
 	--annotation "org.opencontainers.image.version=$VERSION" \
