@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/progress"
 )
 
 // Annotations oras uses for a folder packed as a layer, so `oras pull` unpacks it too.
@@ -95,6 +97,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	m.SchemaVersion = 2
 	var diffIDs []digest.Digest
 	titles := map[string]string{}
+	progress.Begin("store", filesSize(files))
 	for _, f := range files {
 		fi, err := os.Stat(f.Path)
 		if err != nil {
@@ -257,4 +260,18 @@ func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime 
 		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: pack %s: %w", base, err)
 	}
 	return d, string(diffID), nil
+}
+
+// filesSize is what storing files moves, for progress: the sum of their sizes, or 0
+// (unknown) when one is a folder, which is packed first.
+func filesSize(files []ArtifactFile) int64 {
+	var n int64
+	for _, f := range files {
+		fi, err := os.Stat(f.Path)
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0
+		}
+		n += fi.Size()
+	}
+	return n
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/progress"
 )
 
 // PulledFile is one file or folder Pull wrote.
@@ -108,6 +110,11 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 	}
 
 	// Every name is good: write.
+	var total int64
+	for _, j := range jobs {
+		total += j.layer.Size
+	}
+	progress.Begin("write", total)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pull %s: %w", l.path, err)
 	}

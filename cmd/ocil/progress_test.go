@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,5 +75,23 @@ func TestProgressSilent(t *testing.T) {
 	code, _, stderr := runWithProgress(t, "ls", "--progress", "fancy", fixture("regctl-index"))
 	if code != exitUsage || !strings.Contains(stderr, `--progress "fancy": want auto, plain or none`) {
 		t.Errorf("an unknown --progress: exit %d, %q", code, stderr)
+	}
+}
+
+// add counts the files it stores against their size, and pull the layers it writes.
+func TestProgressAddAndPull(t *testing.T) {
+	work := t.TempDir()
+	file := filepath.Join(work, "tool")
+	if err := os.WriteFile(file, bytes.Repeat([]byte("x"), 100<<10), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(work, "l")
+	code, _, stderr := runWithProgress(t, "add", "--progress", "plain", dst+":v1", "--platform", "linux/amd64", file)
+	if code != exitOK || !strings.Contains(stderr, "add store  100%  100.0 KiB / 100.0 KiB  ") {
+		t.Errorf("add: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runWithProgress(t, "pull", "--progress", "plain", dst+":v1", "--platform", "linux/amd64", "-o", filepath.Join(work, "out"))
+	if code != exitOK || !strings.Contains(stderr, "pull write  100%  100.0 KiB / 100.0 KiB  ") {
+		t.Errorf("pull: exit %d, stderr:\n%s", code, stderr)
 	}
 }
