@@ -174,23 +174,12 @@ func (b *Bar) add(n int64) {
 		return
 	}
 	defer b.mu.Unlock()
-	b.drawLocked(false)
+	b.drawLocked()
 }
 
-// Tick redraws the Bar if it is due, as Add does: for a caller that waits without
-// moving bytes. Nil-safe.
-func (b *Bar) Tick() {
-	if b == nil {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.drawLocked(false)
-}
-
-func (b *Bar) drawLocked(force bool) {
+func (b *Bar) drawLocked() {
 	now := b.now()
-	if !force && now.Sub(b.last) < b.interval() {
+	if now.Sub(b.last) < b.interval() {
 		return
 	}
 	b.last = now

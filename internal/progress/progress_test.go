@@ -232,7 +232,6 @@ func TestReaderCounts(t *testing.T) {
 func TestNilBar(t *testing.T) {
 	var b *Bar
 	b.Begin("x", 1)
-	b.Tick()
 	b.Clear()
 	var buf bytes.Buffer
 	if b.Guard(&buf) != io.Writer(&buf) {
@@ -255,5 +254,33 @@ func TestDuration(t *testing.T) {
 		if got := Duration(d); got != want {
 			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// Bytes counted from many goroutines at once, while output goes through Guard, are all
+// counted (run with -race, as make test does).
+func TestConcurrentAdd(t *testing.T) {
+	b, buf, c := newTestBar(t, Terminal, 80)
+	c.advance(time.Hour) // every count is due for a frame
+	out := b.Guard(io.Discard)
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 1000 {
+				Add(1)
+			}
+			out.Write([]byte("x"))
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if got := b.done.Load(); got != 8000 {
+		t.Errorf("counted %d bytes, want 8000", got)
+	}
+	b.Clear()
+	if !strings.HasSuffix(buf.String(), "\r\033[K") {
+		t.Errorf("not cleared: %q", buf.String())
 	}
 }
