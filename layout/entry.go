@@ -13,15 +13,11 @@ import (
 // (or hold d alone): an untagged entry beside others could not be told apart from them,
 // so that is ErrConflict.
 func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
-	d.Annotations = copyAnnotations(d.Annotations)
-	delete(d.Annotations, ocispec.AnnotationRefName)
+	d = WithoutTag(d)
 	if tag != "" {
 		if err := ValidateRefName(tag); err != nil {
 			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
 		}
-	}
-	if len(d.Annotations) == 0 {
-		d.Annotations = nil
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
@@ -34,15 +30,4 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 		cur.Manifests = setTag(cur.Manifests, tag, d)
 		return nil
 	})
-}
-
-func copyAnnotations(a map[string]string) map[string]string {
-	if a == nil {
-		return nil
-	}
-	out := make(map[string]string, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	return out
 }

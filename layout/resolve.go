@@ -37,7 +37,7 @@ func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
 	}
 	entries := make([]Entry, len(idx.Manifests))
 	for i, d := range idx.Manifests {
-		entries[i] = Entry{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, Root: true}
+		entries[i] = Entry{Tag: TagOf(d), Descriptor: d, Root: true}
 	}
 	// Children of the indexes listed in index.json (oras-go also lists every child manifest
 	// at the top level).
@@ -190,7 +190,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 		if res.Root, err = l.oneListing(ctx, subject, "", ds, matcher, opts.Platform); err != nil {
 			return nil, err
 		}
-		res.Tag = res.Root.Annotations[ocispec.AnnotationRefName]
+		res.Tag = TagOf(res.Root)
 	default:
 		entries, err := l.Entries(ctx)
 		if err != nil {
@@ -389,7 +389,7 @@ func EntryKey(d digest.Digest, p *ocispec.Platform) string {
 // IsAttestation reports whether d is a buildkit attestation or another unknown/unknown
 // entry, which is never a platform of its own.
 func IsAttestation(d ocispec.Descriptor) bool {
-	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+	if d.Annotations[AnnotationReferenceType] == ReferenceTypeAttestation {
 		return true
 	}
 	return d.Platform != nil && platform.IsUnknown(d.Platform)
@@ -524,7 +524,7 @@ func (l *Layout) oneListing(ctx context.Context, subject, tag string, ds []ocisp
 	cs := make([]Candidate, len(ds))
 	keys := map[string]bool{}
 	for i, d := range ds {
-		cs[i] = Candidate{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, attestation: IsAttestation(d)}
+		cs[i] = Candidate{Tag: TagOf(d), Descriptor: d, attestation: IsAttestation(d)}
 		if cs[i].Tag == "" {
 			cs[i].Tag = tag
 		}
