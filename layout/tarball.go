@@ -15,17 +15,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/ocil-dev/ocil/lock"
 )
 
 // IsTarballPath reports whether an output path names a tarball rather than a folder:
-// it ends in .tar, .tar.gz or .tgz.
+// it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst. No writer ever makes a folder of
+// such a name (see OpenOutput).
 func IsTarballPath(p string) bool {
-	return strings.HasSuffix(p, ".tar") || IsGzipPath(p)
+	return strings.HasSuffix(p, ".tar") || IsGzipPath(p) || IsZstdPath(p)
 }
 
 // IsGzipPath reports whether an output tarball path asks for gzip: .tar.gz or .tgz.
@@ -33,10 +33,17 @@ func IsGzipPath(p string) bool {
 	return strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".tgz")
 }
 
+// IsZstdPath reports whether an output tarball path asks for zstd: .tar.zst or .tzst.
+func IsZstdPath(p string) bool {
+	return strings.HasSuffix(p, ".tar.zst") || strings.HasSuffix(p, ".tzst")
+}
+
 // TarOptions say how WriteTarball writes.
 type TarOptions struct {
 	// Gzip compresses the tarball, on all cores.
 	Gzip bool
+	// Zstd compresses the tarball with zstd (the default level); Gzip wins if both are set.
+	Zstd bool
 	// Verify hashes every blob while it is written and fails on a mismatch.
 	Verify bool
 	// ModTime is the time stamp of every entry; zero means the Unix epoch. Callers pass
@@ -119,6 +126,13 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		}
 		w = gz
 	}
+	var zw *zstd.Encoder
+	if opts.Zstd && !opts.Gzip {
+		if zw, err = zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+		w = zw
+	}
 	tw := tar.NewWriter(w)
 	mtime := opts.ModTime
 	if mtime.IsZero() {
@@ -172,6 +186,11 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	if gz != nil {
 		if err := gz.Close(); err != nil {
+			return fmt.Errorf("write tarball %s: %w", path, err)
+		}
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
@@ -235,89 +254,4 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 		}
 	}
 	return nil
-}
-
-// TarballUpdate says how UpdateTarball writes.
-type TarballUpdate struct {
-	// Verify hashes every blob once on its way into the tarball.
-	Verify bool
-	// ModTime stamps the entries (see TarOptions).
-	ModTime time.Time
-	// LockTimeout bounds the wait for another writer of the same tarball.
-	LockTimeout time.Duration
-}
-
-// UpdateTarball changes the layout tarball at path as UpdateIndex changes a folder: it
-// takes an exclusive lock on path+".lock", unpacks the tarball's current content (when
-// it exists) into a scratch layout folder beside it, lets fn change that layout (write
-// blobs, SetEntry...), and writes the result back as a new tarball (WriteTarball: every
-// blob reachable from index.json, deterministic bytes, renamed into place at the end).
-// If anything fails, path is left as it was and the scratch folder is removed.
-func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func(stage *Layout) error) error {
-	if !IsTarballPath(path) {
-		return fmt.Errorf("update tarball %s: %w: the name must end in .tar, .tar.gz or .tgz", path, ErrInvalidOption)
-	}
-	timeout := opts.LockTimeout
-	if timeout == 0 {
-		timeout = DefaultLockTimeout
-	}
-	lk, err := lock.Acquire(ctx, path+".lock", lock.Exclusive, timeout)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	defer lk.Release()
-	scratch, err := os.MkdirTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+"-stage-")
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	defer os.RemoveAll(scratch)
-	stage, err := Create(scratch)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	if _, err := os.Stat(path); err == nil {
-		if err := stage.importLayout(ctx, path); err != nil {
-			return fmt.Errorf("update tarball %s: %w", path, err)
-		}
-	}
-	if err := fn(stage); err != nil {
-		return err
-	}
-	idx, raw, err := stage.readIndex()
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	blobs, err := stage.Blobs(ctx, idx.Manifests)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	return WriteTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
-}
-
-// importLayout copies the layout at path (index.json and every blob it reaches) into l,
-// which must be empty.
-func (l *Layout) importLayout(ctx context.Context, path string) error {
-	src, err := Open(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	idx, err := src.Index(ctx)
-	if err != nil {
-		return err
-	}
-	blobs, err := src.Blobs(ctx, idx.Manifests)
-	if err != nil {
-		return err
-	}
-	for _, b := range blobs {
-		if _, err := l.CopyBlob(ctx, src, b, TransferOptions{Mode: LinkAuto, Verify: true}); err != nil {
-			return err
-		}
-	}
-	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		cur.Manifests = idx.Manifests
-		cur.Annotations = idx.Annotations
-		return nil
-	})
 }

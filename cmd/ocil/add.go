@@ -23,7 +23,8 @@ manifest into the OCI index TAG names, replacing the entry for the same platform
 (os.version included) or inserting one in canonical order (as ocil merge writes it), so
 adds in any order give the same index; TAG's index is created when missing, other tags
 are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
-oras does). DST is created when missing.
+oras does). DST is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst
+or .tzst (rewritten whole, its other entries kept); it is created when missing.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -44,6 +45,7 @@ Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool
   ocil add ./mybinary:v1 --platform linux/arm64 dist/arm64/tool README.md:text/markdown
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/
+  ocil add tools.tar.gz:v1 --platform linux/arm64 dist/arm64/tool
   ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
@@ -71,17 +73,8 @@ Examples:
 			if err != nil {
 				return err
 			}
-			ref, err := layout.ParseReference(c.Args().First())
-			if err != nil {
-				return err
-			}
-			if ref.Digest != "" {
-				return usagef("add: %s: a destination takes a tag, not a digest", c.Args().First())
-			}
-			if ref.Tag != "" {
-				if err := layout.ValidateRefName(ref.Tag); err != nil {
-					return err
-				}
+			if _, err := layout.ParseOutput(c.Args().First()); err != nil {
+				return fmt.Errorf("add to %w", err)
 			}
 			ann, err := parseAnnotations("--annotation", c.StringSlice("annotation"))
 			if err != nil {
@@ -113,21 +106,21 @@ Examples:
 					return err
 				}
 			}
-			l, err := layout.Create(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := layout.OpenOutput(c.Context, c.Args().First(), layout.OutputOptions{LockTimeout: c.Duration("lock-timeout"),
+				ModTime: opts.ModTime, Transfer: layout.TransferOptions{Verify: true}})
 			if err != nil {
 				return err
 			}
-			end, err := l.Session(c.Context)
-			if err != nil {
-				return err
-			}
-			defer end()
-			m, err := l.PutArtifact(c.Context, files, opts)
+			defer out.Close()
+			m, err := out.Layout().PutArtifact(c.Context, files, opts)
 			if err != nil {
 				return fmt.Errorf("add to %s: %w", c.Args().First(), err)
 			}
-			entry, replaced, err := l.AddToIndex(c.Context, ref.Tag, m)
+			entry, replaced, err := out.Layout().AddToIndex(c.Context, out.Tag, m)
 			if err != nil {
+				return err
+			}
+			if err := out.Commit(c.Context); err != nil {
 				return err
 			}
 			if format == "json" {

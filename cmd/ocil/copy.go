@@ -15,9 +15,9 @@ func copyCommand() *cli.Command {
 		Usage:     "copy an image or index between layout folders and tarballs, optionally keeping only some platforms",
 		ArgsUsage: "SRC DST[:TAG]",
 		Description: `Copies what SRC selects (resolved as by ocil resolve, without a platform) into DST.
-SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz; a tarball's compression
-is detected from its bytes when reading, from its name when writing). DST's tag is the
-one given, else the tag SRC was selected by, else none.
+SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz, .tar.zst, .tzst; a
+tarball's compression is detected from its bytes when reading, from its name when
+writing). DST's tag is the one given, else the tag SRC was selected by, else none.
 
 Without --platform the selected root and everything under it are copied byte for byte:
 the same digests. With --platform (repeatable), only the manifests matching one of the
@@ -27,23 +27,27 @@ several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ','
 osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
 unless --keep-attestations.
 
-A folder DST is created when missing and keeps its other entries (an entry with the
-same tag is replaced). A tarball DST is written anew: relative names, oci-layout and
-index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, else
-1970), so the same input gives the same bytes; it is written beside DST and renamed
-at the end. .tar.gz output is compressed on all cores.
+DST is created when missing and keeps its other entries, folder or tarball (an entry
+with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
+copied several at a time (--jobs). A tarball DST is rewritten whole: relative names,
+oci-layout and index.json first, blobs sorted, fixed mode, owner and time
+(SOURCE_DATE_EPOCH, else 1970), so the same content gives the same bytes; it is
+written beside DST and renamed at the end, under DST.lock. .tar.gz output is
+compressed on all cores.
 
 Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
+  ocil copy ./build:1.3 release.tar.zst
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
   ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
-			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
+			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of DST"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			formatFlag(false),
 		},
@@ -79,6 +83,7 @@ Examples:
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
+				Jobs:             c.Int("jobs"),
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
 			})

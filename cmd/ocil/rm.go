@@ -18,7 +18,8 @@ the index TAG names: a new, smaller index is written and the tag moved to it; it
 annotations stay. A platform that matches nothing is an error and nothing changes. A
 --platform value may list several, separated by ',' (a ',' before osver= belongs to the
 platform: linux/arm64/v8,osver=el8 is one).
-The removed blobs stay until ocil gc. Prints the new index's digest.
+The removed blobs stay in a folder until ocil gc; a layout tarball is rewritten with
+what its entries reach. Prints the new index's digest.
 
 Examples:
   ocil rm ./out:1.2 --platform linux/arm/v7 --platform linux/s390x
@@ -46,13 +47,16 @@ Examples:
 			if ref.Tag == "" || ref.Digest != "" {
 				return usagef("rm: %s: name the index by its tag, LAYOUT:TAG", arg)
 			}
-			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := openExisting(c, ref.Path)
 			if err != nil {
 				return err
 			}
-			defer l.Close()
-			d, _, err := l.RemovePlatforms(c.Context, ref.Tag, plats)
+			defer out.Close()
+			d, _, err := out.Layout().RemovePlatforms(c.Context, ref.Tag, plats)
 			if err != nil {
+				return err
+			}
+			if err := out.Commit(c.Context); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(c.App.Writer, d.Digest)

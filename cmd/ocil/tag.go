@@ -15,10 +15,12 @@ func tagCommand() *cli.Command {
 		ArgsUsage: "REF NEWTAG...",
 		Description: `Adds index.json entries named NEWTAG for what REF selects (resolved as by
 ocil resolve; with --platform, one manifest of an index). A tag that exists is moved.
-Tags must follow the OCI ref.name grammar. Changes index.json in one locked step.
+Tags must follow the OCI ref.name grammar. Changes index.json in one locked step; a
+layout tarball is rewritten whole, its other entries kept.
 
 Examples:
   ocil tag ./out:1.2 1.2.0 latest
+  ocil tag release.tar.gz:1.2 latest
   ocil tag ./out@sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da arm64-el8`,
 		Flags: []cli.Flag{
 			platformFlag(),
@@ -36,11 +38,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := openExisting(c, ref.Path)
 			if err != nil {
 				return err
 			}
-			defer l.Close()
+			defer out.Close()
+			l := out.Layout()
 			res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{Platform: p})
 			if err != nil {
 				return err
@@ -56,6 +59,9 @@ Examples:
 			if err := l.Tag(c.Context, d, c.Args().Tail()...); err != nil {
 				return err
 			}
+			if err := out.Commit(c.Context); err != nil {
+				return err
+			}
 			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
 			return err
 		},
@@ -68,10 +74,12 @@ func untagCommand() *cli.Command {
 		Usage:     "remove tags from a layout's index.json",
 		ArgsUsage: "LAYOUT TAG...",
 		Description: `Removes the index.json entries named TAG. A tag that is not there is an
-error and nothing changes. The blobs stay; ocil gc removes what nothing reaches.
+error and nothing changes. The blobs stay in a folder (ocil gc removes what nothing
+reaches); a layout tarball is rewritten with what its remaining entries reach.
 
 Example:
-  ocil untag ./out 1.2-rc1 1.2-rc2`,
+  ocil untag ./out 1.2-rc1 1.2-rc2
+  ocil untag release.tar 1.2-rc1`,
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
 		},
@@ -79,12 +87,26 @@ Example:
 			if c.NArg() < 2 {
 				return usagef("untag: expected LAYOUT and at least one TAG (see ocil untag --help)")
 			}
-			l, err := layout.Open(c.Args().First(), layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := openExisting(c, c.Args().First())
 			if err != nil {
 				return err
 			}
-			defer l.Close()
-			return l.Untag(c.Context, c.Args().Tail()...)
+			defer out.Close()
+			if err := out.Layout().Untag(c.Context, c.Args().Tail()...); err != nil {
+				return err
+			}
+			return out.Commit(c.Context)
 		},
 	}
+}
+
+// openExisting opens the layout folder or tarball at path for a change of its index.json
+// (tag, untag, rm): it must exist already. The tarball's compression is its name's.
+func openExisting(c *cli.Context, path string) (*layout.Output, error) {
+	mtime, err := layout.SourceDateEpoch()
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return layout.OpenOutput(c.Context, path, layout.OutputOptions{Existing: true, LockTimeout: c.Duration("lock-timeout"),
+		ModTime: mtime, Transfer: layout.TransferOptions{Verify: true}})
 }

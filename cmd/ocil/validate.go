@@ -52,8 +52,9 @@ manifests are still hashed).
 warnings skipped test cases (failures with --strict), so that GitLab's test
 report shows both; each check that found nothing is a passing test case.
 
-Exit codes: 0 no errors; 1 errors found, or a layout not found; 2 bad usage, or
-a path that is not a layout. With several layouts, the highest.
+Exit codes: 0 no errors; 1 errors found, or a path that is missing, not a layout
+or an unsafe tarball (as from every command); 2 bad usage. With several layouts,
+the highest.
 
 Examples:
   ocil validate ./out
@@ -116,11 +117,8 @@ func validateAction(c *cli.Context) error {
 		reports = append(reports, rep)
 		readable = append(readable, err == nil)
 		switch {
-		case errors.Is(err, layout.ErrNotFound):
-			code = max(code, exitFailed)
-			failures = append(failures, err.Error())
 		case err != nil:
-			code = exitUsage
+			code = max(code, exitCode(err))
 			failures = append(failures, err.Error())
 		case rep.Errors > 0:
 			code = max(code, exitFailed)
