@@ -81,6 +81,20 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 			}
 		}
 	}
+	types := []string{opts.ArtifactType}
+	for _, f := range files {
+		types = append(types, f.MediaType)
+	}
+	if opts.Config != nil {
+		types = append(types, opts.Config.MediaType)
+	}
+	for _, mt := range types {
+		if mt != "" {
+			if err := CheckMediaType(mt); err != nil {
+				return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
+			}
+		}
+	}
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: copyAnnotations(opts.Annotations)}
 	m.SchemaVersion = 2
 	var diffIDs []digest.Digest

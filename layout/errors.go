@@ -69,11 +69,17 @@ type Candidate struct {
 	attestation bool           // an attestation entry, never a platform of its own
 }
 
+// MaxListedCandidates is how many candidates an AmbiguousError's message lists, a
+// screenful; it then says how many more there are. Candidates holds them all.
+const MaxListedCandidates = 20
+
 // AmbiguousError lists the candidates of a reference that selects more than one thing.
 type AmbiguousError struct {
-	Subject    string // what was being resolved, e.g. "testdata/umoci-image"
-	Reason     string // e.g. "2 images" or `2 entries match --platform linux/arm64`
-	Hint       string // how to choose, e.g. "choose one with :TAG, @DIGEST or --platform"
+	Subject string // what was being resolved, e.g. "testdata/umoci-image"
+	Reason  string // e.g. "2 images" or `2 entries match --platform linux/arm64`
+	Hint    string // how to choose, e.g. "choose one with :TAG, @DIGEST or --platform"
+	// Candidates are all of them; the platform of an untagged manifest without one in
+	// index.json is read from its config for the first MaxListedCandidates only.
 	Candidates []Candidate
 }
 
@@ -84,10 +90,13 @@ func (e *AmbiguousError) Error() string {
 		fmt.Fprintf(&b, "; %s", e.Hint)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	for _, c := range e.Candidates {
+	for _, c := range e.Candidates[:min(len(e.Candidates), MaxListedCandidates)] {
 		fmt.Fprintf(tw, "\n  %s", strings.ReplaceAll(FormatCandidate(c), "  ", "\t"))
 	}
 	tw.Flush()
+	if n := len(e.Candidates) - MaxListedCandidates; n > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", n)
+	}
 	return b.String()
 }
 

@@ -139,7 +139,16 @@ func (l *Layout) checkHeader() error {
 // It is idempotent and safe to run from several processes at once: the files of an existing
 // layout are left as they are. A folder that exists, is not empty and is not a layout is
 // refused with ErrNotLayout, so a mistyped output path never litters a source tree.
+//
+// A name that ends in a tarball suffix (IsTarballPath: .tar, .tar.gz, .tgz, .tar.zst,
+// .tzst) is refused with ErrInvalidOption unless it is already a layout folder: it names
+// a tarball, and a writer that was given one must write a tarball or refuse it.
 func Create(dir string, opts ...Option) (*Layout, error) {
+	if IsTarballPath(filepath.Clean(dir)) {
+		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it is not made a folder: to write a tarball, name it without a trailing /; else choose a folder name", dir, ErrInvalidOption)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}

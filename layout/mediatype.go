@@ -1,8 +1,25 @@
 package layout
 
 import (
+	"fmt"
+	"regexp"
+
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// mediaTypeGrammar is RFC 6838 section 4.2 as the OCI descriptor schema writes it: no
+// parameters, no spaces, at most 127 characters on each side of the '/'.
+var mediaTypeGrammar = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
+
+// CheckMediaType refuses (ErrInvalidOption) a media type or artifactType a writer was
+// given that is not type/subtype in the RFC 6838 grammar, the form the OCI descriptor
+// schema requires: validate would reject what it wrote.
+func CheckMediaType(s string) error {
+	if !mediaTypeGrammar.MatchString(s) {
+		return fmt.Errorf("%w: %q is not a media type: want type/subtype in the RFC 6838 grammar (letters, digits and !#$&^_.+- only, no spaces or parameters), such as application/vnd.example.tool.v1", ErrInvalidOption, s)
+	}
+	return nil
+}
 
 // Docker media types that are read like their OCI twins.
 const (

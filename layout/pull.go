@@ -4,12 +4,16 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -22,13 +26,24 @@ type PulledFile struct {
 	Folder bool               `json:"folder,omitempty"`
 }
 
+// maxPackedEntries caps the entries of one packed folder Pull extracts.
+const maxPackedEntries = 1 << 20
+
 // Pull writes the titled layers of the manifest d into dir: each layer with an
 // org.opencontainers.image.title becomes the file of that name, verified against its
 // digest before it gets the name; a layer oras marked for unpacking (a packed folder)
-// is extracted, regular files and folders only. Titles and tar entries must stay inside
-// dir (no absolute names, no ".."): anything else refuses the whole pull before a byte
-// is written. An existing file is not overwritten unless force. Layers without a title
-// are skipped. dir is created when missing.
+// is extracted, regular files and folders only, every entry under the layer's title.
+// Layers without a title are skipped. An existing file is not overwritten unless force.
+//
+// Every name is checked before anything is written: a title must be a relative
+// slash-separated path with no empty, "." or ".." component, no NUL or backslash, and
+// no two titles may be the same or one a folder of the other; every entry of every packed
+// folder is read through the verified blob path and checked the same way, and links,
+// devices and duplicates are refused. One bad name refuses the whole pull and dir is left
+// as it was (not even created). Then the files are staged beside their names, the folders
+// extracted (read again through the verified path), and the files renamed into place;
+// writes go through an os.Root, so nothing lands outside dir. dir is created when missing
+// and something is to be written.
 func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, force bool) ([]PulledFile, error) {
 	_, _, m, err := l.ReadDocument(ctx, d)
 	if err != nil {
@@ -37,168 +52,394 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 	if m == nil {
 		return nil, fmt.Errorf("pull %s: %w: %s is an index; choose a platform", l.path, ErrAmbiguous, d.Digest)
 	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("pull %s: %w: "+format, append([]any{l.path, ErrInvalidDocument}, args...)...)
+	}
 	type job struct {
-		title string
-		layer ocispec.Descriptor
+		title   string
+		layer   ocispec.Descriptor
+		entries []packedEntry // a packed folder's, as checked
 	}
 	var jobs []job
 	seen := map[string]bool{}
 	for _, layer := range m.Layers {
-		title := layer.Annotations[ocispec.AnnotationTitle]
-		if title == "" {
+		title, ok := layer.Annotations[ocispec.AnnotationTitle]
+		if !ok {
 			continue
 		}
-		if !filepath.IsLocal(title) || strings.ContainsAny(title, `\`) {
-			return nil, fmt.Errorf("pull %s: %w: layer %s has the title %q, which would leave the output folder", l.path, ErrInvalidDocument, layer.Digest, title)
+		if why := unsafePullName(title); why != "" {
+			return nil, fail("layer %s has the title %q: %s", layer.Digest, title, why)
 		}
-		if seen[filepath.Clean(title)] {
-			return nil, fmt.Errorf("pull %s: %w: two layers have the title %q", l.path, ErrInvalidDocument, title)
+		if seen[title] {
+			return nil, fail("two layers have the title %q", title)
 		}
-		seen[filepath.Clean(title)] = true
-		if !force {
-			if _, err := os.Lstat(filepath.Join(dir, title)); err == nil {
-				return nil, fmt.Errorf("pull %s: %w: %s exists (use --force to overwrite)", l.path, ErrConflict, filepath.Join(dir, title))
+		seen[title] = true
+		jobs = append(jobs, job{title: title, layer: layer})
+	}
+	for title := range seen {
+		for p := path.Dir(title); p != "."; p = path.Dir(p) {
+			if seen[p] {
+				return nil, fail("the title %q is inside the title %q", title, p)
 			}
 		}
-		jobs = append(jobs, job{title, layer})
 	}
+	for i, j := range jobs {
+		if j.layer.Annotations[AnnotationUnpack] == "true" {
+			ents, err := l.checkPacked(ctx, j.layer, j.title)
+			if err != nil {
+				return nil, fmt.Errorf("pull %s: layer %s (%s): %w", l.path, j.layer.Digest, j.title, err)
+			}
+			jobs[i].entries = ents
+			if !force {
+				for _, e := range ents {
+					if err := noConflict(dir, e.name, e.dir); err != nil {
+						return nil, fmt.Errorf("pull %s: %w", l.path, err)
+					}
+				}
+			}
+		} else if !force {
+			if err := noConflict(dir, j.title, false); err != nil {
+				return nil, fmt.Errorf("pull %s: %w", l.path, err)
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+
+	// Every name is good: write.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pull %s: %w", l.path, err)
 	}
-	var out []PulledFile
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", l.path, err)
+	}
+	defer root.Close()
+	staged := map[string]string{} // title -> temp name
+	defer func() {
+		for _, tmp := range staged {
+			root.Remove(tmp)
+		}
+	}()
 	for _, j := range jobs {
-		dst := filepath.Join(dir, j.title)
-		if j.layer.Annotations[AnnotationUnpack] == "true" {
-			if err := l.unpackLayer(ctx, j.layer, dir, force); err != nil {
-				return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
-			}
-			out = append(out, PulledFile{Path: j.title, Layer: j.layer, Folder: true})
+		if j.entries != nil {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return out, fmt.Errorf("pull %s: %w", l.path, err)
+		tmp, err := l.stageFile(ctx, root, j.layer, j.title)
+		if tmp != "" {
+			staged[j.title] = tmp
 		}
-		if err := l.pullFile(ctx, j.layer, dst); err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
+		}
+	}
+	var out []PulledFile
+	for _, j := range jobs {
+		if j.entries == nil {
+			continue
+		}
+		if err := l.unpackLayer(ctx, root, j.layer, j.title, j.entries, force); err != nil {
 			return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
 		}
+		out = append(out, PulledFile{Path: j.title, Layer: j.layer, Folder: true})
+	}
+	for _, j := range jobs {
+		if j.entries != nil {
+			continue
+		}
+		if err := root.Rename(staged[j.title], filepath.FromSlash(j.title)); err != nil {
+			return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
+		}
+		delete(staged, j.title)
 		out = append(out, PulledFile{Path: j.title, Layer: j.layer})
 	}
+	sort.SliceStable(out, func(a, b int) bool { return order(m.Layers, out[a].Layer) < order(m.Layers, out[b].Layer) })
 	return out, nil
 }
 
-// pullFile streams a layer through the verified reader into a temp file beside dst and
-// renames it onto dst only after the digest matched.
-func (l *Layout) pullFile(ctx context.Context, layer ocispec.Descriptor, dst string) error {
+// order is the index of d among layers, so Pull lists what it wrote in manifest order.
+func order(layers []ocispec.Descriptor, d ocispec.Descriptor) int {
+	for i, l := range layers {
+		if l.Digest == d.Digest && l.Annotations[ocispec.AnnotationTitle] == d.Annotations[ocispec.AnnotationTitle] {
+			return i
+		}
+	}
+	return len(layers)
+}
+
+// unsafePullName says why a title or packed entry name may not be written under the
+// output folder, or "" when it may.
+func unsafePullName(name string) string {
+	switch {
+	case name == "":
+		return "an empty name"
+	case strings.IndexByte(name, 0) >= 0:
+		return "it holds a NUL byte"
+	case strings.IndexByte(name, '\\') >= 0:
+		return "it holds a backslash"
+	case name[0] == '/' || filepath.IsAbs(name):
+		return "it is absolute"
+	}
+	for _, c := range strings.Split(name, "/") {
+		switch c {
+		case "":
+			return "it has an empty component"
+		case ".", "..":
+			return fmt.Sprintf("it has a %q component", c)
+		}
+	}
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return "it is not a plain relative name on this system"
+	}
+	return ""
+}
+
+// noConflict refuses a name that exists under dir (a file, or a folder where a file goes).
+func noConflict(dir, name string, isDir bool) error {
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	fi, err := os.Lstat(p)
+	if err != nil || (isDir && fi.IsDir()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s exists (use --force to overwrite)", ErrConflict, p)
+}
+
+// stageFile streams a layer through the verified reader into a temp file beside its
+// title in root and returns the temp name once the digest matched.
+func (l *Layout) stageFile(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string) (string, error) {
 	rc, err := l.OpenBlob(ctx, layer)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(filepath.Dir(dst), TempPrefix+"*")
+	parent := path.Dir(title)
+	if parent != "." {
+		if err := root.MkdirAll(filepath.FromSlash(parent), 0o755); err != nil {
+			return "", err
+		}
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.FromSlash(path.Join(parent, TempPrefix+hex.EncodeToString(rnd[:])))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := io.Copy(f, ctxReader{ctx, rc}); err != nil {
 		f.Close()
-		os.Remove(f.Name())
-		return err
+		return tmp, err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return tmp, f.Close()
 }
 
-// unpackLayer extracts a packed folder (tar, optionally gzip) into dir through an
-// os.Root, so no entry can reach outside it. The layer is verified first, in full.
-func (l *Layout) unpackLayer(ctx context.Context, layer ocispec.Descriptor, dir string, force bool) error {
-	// Verify the whole layer before extracting anything.
+// packedEntry is one entry of a packed folder, as checked before anything is written.
+type packedEntry struct {
+	name string // cleaned: no "./" prefix, no trailing "/"
+	dir  bool
+	size int64
+	exec bool
+}
+
+// packedReader opens a packed folder's tar stream through the verified read path. done
+// reads the blob to its end and reports a size or digest mismatch.
+func (l *Layout) packedReader(ctx context.Context, layer ocispec.Descriptor) (tr *tar.Reader, done func() error, closeAll func(), err error) {
 	rc, err := l.OpenBlob(ctx, layer)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		rc.Close()
-		return err
-	}
-	rc.Close()
-	p, _ := BlobPath(layer.Digest)
-	f, err := l.fsys.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var r io.Reader = f
+	var r io.Reader = ctxReader{ctx, rc}
+	var gz *gzip.Reader
 	if strings.HasSuffix(layer.MediaType, "+gzip") || strings.HasSuffix(layer.MediaType, ".gzip") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return err
+		if gz, err = gzip.NewReader(r); err != nil {
+			if _, verr := io.Copy(io.Discard, rc); verr != nil {
+				err = verr // the blob is damaged: say so rather than what gzip saw
+			}
+			rc.Close()
+			return nil, nil, nil, err
 		}
-		defer gz.Close()
 		r = gz
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
+	done = func() error {
+		var gzErr error
+		if gz != nil {
+			_, gzErr = io.Copy(io.Discard, gz)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			return err // a damaged blob, rather than what gzip made of it
+		}
+		return gzErr
 	}
-	defer root.Close()
-	tr := tar.NewReader(r)
+	return tar.NewReader(r), done, func() { rc.Close() }, nil
+}
+
+// checkPacked reads a packed folder to its end through the verified read path and checks
+// every entry: a regular file or folder, named by a safe path under title, once.
+func (l *Layout) checkPacked(ctx context.Context, layer ocispec.Descriptor, title string) ([]packedEntry, error) {
+	tr, done, closeAll, err := l.packedReader(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	var ents []packedEntry
+	pc := newPackedChecker(title)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			break
+		}
+		if err != nil {
+			if verr := done(); verr != nil {
+				return nil, verr
+			}
+			return nil, err
+		}
+		e, skip, err := pc.next(h)
+		if err != nil {
+			return nil, err
+		}
+		if !skip {
+			ents = append(ents, e)
+		}
+	}
+	if err := done(); err != nil {
+		return nil, err
+	}
+	if ents == nil {
+		ents = []packedEntry{}
+	}
+	return ents, nil
+}
+
+// packedChecker applies the rules to the entries of one packed folder in order, so that
+// the check and the extraction see the same entries.
+type packedChecker struct {
+	title       string
+	n           int
+	files, dirs map[string]bool // dirs: named by an entry or above one
+}
+
+func newPackedChecker(title string) *packedChecker {
+	return &packedChecker{title: title, files: map[string]bool{}, dirs: map[string]bool{}}
+}
+
+// next checks one header. skip is true for a folder already known, which changes nothing.
+func (pc *packedChecker) next(h *tar.Header) (e packedEntry, skip bool, err error) {
+	if pc.n++; pc.n > maxPackedEntries {
+		return e, false, fmt.Errorf("%w: more than %d entries", ErrInvalidDocument, maxPackedEntries)
+	}
+	if e, err = checkPackedEntry(h, pc.title); err != nil {
+		return e, false, err
+	}
+	switch {
+	case pc.files[e.name] || (pc.dirs[e.name] && !e.dir):
+		return e, false, fmt.Errorf("%w: entry %q: a second entry for %s", ErrInvalidDocument, h.Name, e.name)
+	case e.dir && pc.dirs[e.name]:
+		return e, true, nil
+	}
+	for p := path.Dir(e.name); p != "."; p = path.Dir(p) {
+		if pc.files[p] {
+			return e, false, fmt.Errorf("%w: entry %q: %s is a file in the same layer", ErrInvalidDocument, h.Name, p)
+		}
+		pc.dirs[p] = true
+	}
+	if e.dir {
+		pc.dirs[e.name] = true
+	} else {
+		pc.files[e.name] = true
+	}
+	return e, false, nil
+}
+
+// checkPackedEntry checks one header of a packed folder.
+func checkPackedEntry(h *tar.Header, title string) (packedEntry, error) {
+	name := strings.TrimPrefix(h.Name, "./")
+	e := packedEntry{size: h.Size, exec: h.Mode&0o111 != 0}
+	switch h.Typeflag {
+	case tar.TypeDir:
+		e.dir = true
+		name = strings.TrimSuffix(name, "/")
+	case tar.TypeReg:
+	default:
+		return e, fmt.Errorf("%w: entry %q is not a regular file or folder (type %q)", ErrInvalidDocument, h.Name, h.Typeflag)
+	}
+	if why := unsafePullName(name); why != "" {
+		return e, fmt.Errorf("%w: entry %q would leave the output folder: %s", ErrInvalidDocument, h.Name, why)
+	}
+	if name != title && !strings.HasPrefix(name, title+"/") {
+		return e, fmt.Errorf("%w: entry %q is not inside the layer's folder %q", ErrInvalidDocument, h.Name, title)
+	}
+	e.name = name
+	return e, nil
+}
+
+// unpackLayer extracts a packed folder whose entries checkPacked listed into root, reading
+// it again through the verified read path; an entry that differs from the list ends it.
+func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string, ents []packedEntry, force bool) error {
+	tr, done, closeAll, err := l.packedReader(ctx, layer)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	changed := fmt.Errorf("%w: blob %s changed while it was pulled", ErrDigestMismatch, layer.Digest)
+	pc := newPackedChecker(title)
+	i := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
 		}
 		if err != nil {
 			return err
 		}
-		name := filepath.FromSlash(strings.TrimPrefix(h.Name, "./"))
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("%w: entry %q would leave the output folder", ErrInvalidDocument, h.Name)
+		e, skip, err := pc.next(h)
+		if err != nil {
+			return err
 		}
-		switch h.Typeflag {
-		case tar.TypeDir:
+		if skip {
+			continue
+		}
+		if i >= len(ents) || ents[i] != e {
+			return changed
+		}
+		i++
+		name := filepath.FromSlash(e.name)
+		if e.dir {
 			if err := root.MkdirAll(name, 0o755); err != nil {
 				return err
 			}
-		case tar.TypeReg:
-			if d := filepath.Dir(name); d != "." {
-				if err := root.MkdirAll(d, 0o755); err != nil {
-					return err
-				}
-			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			if !force {
-				flags |= os.O_EXCL
-			}
-			mode := fs.FileMode(0o644)
-			if h.Mode&0o111 != 0 {
-				mode = 0o755
-			}
-			w, err := root.OpenFile(name, flags, mode)
-			if err != nil {
-				if errors.Is(err, fs.ErrExist) {
-					return fmt.Errorf("%w: %s exists (use --force to overwrite)", ErrConflict, name)
-				}
+			continue
+		}
+		if d := filepath.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
 				return err
 			}
-			if _, err := io.Copy(w, io.LimitReader(tr, h.Size)); err != nil {
-				w.Close()
-				return err
+		}
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if !force {
+			flags |= os.O_EXCL
+		}
+		mode := fs.FileMode(0o644)
+		if e.exec {
+			mode = 0o755
+		}
+		w, err := root.OpenFile(name, flags, mode)
+		if err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%w: %s exists (use --force to overwrite)", ErrConflict, name)
 			}
-			if err := w.Close(); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%w: entry %q is not a regular file or folder", ErrInvalidDocument, h.Name)
+			return err
+		}
+		if _, err := io.Copy(w, io.LimitReader(tr, e.size)); err != nil {
+			w.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
 		}
 	}
+	if i != len(ents) {
+		return changed
+	}
+	return done()
 }

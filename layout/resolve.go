@@ -397,9 +397,9 @@ func IsAttestation(d ocispec.Descriptor) bool {
 
 func (l *Layout) rootCandidates(ctx context.Context, roots []Entry) ([]Candidate, error) {
 	out := make([]Candidate, 0, len(roots))
-	for _, r := range roots {
+	for i, r := range roots {
 		c := Candidate{Tag: r.Tag, Descriptor: r.Descriptor}
-		if c.Descriptor.Platform == nil && IsManifest(c.Descriptor.MediaType) {
+		if i < MaxListedCandidates && c.Descriptor.Platform == nil && IsManifest(c.Descriptor.MediaType) {
 			if p, _, err := l.PlatformOf(ctx, c.Descriptor); err == nil {
 				c.Descriptor.Platform = p
 			}
@@ -447,7 +447,11 @@ func (l *Layout) resolveTag(ctx context.Context, subject, tag string) ([]ocispec
 		have := "the layout has no tags"
 		if len(tags) > 0 {
 			sort.Strings(tags)
-			have = "tags: " + strings.Join(dedupe(tags), ", ")
+			tags = dedupe(tags)
+			have = "tags: " + strings.Join(tags[:min(len(tags), MaxListedCandidates)], ", ")
+			if n := len(tags) - MaxListedCandidates; n > 0 {
+				have += fmt.Sprintf(" and %d more", n)
+			}
 		}
 		return nil, fmt.Errorf("resolve %s: %w: no tag %q (%s)", subject, ErrNotFound, tag, have)
 	}

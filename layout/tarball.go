@@ -23,7 +23,7 @@ import (
 
 // IsTarballPath reports whether an output path names a tarball rather than a folder:
 // it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst. No writer ever makes a folder of
-// such a name (see OpenOutput).
+// such a name (Create refuses it; see OpenOutput).
 func IsTarballPath(p string) bool {
 	return strings.HasSuffix(p, ".tar") || IsGzipPath(p) || IsZstdPath(p)
 }

@@ -161,9 +161,9 @@ func startHolder(t *testing.T, path string, mode Mode) *holder {
 			h.kill()
 			t.Fatalf("holder did not take the lock: stdout %q, stderr %q", s, h.stderr)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(2 * time.Minute): // a bound on a hang, not a speed requirement
 		h.kill()
-		t.Fatalf("holder did not report the lock within 10s; stderr %q", h.stderr)
+		t.Fatalf("holder did not report the lock within 2 minutes; stderr %q", h.stderr)
 	}
 	return h
 }
@@ -324,7 +324,7 @@ func TestTimeout(t *testing.T) {
 	if elapsed < timeout {
 		t.Errorf("gave up after %v, before the %v timeout", elapsed, timeout)
 	}
-	if elapsed > 5*time.Second {
+	if elapsed > time.Minute { // a bound on a hang: a busy machine may be slow to wake it
 		t.Errorf("gave up only after %v with a %v timeout", elapsed, timeout)
 	}
 	t.Logf("error: %v", err)
@@ -542,7 +542,7 @@ func TestContextCancel(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "lock "+path+": context canceled") {
 		t.Errorf("error %q does not name the lock file and the cause", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > time.Minute { // a bound on a hang, as above
 		t.Errorf("cancellation took %v", d)
 	}
 

@@ -53,8 +53,9 @@
 //
 // Every blob reachable from the chosen manifests is copied into the output with
 // layout.CopyBlob (reflink, hard link, kernel copy or streaming copy, see
-// layout.LinkMode), several at a time. With Verify, every source byte is hashed once and a
-// blob that does not match its digest fails the merge.
+// layout.LinkMode), several at a time. Every source byte is hashed once and a blob that
+// does not match its digest fails the merge, unless Options.NoVerify says to trust the
+// inputs.
 //
 // # Failure
 //

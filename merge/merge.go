@@ -51,9 +51,9 @@ func ParseDuplicatePolicy(s string) (DuplicatePolicy, error) {
 // Options describe a merge.
 type Options struct {
 	// Output is the output reference OUT[:TAG]: a folder, or a tarball when OUT ends in
-	// .tar, .tar.gz or .tgz. OUT is created when missing. With a TAG, the entry with that
-	// tag is replaced (or added) and every other entry kept. Without one, OUT must be new
-	// or have an empty index.json.
+	// .tar, .tar.gz, .tgz, .tar.zst or .tzst. OUT is created when missing. With a TAG,
+	// the entry with that tag is replaced (or added) and every other entry kept. Without
+	// one, OUT must be new or have an empty index.json.
 	Output string
 	Inputs []Input
 	OnDup  DuplicatePolicy
@@ -73,8 +73,14 @@ type Options struct {
 	// KeepInputOrder lists the children in the order of the inputs instead of the
 	// canonical order (layout.SortChildren).
 	KeepInputOrder bool
-	// Transfer says how blobs are copied and whether they are verified.
+	// Transfer says how blobs are copied. Its Verify field is not read: Merge verifies
+	// unless NoVerify.
 	Transfer layout.TransferOptions
+	// NoVerify trusts the inputs' blobs: without it (the zero value) every byte copied
+	// from an input is hashed once and a blob that does not match its digest fails the
+	// merge before anything references it. With it, a reflink, hard link or kernel copy
+	// carries a corrupt blob over as it is; only sizes are checked.
+	NoVerify bool
 	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
 	Jobs int
 	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
@@ -118,8 +124,14 @@ type source struct {
 
 // Merge runs a merge (see the package documentation).
 func Merge(ctx context.Context, opts Options) (*Result, error) {
+	opts.Transfer.Verify = !opts.NoVerify
 	if len(opts.Inputs) == 0 {
 		return nil, fmt.Errorf("merge: %w: no inputs", layout.ErrInvalidOption)
+	}
+	if opts.ArtifactType != "" {
+		if err := layout.CheckMediaType(opts.ArtifactType); err != nil {
+			return nil, fmt.Errorf("merge: artifact type: %w", err)
+		}
 	}
 	onDup, err := ParseDuplicatePolicy(string(opts.OnDup))
 	if err != nil {

@@ -4,8 +4,8 @@
 # testdata/fuzz/<Target>/, where `go test` runs them as regression cases and later fuzz
 # runs start from them. `make fuzz` calls it after fuzzing.
 #
-# usage: scripts/fuzz-corpus.sh [N] PKG:Target[:MINTIME]...   (N defaults to 40; a target
-# with a MINTIME, slow per run, keeps a quarter of N so its baseline stays quick)
+# usage: scripts/fuzz-corpus.sh [N] PKG:Target[:slow]...   (N defaults to 40; a target
+# marked slow per run keeps a quarter of N so its replay in `make test` stays quick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=40

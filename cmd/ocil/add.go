@@ -49,7 +49,7 @@ Examples:
   ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType, a media type (type/subtype, RFC 6838)"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable; the value is taken as written, commas included)"},
 			annotationFileFlag("annotations from `FILE`, as oras writes it: {\"$manifest\": {...}, \"$config\": {...}, \"FILE NAME\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the manifest's entry in the tag's index (repeatable)"},
@@ -86,8 +86,14 @@ Examples:
 			}
 			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann,
 				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
+			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+				return err
+			}
 			if c.IsSet("config") {
 				cf := splitMediaType(c.String("config"))
+				if err := checkMediaTypeFlag("--config "+c.String("config"), cf.MediaType); err != nil {
+					return err
+				}
 				opts.Config = &cf
 			}
 			if opts.ModTime, err = layout.SourceDateEpoch(); err != nil {
@@ -95,7 +101,11 @@ Examples:
 			}
 			var files []layout.ArtifactFile
 			for _, a := range c.Args().Tail() {
-				files = append(files, splitMediaType(a))
+				f := splitMediaType(a)
+				if err := checkMediaTypeFlag(a, f.MediaType); err != nil {
+					return err
+				}
+				files = append(files, f)
 			}
 			if c.IsSet("annotation-file") {
 				af, err := readAnnotationFile(c.String("annotation-file"))

@@ -8,12 +8,18 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	args, err := interspersed(app, args)
+	if err == nil {
+		err = checkEnv()
+	}
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
@@ -22,6 +28,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ocil: %v\n", err)
 	return exitCode(err)
+}
+
+// checkEnv refuses, before any command runs, a bound in the environment that is not a
+// number, so that it is a usage error wherever it would first be read.
+func checkEnv() error {
+	if _, err := tarfs.LimitsFromEnv(); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -44,6 +59,10 @@ Exit codes, the same for the same error from every command:
      validate
   2  bad usage or syntax: an unknown command or flag, a reference, platform, digest
      or option value that does not parse
+
+A compressed tarball is refused as a decompression bomb when it expands to more than
+100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and
+OCIL_TAR_MAX_BYTES (bytes, or with KiB, MiB, GiB, TiB) raise the bounds.
 
 Example:
   ocil ls ./out
@@ -83,8 +102,38 @@ Example:
 				sf.KeepSpace = true
 			}
 		}
+		c.Before = checkCommonFlags
 	}
 	return app
+}
+
+// checkCommonFlags refuses values of flags several commands share that mean nothing:
+// a negative --jobs or --lock-timeout.
+func checkCommonFlags(c *cli.Context) error {
+	for _, name := range c.FlagNames() {
+		switch name {
+		case "jobs":
+			if n := c.Int(name); n < 0 {
+				return usagef("--jobs %d: want a number of blobs, or 0 for the default", n)
+			}
+		case "lock-timeout":
+			if d := c.Duration(name); d < 0 {
+				return usagef("--lock-timeout %s: want a duration of 0 or more, such as 30s or 2m", d)
+			}
+		}
+	}
+	return nil
+}
+
+// checkMediaTypeFlag refuses a flag value that is not a media type, naming the flag.
+func checkMediaTypeFlag(flag, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := layout.CheckMediaType(value); err != nil {
+		return usagef("%s: %v", flag, err)
+	}
+	return nil
 }
 
 func onUsageError(_ *cli.Context, err error, _ bool) error {

@@ -17,7 +17,8 @@ func copyCommand() *cli.Command {
 		Description: `Copies what SRC selects (resolved as by ocil resolve, without a platform) into DST.
 SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz, .tar.zst, .tzst; a
 tarball's compression is detected from its bytes when reading, from its name when
-writing). DST's tag is the one given, else the tag SRC was selected by, else none.
+writing). A DST with one of those endings is always a tarball, never a folder. DST's
+tag is the one given, else the tag SRC was selected by, else none.
 
 Without --platform the selected root and everything under it are copied byte for byte:
 the same digests. With --platform (repeatable), only the manifests matching one of the
@@ -33,14 +34,15 @@ copied several at a time (--jobs). A tarball DST is rewritten whole: relative na
 oci-layout and index.json first, blobs sorted, fixed mode, owner and time
 (SOURCE_DATE_EPOCH, else 1970), so the same content gives the same bytes; it is
 written beside DST and renamed at the end, under DST.lock. .tar.gz output is
-compressed on all cores.
+compressed on all cores; .tar.zst with zstd.
 
 Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
   ocil copy ./build:1.3 release.tar.zst
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
-  ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8`,
+  ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
+  ocil copy ./out:1.2 site-b.tar.zst`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},

@@ -72,7 +72,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the nested index (repeatable; the value is taken as written, commas included)"},
 			annotationFileFlag("annotations for the nested index from `FILE`, as oras writes it: {\"$manifest\": {...}}"),
 			&cli.StringSliceFlag{Name: "descriptor-annotation", Usage: "`KEY=VALUE` annotation on the index.json entry (repeatable)"},
-			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "artifactType of the nested index, a media type (type/subtype, RFC 6838)"},
 			&cli.StringFlag{Name: "created", Usage: "set org.opencontainers.image.created to `TIME` (RFC 3339, Unix seconds, or now); default: SOURCE_DATE_EPOCH when set, else none"},
 			&cli.BoolFlag{Name: "allow-no-platform", Usage: "keep manifests that have no platform anywhere (listed without one)"},
 			&cli.BoolFlag{Name: "override-platform", Usage: "let IN=PLATFORM replace a platform the manifest states otherwise"},
@@ -109,6 +109,9 @@ func runMerge(c *cli.Context) error {
 		Jobs:             c.Int("jobs"),
 		LockTimeout:      c.Duration("lock-timeout"),
 	}
+	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
+		return err
+	}
 	var err error
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
 		return usagef("--on-duplicate: %v", err)
@@ -142,7 +145,8 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return usagef("--link: %v", err)
 	}
-	opts.Transfer = layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")}
+	opts.Transfer = layout.TransferOptions{Mode: mode}
+	opts.NoVerify = c.Bool("no-verify")
 	for _, a := range c.Args().Slice() {
 		in, err := parseInput(a)
 		if err != nil {

@@ -15,9 +15,11 @@ func pullCommand() *cli.Command {
 		ArgsUsage: "REF -o DIR",
 		Description: `Writes each titled layer (org.opencontainers.image.title) of the manifest REF
 selects (with --platform, one manifest of an index) as a file in DIR, verified against
-its digest before it gets its name; a packed folder is unpacked. Titles that would leave
-DIR refuse the whole pull. Existing files are not overwritten unless --force. Prints the
-files written.
+its digest before it gets its name; a packed folder is unpacked (regular files and
+folders only). Every title and every entry of every packed folder is checked first: an
+empty, absolute, ".", ".." or duplicate name, a NUL or backslash, or a link refuses the
+whole pull, and DIR is left as it was. Existing files are not overwritten unless
+--force. Prints the files written.
 
 Example:
   ocil pull ./mybinary:v1 --platform linux/arm64 -o ./bin`,

@@ -62,9 +62,15 @@
 //   - More than Options.MaxEntries entries; an oci-layout or index.json over
 //     Options.MaxJSONSize (20 MiB, containerd's cap since CVE-2023-25153); a header
 //     over archive/tar's 1 MiB cap on PAX and long-name data (CVE-2022-2879).
-//   - A compressed archive that decompresses to more than Options.MaxUncompressed (a
-//     decompression bomb, CVE-2017-14992). Reading stops at the bound. A zstd stream
-//     that asks for a window over 128 MiB (zstd --long=31 writes these).
+//   - A compressed archive that decompresses to more than Options.MaxRatio times its own
+//     size (100 by default; never below RatioFloor, 64 MiB) or to more than
+//     Options.MaxUncompressed (256 GiB by default): a decompression bomb
+//     (CVE-2017-14992). gzip cannot compress better than about 1032:1, so 1 GiB of zeros
+//     is at least 1 MB of .tar.gz and is refused after about 100 MB; a zstd bomb, which
+//     can reach 32000:1, after 64 MiB. Reading stops at the bound, so no more than the
+//     bound is ever decompressed or written. The environment variables
+//     OCIL_TAR_MAX_RATIO and OCIL_TAR_MAX_BYTES raise the defaults for a program. A zstd
+//     stream that asks for a window over 128 MiB (zstd --long=31 writes these).
 //   - In a compressed archive, a sha256 or sha512 blob whose bytes do not hash to its
 //     name, even one index.json never mentions (see below).
 //
@@ -90,8 +96,9 @@
 // # Compressed archives
 //
 // The compression is told by the first bytes, never by the file name: gzip (1f 8b) and
-// zstd (28 b5 2f fd). Open decompresses the archive once, in a streaming pass, into a
-// temp file in Options.TempDir and serves reads from that file. On Linux and macOS the
+// zstd (28 b5 2f fd). Open decompresses the archive once, in a streaming pass, writes the
+// data of the layout's files (and nothing of the entries it leaves out) into a temp file
+// in Options.TempDir and serves reads from that file. On Linux and macOS the
 // temp file is unlinked as soon as it is created, so nothing is left behind even if the
 // process dies; elsewhere Close removes it. Open writes nothing else anywhere.
 //
@@ -106,6 +113,6 @@
 // use a window over 128 MiB (what `zstd -d` accepts by default). The index holds, per
 // layout file, its name, offset, size and time, and per other entry two 64-bit hashes of
 // its name (for the duplicate check); the number of entries is capped by
-// Options.MaxEntries. Disk use is the temp file: the decompressed size of a compressed
-// archive, capped by Options.MaxUncompressed, and nothing for an uncompressed one.
+// Options.MaxEntries. Disk use is the temp file: the size of the layout's files in a
+// compressed archive, capped by the bounds above, and nothing for an uncompressed one.
 package tarfs

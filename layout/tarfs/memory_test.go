@@ -61,7 +61,8 @@ func TestMemoryFlat(t *testing.T) {
 			}
 		}
 	}()
-	fsys, err := Open(p, Options{TempDir: t.TempDir()})
+	// Far past the default ratio bound, which TestBombRefusedByRatio covers.
+	fsys, err := Open(p, Options{TempDir: t.TempDir(), MaxRatio: 1 << 20})
 	close(done)
 	wg.Wait()
 	if err != nil {

@@ -26,10 +26,14 @@ import (
 // Compression is told by the first bytes (gzip 1f 8b, zstd 28 b5 2f fd), never by the
 // name. An uncompressed archive is indexed in one pass over its headers that seeks past
 // entry data, and served from the archive file itself. A compressed archive is
-// decompressed once, in a streaming pass, into an unnamed temp file in opts.TempDir, and
-// every sha256 and sha512 blob is hashed on the way through.
+// decompressed once, in a streaming pass bounded by opts.MaxRatio and
+// opts.MaxUncompressed; the layout's files (nothing else) go into an unnamed temp file in
+// opts.TempDir, and every sha256 and sha512 blob is hashed on the way through.
 func Open(path string, opts Options) (*FS, error) {
-	opts = opts.withDefaults()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("open tarball %s: %w", path, err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w", path, err)
@@ -63,7 +67,7 @@ func Open(path string, opts Options) (*FS, error) {
 	if compression == compressionNone {
 		fsys, err = ix.scanPlain(f, fi.Size())
 	} else {
-		fsys, err = ix.scanCompressed(f)
+		fsys, err = ix.scanCompressed(f, fi.Size())
 		f.Close() // the temp file serves the reads from here on
 	}
 	if err != nil {
@@ -93,7 +97,7 @@ type indexer struct {
 	extras      map[string]bool // root-level extras (a few), for hints
 	last        string          // the raw name of the last entry, for messages
 
-	sp *spool // the decompressing pass's spool; nil for an uncompressed archive
+	dr *boundedReader // the decompressing pass's bound; nil for an uncompressed archive
 }
 
 func newIndexer(path string, opts Options, compression string) *indexer {
@@ -120,10 +124,13 @@ func (ix *indexer) entryErr(raw string, class error, format string, args ...any)
 // read (or the header after it) and err what the tar reader or decompressor said.
 func (ix *indexer) streamErr(where string, err error) error {
 	switch {
-	case ix.sp != nil && ix.sp.werr != nil:
-		return fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, ix.sp.werr)
+	case errors.As(err, new(*tempWriteError)):
+		return fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
+	case errors.Is(err, errBomb) && ix.dr.byRatio:
+		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes, a decompression bomb (the bound is %d times the archive's %d bytes, and at least %d MiB; %s raises the ratio)",
+			ix.path, where, ErrHostile, ix.dr.max, ix.opts.MaxRatio, ix.dr.compressed, RatioFloor>>20, EnvMaxRatio)
 	case errors.Is(err, errBomb):
-		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes (the bound on a compressed archive)", ix.path, where, ErrHostile, ix.opts.MaxUncompressed)
+		return fmt.Errorf("open tarball %s: %s: %w: decompresses to more than %d bytes (the bound on a compressed archive; %s raises it)", ix.path, where, ErrHostile, ix.opts.MaxUncompressed, EnvMaxUncompressed)
 	case errors.Is(err, zstd.ErrWindowSizeExceeded):
 		return fmt.Errorf("open tarball %s: %s: %w: the zstd stream needs a window over %d MiB (zstd --long=31 writes these); decompress it first", ix.path, where, ErrHostile, maxZstdWindow>>20)
 	case errors.Is(err, tar.ErrFieldTooLong):
@@ -278,16 +285,20 @@ func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
 	return ix.fs(f, ""), nil
 }
 
-// scanCompressed decompresses a compressed archive into a temp file in one pass, indexing
-// entries by their offset in the decompressed stream and hashing every blob whose
-// algorithm it knows on the way through.
-func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
+// createTemp makes the temp file of a compressed archive (tests watch what goes into it).
+var createTemp = os.CreateTemp
+
+// scanCompressed decompresses a compressed archive of size bytes in one pass. The data of
+// the layout's files, and only theirs, goes into a temp file, where each is indexed by its
+// offset; every blob whose algorithm is known is hashed on the way through. Entries the
+// layout ignores are read and dropped.
+func (ix *indexer) scanCompressed(src *os.File, size int64) (fsys *FS, err error) {
 	dec, err := decompressor(ix.compression, src)
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w: %s: %w", ix.path, ErrCorrupt, ix.compression, err)
 	}
 	defer dec.Close()
-	tmp, err := os.CreateTemp(ix.opts.TempDir, "ocil-tarfs-*.tar")
+	tmp, err := createTemp(ix.opts.TempDir, "ocil-tarfs-*.tar")
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: decompress: %w", ix.path, err)
 	}
@@ -306,9 +317,10 @@ func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
 		}
 	}()
 
-	sp := &spool{r: dec, w: bufio.NewWriterSize(tmp, 256<<10), max: ix.opts.MaxUncompressed}
-	ix.sp = sp
-	tr := tar.NewReader(sp)
+	dr := newBoundedReader(dec, size, ix.opts.MaxRatio, ix.opts.MaxUncompressed)
+	ix.dr = dr
+	w := &countingWriter{w: bufio.NewWriterSize(tmp, 256<<10)}
+	tr := tar.NewReader(dr)
 	buf := make([]byte, 64<<10)
 	hashes := map[string]hash.Hash{"sha256": sha256.New(), "sha512": sha512.New()}
 	for {
@@ -319,33 +331,35 @@ func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
 		if err != nil {
 			return nil, err
 		}
-		e, err := ix.check(hdr, sp.n)
+		e, err := ix.check(hdr, w.n)
 		if err != nil {
 			return nil, err
 		}
 		if e == nil {
-			continue
+			continue // not part of the layout: tr.Next reads past its data, which is not kept
 		}
+		var dst io.Writer = w
 		alg, encoded, isBlob := strings.Cut(strings.TrimPrefix(e.name, "blobs/"), "/")
 		h, known := hashes[alg]
-		if !isBlob || !known {
-			continue
+		if known = isBlob && known; known {
+			h.Reset()
+			dst = io.MultiWriter(w, h)
 		}
-		h.Reset()
-		if _, err := io.CopyBuffer(h, tr, buf); err != nil {
+		if _, err := io.CopyBuffer(dst, tr, buf); err != nil {
 			return nil, ix.streamErr(fmt.Sprintf("entry %q", hdr.Name), err)
 		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != encoded {
-			return nil, ix.entryErr(hdr.Name, ErrHostile, "its bytes hash to %s:%s, not to the digest it is named after", alg, got)
+		if known {
+			if got := hex.EncodeToString(h.Sum(nil)); got != encoded {
+				return nil, ix.entryErr(hdr.Name, ErrHostile, "its bytes hash to %s:%s, not to the digest it is named after", alg, got)
+			}
 		}
+	}
+	if err := w.w.Flush(); err != nil {
+		return nil, fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
 	}
 	// The tar stream has ended; the rest of the decompressed stream is read (not kept) so
 	// that a truncated or damaged end of the compressed stream is still caught.
-	if err := sp.w.Flush(); err != nil {
-		return nil, fmt.Errorf("open tarball %s: decompress to %s: %w", ix.path, ix.opts.TempDir, err)
-	}
-	sp.w = nil
-	if _, err := io.CopyBuffer(io.Discard, sp, buf); err != nil {
+	if _, err := io.CopyBuffer(io.Discard, dr, buf); err != nil {
 		return nil, ix.streamErr("after the end of the tar stream", err)
 	}
 	if err := ix.finish(); err != nil {
@@ -353,6 +367,29 @@ func (ix *indexer) scanCompressed(src *os.File) (fsys *FS, err error) {
 	}
 	return ix.fs(tmp, tempName), nil
 }
+
+// countingWriter writes to the temp file and counts, so that the count is the offset at
+// which the next layout file's data starts.
+type countingWriter struct {
+	w *bufio.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if err != nil {
+		return n, &tempWriteError{err}
+	}
+	return n, nil
+}
+
+// tempWriteError is a failure to write the temp file, told apart from a failure to read
+// the archive.
+type tempWriteError struct{ err error }
+
+func (e *tempWriteError) Error() string { return e.err.Error() }
+func (e *tempWriteError) Unwrap() error { return e.err }
 
 // finish checks that what the pass saw is a layout.
 func (ix *indexer) finish() error {

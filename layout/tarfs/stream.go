@@ -63,25 +63,31 @@ func decompressor(compression string, r io.Reader) (io.ReadCloser, error) {
 // errBomb ends the pass over a compressed archive that decompresses past its bound.
 var errBomb = errors.New("decompression bound reached")
 
-// errSpool ends the pass when the temp file cannot be written; spool.werr says why.
-var errSpool = errors.New("temp file write failed")
-
-// spool sits between the decompressor and the tar reader. It copies every byte the tar
-// reader consumes into the temp file, so an entry's offset in the decompressed stream is
-// its offset in the temp file, and it stops once more than max bytes have come out of the
-// decompressor, having read at most one byte past the bound.
-type spool struct {
-	r    io.Reader
-	w    *bufio.Writer // nil once the tar stream has ended and only the rest is checked
-	n    int64         // bytes read so far: the offset in the decompressed stream
-	max  int64
-	werr error
+// boundedReader sits between the decompressor and the tar reader and counts the
+// decompressed bytes. It stops once more than max bytes have come out of the
+// decompressor, having read at most one byte past the bound. max is the lower of the total bound and the ratio
+// bound (ratio times the archive's compressed size, at least RatioFloor).
+type boundedReader struct {
+	r          io.Reader
+	n          int64 // bytes read so far: the offset in the decompressed stream
+	max        int64
+	byRatio    bool  // max is the ratio bound
+	compressed int64 // the archive's size
 }
 
-func (s *spool) Read(p []byte) (int, error) {
-	if s.werr != nil {
-		return 0, errSpool
+func newBoundedReader(r io.Reader, compressed, ratio, total int64) *boundedReader {
+	s := &boundedReader{r: r, max: total, compressed: compressed}
+	byRatio := int64(math.MaxInt64)
+	if compressed <= math.MaxInt64/ratio {
+		byRatio = max(ratio*compressed, RatioFloor)
 	}
+	if byRatio < total {
+		s.max, s.byRatio = byRatio, true
+	}
+	return s
+}
+
+func (s *boundedReader) Read(p []byte) (int, error) {
 	if s.n > s.max {
 		return 0, errBomb
 	}
@@ -89,17 +95,10 @@ func (s *spool) Read(p []byte) (int, error) {
 		p = p[:rem+1]
 	}
 	n, err := s.r.Read(p)
-	if s.n+int64(n) > s.max {
-		s.n += int64(n)
+	s.n += int64(n)
+	if s.n > s.max {
 		return 0, errBomb
 	}
-	if n > 0 && s.w != nil {
-		if _, werr := s.w.Write(p[:n]); werr != nil {
-			s.werr = werr
-			return 0, errSpool
-		}
-	}
-	s.n += int64(n)
 	return n, err
 }
 

@@ -2,11 +2,14 @@ package tarfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +35,20 @@ var (
 const (
 	DefaultMaxEntries      = 1 << 20
 	DefaultMaxJSONSize     = 20 << 20
-	DefaultMaxUncompressed = 64 << 30
+	DefaultMaxUncompressed = 256 << 30
+	DefaultMaxRatio        = 100
+	// RatioFloor is the decompressed size every compressed archive may reach whatever its
+	// ratio: small archives of small files (tar headers are mostly zeros) compress far
+	// better than 100:1 without being bombs.
+	RatioFloor = 64 << 20
+)
+
+// The environment variables that raise the bounds on a compressed archive for a whole
+// program (and the ocil command line): the value of a zero Options field. A whole
+// number, of bytes for EnvMaxUncompressed (with an optional KiB, MiB, GiB or TiB).
+const (
+	EnvMaxRatio        = "OCIL_TAR_MAX_RATIO"
+	EnvMaxUncompressed = "OCIL_TAR_MAX_BYTES"
 )
 
 // Options bound what Open accepts. A zero field takes its default.
@@ -42,26 +58,84 @@ type Options struct {
 	// MaxJSONSize caps the size of the oci-layout and index.json entries.
 	MaxJSONSize int64
 	// MaxUncompressed caps the decompressed size of a compressed archive, which is also
-	// the most the temp file can grow to.
+	// the most the temp file can grow to. Zero takes $OCIL_TAR_MAX_BYTES, else
+	// DefaultMaxUncompressed.
 	MaxUncompressed int64
+	// MaxRatio caps the decompressed size of a compressed archive at MaxRatio times the
+	// size of the archive file (but never below RatioFloor): a decompression bomb is
+	// refused after a bounded amount of work however large it claims to be. Zero takes
+	// $OCIL_TAR_MAX_RATIO, else DefaultMaxRatio.
+	MaxRatio int64
 	// TempDir is where a compressed archive is decompressed to; os.TempDir() if empty.
 	TempDir string
 }
 
-func (o Options) withDefaults() Options {
+func (o Options) withDefaults() (Options, error) {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
 	if o.MaxJSONSize <= 0 {
 		o.MaxJSONSize = DefaultMaxJSONSize
 	}
-	if o.MaxUncompressed <= 0 {
-		o.MaxUncompressed = DefaultMaxUncompressed
+	if o.MaxUncompressed <= 0 || o.MaxRatio <= 0 {
+		env, err := LimitsFromEnv()
+		if err != nil {
+			return o, err
+		}
+		if o.MaxUncompressed <= 0 {
+			o.MaxUncompressed = env.MaxUncompressed
+		}
+		if o.MaxRatio <= 0 {
+			o.MaxRatio = env.MaxRatio
+		}
 	}
 	if o.TempDir == "" {
 		o.TempDir = os.TempDir()
 	}
-	return o
+	return o, nil
+}
+
+// LimitsFromEnv returns the bounds on a compressed archive that the environment sets
+// (EnvMaxRatio, EnvMaxUncompressed), with the defaults for those it leaves unset or empty, in
+// MaxRatio and MaxUncompressed. A value that is not a whole number of at least 1 is an
+// error naming the variable; programs check it at start.
+func LimitsFromEnv() (Options, error) {
+	o := Options{MaxRatio: DefaultMaxRatio, MaxUncompressed: DefaultMaxUncompressed}
+	if v := os.Getenv(EnvMaxRatio); v != "" {
+		n, err := parseLimit(v, false)
+		if err != nil {
+			return o, fmt.Errorf("%s=%q: %w: want a whole number of at least 1, such as 1000", EnvMaxRatio, v, err)
+		}
+		o.MaxRatio = n
+	}
+	if v := os.Getenv(EnvMaxUncompressed); v != "" {
+		n, err := parseLimit(v, true)
+		if err != nil {
+			return o, fmt.Errorf("%s=%q: %w: want a whole number of bytes of at least 1, such as 1099511627776 or 1TiB", EnvMaxUncompressed, v, err)
+		}
+		o.MaxUncompressed = n
+	}
+	return o, nil
+}
+
+// ErrInvalidLimit is the class of a bound in the environment that is not a number.
+var ErrInvalidLimit = errors.New("invalid limit")
+
+func parseLimit(v string, units bool) (int64, error) {
+	num, mult := v, int64(1)
+	if units {
+		for i, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+			if strings.HasSuffix(v, u) {
+				num, mult = strings.TrimSuffix(v, u), int64(1)<<(10*(i+1))
+				break
+			}
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || num[0] == '+' || n > math.MaxInt64/mult {
+		return 0, ErrInvalidLimit
+	}
+	return n * mult, nil
 }
 
 // FS serves the layout inside a tarball: oci-layout, index.json and blobs/<alg>/<encoded>,
