@@ -185,7 +185,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	defer f.discard()
+	defer f.Discard()
 	h := expected.Digest.Algorithm().Hash()
 	n, err := copyHashing(newEarlyWriteback(f.File), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
 	if err != nil {
@@ -197,36 +197,10 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
 		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
 	}
-	if err := f.commit(final, algDir); err != nil {
+	if err := commitBlob(f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
-}
-
-// commitTemp makes the temp file f the blob at final: mode 0444, fsync, close, rename. It removes the temp file if any step before the rename fails. It is
-// the tail of every blob write (WriteBlob, CopyBlob).
-func commitTemp(f *os.File, final, algDir string) error {
-	tmp := f.Name()
-	err := f.Chmod(0o444)
-	if err == nil {
-		if err = f.Sync(); err != nil {
-			err = fmt.Errorf("sync: %w", err)
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	// The rename is made durable by UpdateIndex, which syncs the blob folders once before
-	// index.json can reference the blob (see syncBlobDirs): one folder sync per change of
-	// index.json instead of one per blob.
-	return nil
 }
 
 func sizeSeen(n, want int64) string {
@@ -273,7 +247,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
-	defer f.discard()
+	defer f.Discard()
 	h := digest.SHA256.Digester()
 	n, err := copyHashing(newEarlyWriteback(f.File), ctxReader{ctx, r}, h.Hash())
 	if err != nil {
@@ -284,7 +258,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := f.commit(final, algDir); err != nil {
+	if err := commitBlob(f, final); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

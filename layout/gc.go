@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/lock"
 )
 
@@ -131,7 +132,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	if !opts.DryRun && len(res.Removed) > 0 {
 		for _, a := range algs {
 			if a.IsDir() {
-				syncDir(filepath.Join(blobsDir, a.Name()))
+				atomicfile.SyncDir(filepath.Join(blobsDir, a.Name()))
 			}
 		}
 	}

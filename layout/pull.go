@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
 // PulledFile is one file or folder Pull wrote.
@@ -116,19 +116,19 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 		return nil, fmt.Errorf("pull %s: %w", l.path, err)
 	}
 	defer root.Close()
-	staged := map[string]string{} // title -> temp name
+	staged := map[string]*atomicfile.File{} // title -> its temp file, written and checked
 	defer func() {
-		for _, tmp := range staged {
-			root.Remove(tmp)
+		for _, f := range staged {
+			f.Discard()
 		}
 	}()
 	for _, j := range jobs {
 		if j.entries != nil {
 			continue
 		}
-		tmp, err := l.stageFile(ctx, root, j.layer, j.title)
-		if tmp != "" {
-			staged[j.title] = tmp
+		f, err := l.stageFile(ctx, root, j.layer, j.title)
+		if f != nil {
+			staged[j.title] = f
 		}
 		if err != nil {
 			return nil, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
@@ -148,7 +148,7 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 		if j.entries != nil {
 			continue
 		}
-		if err := root.Rename(staged[j.title], filepath.FromSlash(j.title)); err != nil {
+		if err := staged[j.title].Commit(filepath.FromSlash(j.title), 0o644, true); err != nil {
 			return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
 		}
 		delete(staged, j.title)
@@ -206,31 +206,27 @@ func noConflict(dir, name string, isDir bool) error {
 }
 
 // stageFile streams a layer through the verified reader into a temp file beside its
-// title in root and returns the temp name once the digest matched.
-func (l *Layout) stageFile(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string) (string, error) {
+// title in root and returns it, open, once the digest matched; Commit puts it in place.
+func (l *Layout) stageFile(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string) (*atomicfile.File, error) {
 	rc, err := l.OpenBlob(ctx, layer)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
-	parent := path.Dir(title)
+	parent := filepath.FromSlash(path.Dir(title))
 	if parent != "." {
-		if err := root.MkdirAll(filepath.FromSlash(parent), 0o755); err != nil {
-			return "", err
+		if err := root.MkdirAll(parent, 0o755); err != nil {
+			return nil, err
 		}
 	}
-	var rnd [8]byte
-	rand.Read(rnd[:])
-	tmp := filepath.FromSlash(path.Join(parent, TempPrefix+hex.EncodeToString(rnd[:])))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := atomicfile.CreateIn(root, parent)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if _, err := io.Copy(f, ctxReader{ctx, rc}); err != nil {
-		f.Close()
-		return tmp, err
+		return f, err
 	}
-	return tmp, f.Close()
+	return f, nil
 }
 
 // packedEntry is one entry of a packed folder, as checked before anything is written.

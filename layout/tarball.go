@@ -19,6 +19,8 @@ import (
 	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
 // IsTarballPath reports whether an output path names a tarball rather than a folder:
@@ -101,19 +103,12 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
+	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(newEarlyWriteback(f), 1<<20)
+	defer f.Discard()
+	bw := bufio.NewWriterSize(newEarlyWriteback(f.File), 1<<20)
 	var w io.Writer = bw
 	var gz *pgzip.Writer
 	if opts.Gzip {
@@ -197,20 +192,8 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Commit(path, 0o644, true); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write tarball %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("write tarball %s: sync folder: %w", path, err)
 	}
 	return nil
 }

@@ -16,8 +16,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ErrInvalidOption: an option value this package does not know, such as a link mode.
-
 // LinkMode says how CopyBlob may make a blob of one layout present in another.
 type LinkMode string
 
@@ -260,7 +258,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err != nil {
 		return TransferResult{}, err
 	}
-	defer f.discard()
+	defer f.Discard()
 	if err := cloneFile(f.File, c.src); err != nil {
 		return TransferResult{}, err
 	}
@@ -272,7 +270,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	if err := f.commit(c.final, c.algDir); err != nil {
+	if err := commitBlob(f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -359,7 +357,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if err != nil {
 		return TransferResult{}, err
 	}
-	defer f.discard()
+	defer f.Discard()
 	// Chunks let a cancelled context stop a long copy. io.CopyN hands (*os.File).ReadFrom an
 	// *io.LimitedReader over the source file, which it still copies in the kernel.
 	const chunk = 16 << 20
@@ -380,7 +378,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	if err := f.commit(c.final, c.algDir); err != nil {
+	if err := commitBlob(f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil

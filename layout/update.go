@@ -11,6 +11,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/lock"
 )
 
@@ -62,7 +63,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if err := l.syncBlobDirs(); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
-	if err := writeFileAtomic(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
 	return nil
@@ -86,10 +87,10 @@ func (l *Layout) syncBlobDirs() error {
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := syncDir(filepath.Join(blobs, e.Name())); err != nil {
+			if err := atomicfile.SyncDir(filepath.Join(blobs, e.Name())); err != nil {
 				return fmt.Errorf("sync %s: %w", filepath.Join(blobs, e.Name()), err)
 			}
 		}
 	}
-	return syncDir(blobs)
+	return atomicfile.SyncDir(blobs)
 }

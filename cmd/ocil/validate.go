@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/validate"
@@ -129,7 +130,7 @@ func validateAction(c *cli.Context) error {
 	if name := c.String("junit"); name != "" {
 		b, err := junitReport(reports, readable, durations, opts)
 		if err == nil {
-			err = layout.WriteFileAtomic(name, b, 0o644)
+			err = atomicfile.WriteFile(name, b, 0o644)
 		}
 		if err != nil {
 			return fmt.Errorf("validate: write %s: %w", name, err)
