@@ -43,7 +43,7 @@ func (l *Layout) AddToIndex(ctx context.Context, tag string, child ocispec.Descr
 			}
 		}
 		if tag == "" && pos < 0 && len(cur.Manifests) > 0 {
-			return fmt.Errorf("add to %s: %w: it has %d entries; name a tag (%s:TAG)", l.path, ErrConflict, len(cur.Manifests), l.path)
+			return fmt.Errorf("add to %s: %w: it has %s; name a tag (%s:TAG)", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
 		}
 		raw := []byte(`{"schemaVersion":2,"mediaType":"` + ocispec.MediaTypeImageIndex + `","manifests":[]}`)
 		replaceAt := -1

@@ -3,6 +3,8 @@ package layout
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -28,6 +30,9 @@ type CopyOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// Stdout is where the destination "-" is written, an uncompressed tarball
+	// (os.Stdout when nil).
+	Stdout io.Writer
 }
 
 // CopyResult describes a finished copy.
@@ -44,11 +49,13 @@ type CopyResult struct {
 }
 
 // Copy copies what src selected (src.Root) into the destination reference dst through an
-// Output: a folder or a tarball, created when missing, its other entries kept (an entry
-// with the same tag is replaced, see SetEntry). The tag is dst's, else the one src was
-// selected by, else none. Without platforms the root and everything under it are copied
-// byte for byte: the same digests. With platforms, see CopyOptions.Platforms. Only the
-// blobs of what is kept are copied, several at a time.
+// Output: a folder or a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst, or any name after
+// oci-archive:), created when missing, its other entries kept (an entry with the same tag
+// is replaced, see SetEntry); or "-", a tarball of just this entry, uncompressed, streamed
+// to opts.Stdout. The tag is dst's, else the one src was selected by, else none. Without
+// platforms the root and everything under it are copied byte for byte: the same digests.
+// With platforms, see CopyOptions.Platforms. Only the blobs of what is kept are copied,
+// several at a time.
 func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*CopyResult, error) {
 	ref, err := ParseOutput(dst)
 	if err != nil {
@@ -92,6 +99,32 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	if newIndex != nil {
 		res.Blobs++
 		res.Bytes += root.Size
+	}
+
+	if ref.Path == Stdio {
+		// A stream has no other entries to keep: the tarball is written straight from src.
+		topts := TarOptions{Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
+		tarBlobs := blobs
+		if newIndex != nil {
+			// The rewritten index is not in src: it is written from memory.
+			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
+			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
+		}
+		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{WithTag(entry, tag)}}
+		idx.SchemaVersion = 2
+		ij, err := EncodeJSON(idx)
+		if err != nil {
+			return nil, err
+		}
+		w := opts.Stdout
+		if w == nil {
+			w = os.Stdout
+		}
+		if err := WriteTarballTo(ctx, w, "standard output", l, ij, tarBlobs, topts); err != nil {
+			return nil, err
+		}
+		res.Descriptor = idx.Manifests[0]
+		return res, nil
 	}
 
 	out, err := OpenOutput(ctx, dst, OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,

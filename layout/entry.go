@@ -22,7 +22,7 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
 			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
-				return fmt.Errorf("update %s: %w: it already has %d entries; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, len(cur.Manifests), l.path)
+				return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
 			}
 			cur.Manifests = []ocispec.Descriptor{d}
 			return nil

@@ -63,6 +63,9 @@ type Candidate struct {
 	// Tag is the entry's org.opencontainers.image.ref.name in index.json, "" when untagged
 	// or when the candidate is a child of an index.
 	Tag string
+	// Parent is, for a child of an index, the tag of the index.json entry it is under
+	// ("" when that entry is untagged).
+	Parent string
 	// Descriptor is the candidate, with its platform filled in from its config when the
 	// index entry had none.
 	Descriptor ocispec.Descriptor
@@ -105,10 +108,14 @@ func (e *AmbiguousError) Error() string {
 // Is makes errors.Is(err, ErrAmbiguous) true.
 func (e *AmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
 
-// FormatCandidate renders a candidate on one line: tag, digest, media type, platform.
+// FormatCandidate renders a candidate on one line: tag (for a child of a tagged index,
+// "(in TAG)"), digest, media type, platform.
 func FormatCandidate(c Candidate) string {
 	tag := c.Tag
-	if tag == "" {
+	switch {
+	case tag == "" && c.Parent != "":
+		tag = "(in " + c.Parent + ")"
+	case tag == "":
 		tag = "(untagged)"
 	}
 	plat := "-"
@@ -116,4 +123,12 @@ func FormatCandidate(c Candidate) string {
 		plat = platform.Format(*c.Descriptor.Platform)
 	}
 	return fmt.Sprintf("%s  %s  %s  %s", tag, c.Descriptor.Digest, DisplayType(c.Descriptor), plat)
+}
+
+// count says how many: "1 entry", "2 entries".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -44,6 +44,7 @@ type Layout struct {
 	dir         string // the folder on disk; "" when the source cannot be written
 	fsys        fs.FS
 	lockTimeout time.Duration
+	stdin       io.Reader // what the path "-" reads; os.Stdin when nil
 
 	// What CopyBlob's auto mode learned does not work into this folder, so it is not
 	// tried again for every blob: reflinks (per file system), hard links (per source).
@@ -78,31 +79,38 @@ func (l *Layout) Dir() string { return l.dir }
 // read-only. It checks that oci-layout says version 1.0.0 and that index.json exists; it
 // does not read index.json (Index does) and tolerates a missing blobs/ folder and any
 // unknown files. A path that does not exist gives ErrNotFound, one that is not a layout
-// ErrNotLayout, an unsafe or damaged tarball ErrInvalidArchive. Close the layout when done.
+// ErrNotLayout, an unsafe or damaged tarball ErrInvalidArchive. The path "-" is a tarball
+// read from standard input (see WithStdin and openStdin). Close the layout when done.
 func Open(path string, opts ...Option) (*Layout, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open layout %s: %w", path, ErrNotFound)
-		}
-		return nil, fmt.Errorf("open layout %s: %w", path, err)
-	}
-	l := &Layout{path: path, dir: path, fsys: os.DirFS(path), lockTimeout: DefaultLockTimeout}
-	if !fi.IsDir() {
-		t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
-		if err != nil {
-			switch {
-			case errors.Is(err, tarfs.ErrNotLayout):
-				return nil, fmt.Errorf("%w: %w", ErrNotLayout, err)
-			case errors.Is(err, tarfs.ErrHostile), errors.Is(err, tarfs.ErrCorrupt):
-				return nil, fmt.Errorf("%w: %w", ErrInvalidArchive, err)
-			}
-			return nil, err
-		}
-		l.dir, l.fsys = "", t
-	}
+	l := &Layout{path: path, dir: path, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(l)
+	}
+	if path == Stdio {
+		t, err := openStdin(l.stdin)
+		if err != nil {
+			return nil, archiveError(err)
+		}
+		l.dir, l.fsys = "", t
+	} else {
+		fi, err := os.Stat(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("open layout %s: %w", path, ErrNotFound)
+			}
+			return nil, fmt.Errorf("open layout %s: %w", path, err)
+		}
+		l.fsys = os.DirFS(path)
+		if !fi.IsDir() {
+			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
+			if err != nil {
+				if dir, ok := layoutFolderOf(path); ok {
+					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
+				}
+				return nil, archiveError(err)
+			}
+			l.dir, l.fsys = "", t
+		}
 	}
 	if err := l.checkHeader(); err != nil {
 		l.Close()
@@ -116,6 +124,34 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		return nil, fmt.Errorf("open layout %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// layoutFolderOf finds the layout folder a file that is not a tarball belongs to: its own
+// folder when it is named index.json or oci-layout, else the nearest of the three folders
+// above it (blobs/sha256/<hex>) that has an oci-layout file.
+func layoutFolderOf(file string) (string, bool) {
+	dir := filepath.Dir(file)
+	if base := filepath.Base(file); base == IndexFile || base == LayoutFile {
+		return dir, true
+	}
+	for range 3 {
+		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err == nil && fi.Mode().IsRegular() {
+			return dir, true
+		}
+		dir = filepath.Dir(dir)
+	}
+	return "", false
+}
+
+// archiveError classes an error of package tarfs.
+func archiveError(err error) error {
+	switch {
+	case errors.Is(err, tarfs.ErrNotLayout):
+		return fmt.Errorf("%w: %w", ErrNotLayout, err)
+	case errors.Is(err, tarfs.ErrHostile), errors.Is(err, tarfs.ErrCorrupt):
+		return fmt.Errorf("%w: %w", ErrInvalidArchive, err)
+	}
+	return err
 }
 
 // checkHeader reads oci-layout: a JSON object whose imageLayoutVersion is the string "1.0.0".
@@ -146,6 +182,9 @@ func (l *Layout) checkHeader() error {
 // .tzst) is refused with ErrInvalidOption unless it is already a layout folder: it names
 // a tarball, and a writer that was given one must write a tarball or refuse it.
 func Create(dir string, opts ...Option) (*Layout, error) {
+	if dir == Stdio {
+		return nil, fmt.Errorf("create layout %s: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", dir, ErrInvalidReference)
+	}
 	if IsTarballPath(filepath.Clean(dir)) {
 		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it is not made a folder: to write a tarball, name it without a trailing /; else choose a folder name", dir, ErrInvalidOption)

@@ -86,8 +86,12 @@ func ParseOutput(s string) (Reference, error) {
 
 // OpenOutput opens the output reference dst, OUT[:TAG] (see ParseOutput and Output). OUT
 // is a folder when it is one or when it is missing and its name does not end like a
-// tarball's; a tarball otherwise. An existing file whose name does not say how to
-// compress it is refused (ErrInvalidOption), so it is never rewritten in another form.
+// tarball's; a tarball otherwise, or whatever its name after oci-archive:. A tarball is
+// compressed as its name says (.tar.gz, .tgz: gzip; .tar.zst, .tzst: zstd); one named
+// otherwise after oci-archive: keeps the compression it has (none when new). An existing
+// file whose name does not end like a tarball's is refused without oci-archive:
+// (ErrInvalidOption), so nothing else is ever rewritten as one. "-" is refused: standard
+// output is not a layout that can be changed.
 // Close the output when done, whatever happened.
 func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, error) {
 	ref, err := ParseOutput(dst)
@@ -97,11 +101,16 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = DefaultLockTimeout
 	}
+	if ref.Path == Stdio {
+		return nil, fmt.Errorf("create layout -: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", ErrInvalidReference)
+	}
 	o := &Output{Path: ref.Path, Tag: ref.Tag, opts: opts}
 	fi, statErr := os.Stat(ref.Path)
 	switch {
+	case statErr == nil && fi.IsDir() && ref.IsArchive():
+		return nil, fmt.Errorf("write %s: %w: oci-archive: names a tarball, and this is a folder", ref.Path, ErrInvalidReference)
 	case statErr == nil && fi.IsDir():
-	case statErr == nil && !IsTarballPath(ref.Path):
+	case statErr == nil && !IsTarballPath(ref.Path) && !ref.IsArchive():
 		return nil, fmt.Errorf("write %s: %w: a tarball output's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst, which says how to compress it", ref.Path, ErrInvalidOption)
 	case statErr == nil:
 		o.tarball = true
@@ -110,7 +119,7 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	case opts.Existing:
 		return nil, fmt.Errorf("open layout %s: %w", ref.Path, ErrNotFound)
 	default:
-		o.tarball = IsTarballPath(ref.Path)
+		o.tarball = IsTarballPath(ref.Path) || ref.IsArchive()
 	}
 	if o.tarball {
 		err = o.openTarball(ctx)
@@ -323,8 +332,13 @@ func (o *Output) Commit(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	return WriteTarball(ctx, o.Path, o.l, raw, blobs, TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path),
-		Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime})
+	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime}
+	if !IsTarballPath(o.Path) && o.base != nil {
+		if t, ok := o.base.fsys.(interface{ Compression() string }); ok {
+			topts.Gzip, topts.Zstd = t.Compression() == "gzip", t.Compression() == "zstd"
+		}
+	}
+	return WriteTarball(ctx, o.Path, o.l, raw, blobs, topts)
 }
 
 // Close ends the output: it releases its locks, closes a tarball's current content and

@@ -50,7 +50,7 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 		return nil, err
 	}
 	if m == nil {
-		return nil, fmt.Errorf("pull %s: %w: %s is an index; choose a platform", l.path, ErrAmbiguous, d.Digest)
+		return nil, l.choosePlatform(ctx, d)
 	}
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("pull %s: %w: "+format, append([]any{l.path, ErrInvalidDocument}, args...)...)
@@ -438,4 +438,33 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 		return changed
 	}
 	return done()
+}
+
+// choosePlatform is the error for an index given to Pull: an AmbiguousError that lists
+// its manifests with their platforms, as Resolve lists them.
+func (l *Layout) choosePlatform(ctx context.Context, d ocispec.Descriptor) error {
+	cs, err := l.platformCandidates(ctx, d)
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", l.path, err)
+	}
+	subject := l.path + "@" + string(d.Digest)
+	tag := ""
+	if idx, err := l.Index(ctx); err == nil {
+		for _, e := range idx.Manifests {
+			if e.Digest == d.Digest && e.Annotations[ocispec.AnnotationRefName] != "" {
+				tag = e.Annotations[ocispec.AnnotationRefName]
+				subject = l.path + ":" + tag
+				break
+			}
+		}
+	}
+	amb := &AmbiguousError{Subject: subject, Hint: "choose one with --platform or @DIGEST"}
+	for _, c := range cs {
+		if !c.attestation {
+			c.Parent = tag
+			amb.Candidates = append(amb.Candidates, c)
+		}
+	}
+	amb.Reason = fmt.Sprintf("pull takes one manifest, and %s is an index of %s", d.Digest, count(len(amb.Candidates), "manifest", "manifests"))
+	return amb
 }

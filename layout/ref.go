@@ -21,15 +21,36 @@ import (
 // is the longest prefix, ending before a ':' or '@', that exists. When no prefix exists (a
 // new output), PATH ends at the first ':' or '@'. A TAG@DIGEST suffix is split at the last
 // '@' only when what follows is a valid digest.
+//
+// The transport prefixes other tools print are accepted and dropped: oci:PATH[:TAG] and
+// oci-archive:PATH[:TAG] (skopeo), ocidir://PATH[:TAG] (regctl) and
+// oci-layout://PATH[:TAG] (buildx). A path on disk still wins: when a file or folder
+// named oci:x exists, "oci:x" is that path. oci-archive: marks the path as a tarball
+// (see IsArchive), whatever its name.
+//
+// The path "-" is standard input (a source) or standard output (a destination): a
+// layout tarball streamed through a pipe. A file named "-" is written ./-.
 type Reference struct {
 	Path   string
 	Tag    string
 	Digest digest.Digest
+	// Transport is the prefix the reference was written with (oci:, oci-archive:,
+	// ocidir://, oci-layout://), "" when none.
+	Transport string
 }
+
+// IsArchive reports whether the reference said its path is a tarball (oci-archive:).
+func (r Reference) IsArchive() bool { return r.Transport == "oci-archive:" }
+
+// Stdio is the path that stands for standard input or standard output.
+const Stdio = "-"
+
+// transports are the reference prefixes of other tools, dropped by ParseReference.
+var transports = []string{"oci-archive:", "oci-layout://", "ocidir://", "oci:"}
 
 // String formats the reference back into its text form.
 func (r Reference) String() string {
-	s := r.Path
+	s := r.Transport + r.Path
 	if r.Tag != "" {
 		s += ":" + r.Tag
 	}
@@ -47,32 +68,57 @@ func ParseReference(s string) (Reference, error) {
 	return parseReference(s, exists)
 }
 
+func parseReference(s string, exists func(string) bool) (Reference, error) {
+	r, err := parse(s, exists, true)
+	if err != nil {
+		return Reference{}, fmt.Errorf("parse reference %q: %w", s, err)
+	}
+	return r, nil
+}
+
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
 
-func parseReference(s string, exists func(string) bool) (Reference, error) {
+// parse splits s; a transport prefix is dropped only when transport is set (once).
+func parse(s string, exists func(string) bool, transport bool) (Reference, error) {
 	if s == "" {
-		return Reference{}, fmt.Errorf("parse reference %q: %w: empty", s, ErrInvalidReference)
+		return Reference{}, fmt.Errorf("%w: empty", ErrInvalidReference)
 	}
 	if strings.ContainsRune(s, 0) {
-		return Reference{}, fmt.Errorf("parse reference %q: %w: contains NUL", s, ErrInvalidReference)
+		return Reference{}, fmt.Errorf("%w: contains NUL", ErrInvalidReference)
+	}
+	prefix := ""
+	for _, t := range transports {
+		if transport && strings.HasPrefix(s, t) {
+			prefix = t
+			break
+		}
 	}
 	cut := -1
 	if !exists(s) {
-		for i := len(s) - 1; i > 0; i-- {
+		// With a transport prefix, only a path that includes it (oci:x) is a path on disk.
+		for i := len(s) - 1; i > len(prefix); i-- {
 			if (s[i] == ':' || s[i] == '@') && exists(s[:i]) {
 				cut = i
 				break
 			}
+		}
+		if cut < 0 && prefix != "" {
+			if s == prefix {
+				return Reference{}, fmt.Errorf("%w: no path after %s", ErrInvalidReference, prefix)
+			}
+			r, err := parse(s[len(prefix):], exists, false)
+			r.Transport = prefix
+			return r, err
 		}
 		if cut < 0 {
 			cut = strings.IndexAny(s, ":@")
 		}
 	}
 	if cut == 0 {
-		return Reference{}, fmt.Errorf("parse reference %q: %w: no path before %q", s, ErrInvalidReference, s[0])
+		return Reference{}, fmt.Errorf("%w: no path before %q", ErrInvalidReference, s[0])
 	}
 	if cut < 0 {
 		return Reference{Path: s}, nil
@@ -87,13 +133,13 @@ func parseReference(s string, exists func(string) bool) (Reference, error) {
 			r.Tag, rest = rest, ""
 		}
 		if r.Tag == "" {
-			return Reference{}, fmt.Errorf("parse reference %q: %w: empty tag after ':'", s, ErrInvalidReference)
+			return Reference{}, fmt.Errorf("%w: empty tag after ':'", ErrInvalidReference)
 		}
 	}
 	if rest != "" {
 		d := digest.Digest(rest[1:])
 		if err := ValidateDigest(d); err != nil {
-			return Reference{}, fmt.Errorf("parse reference %q: %w: %v", s, ErrInvalidReference, err)
+			return Reference{}, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 		}
 		r.Digest = d
 	}

@@ -9,7 +9,7 @@ import (
 
 func TestParseReference(t *testing.T) {
 	const dg = "sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da"
-	onDisk := map[string]bool{"out": true, "dir:with:colons": true, "build/out": true, "a@b": true}
+	onDisk := map[string]bool{"out": true, "dir:with:colons": true, "build/out": true, "a@b": true, "oci:x": true, "oci": true}
 	exists := func(p string) bool { return onDisk[p] }
 	tests := []struct {
 		in   string
@@ -34,6 +34,26 @@ func TestParseReference(t *testing.T) {
 		{in: "new:1.2", want: Reference{Path: "new", Tag: "1.2"}},
 		{in: "new/sub:team/app", want: Reference{Path: "new/sub", Tag: "team/app"}},
 		{in: "new", want: Reference{Path: "new"}},
+		// The transports of skopeo, regctl and buildx are dropped; a path on disk that
+		// includes one (oci:x) still wins, a path that is only the scheme's name (oci) not.
+		{in: "oci:out:v1", want: Reference{Transport: "oci:", Path: "out", Tag: "v1"}},
+		{in: "oci:out", want: Reference{Transport: "oci:", Path: "out"}},
+		{in: "oci:new", want: Reference{Transport: "oci:", Path: "new"}},
+		{in: "oci-archive:new.img:1.2", want: Reference{Transport: "oci-archive:", Path: "new.img", Tag: "1.2"}},
+		{in: "ocidir://out@" + dg, want: Reference{Transport: "ocidir://", Path: "out", Digest: dg}},
+		{in: "oci-layout://build/out:1.2", want: Reference{Transport: "oci-layout://", Path: "build/out", Tag: "1.2"}},
+		{in: "oci:dir:with:colons:v2", want: Reference{Transport: "oci:", Path: "dir:with:colons", Tag: "v2"}},
+		{in: "oci:/abs/new:team/app:1", want: Reference{Transport: "oci:", Path: "/abs/new", Tag: "team/app:1"}},
+		{in: "oci:x", want: Reference{Path: "oci:x"}},
+		{in: "oci:x:v1", want: Reference{Path: "oci:x", Tag: "v1"}},
+		{in: "oci:oci:v1", want: Reference{Transport: "oci:", Path: "oci", Tag: "v1"}},
+		// "-" is standard input or output.
+		{in: "-", want: Reference{Path: "-"}},
+		{in: "-:1.2", want: Reference{Path: "-", Tag: "1.2"}},
+		{in: "oci:", err: true},
+		{in: "ocidir://", err: true},
+		{in: "oci::v1", err: true},
+		{in: "oci-archive:out:", err: true},
 		{in: "", err: true},
 		{in: "out:", err: true},
 		{in: "out:@" + dg, err: true},
@@ -84,10 +104,12 @@ func TestValidateRefName(t *testing.T) {
 // FuzzParseReference: never panics; whatever parses formats back to the same text and
 // parses again to the same reference, and its digest is valid.
 func FuzzParseReference(f *testing.F) {
-	for _, s := range []string{"out", "out:v1", "out:a/b:c@sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da", "x@y", ":", "a:b:c", "out:a@b"} {
+	for _, s := range []string{"out", "out:v1", "out:a/b:c@sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da", "x@y", ":", "a:b:c", "out:a@b",
+		"oci:out:v1", "oci-archive:a:b:c", "ocidir://out@sha256:0c59c9e6f0b4a4818672123392c966bc2ff641f4d0841da2e59ec2701457c0da",
+		"oci-layout://x:y", "oci:", "oci:oci:x", "oci-archive:oci:a:b", "-", "-:v1", "oci:-"} {
 		f.Add(s)
 	}
-	onDisk := map[string]bool{"out": true, "a:b": true}
+	onDisk := map[string]bool{"out": true, "a:b": true, "oci:a": true}
 	exists := func(p string) bool { return onDisk[p] }
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := parseReference(s, exists)

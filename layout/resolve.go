@@ -223,7 +223,11 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 					return nil, fmt.Errorf("resolve %s: %w", subject, err)
 				}
 				for _, c := range cs {
-					c.Tag = r.Tag
+					if c.Descriptor.Digest == r.Descriptor.Digest {
+						c.Tag = r.Tag
+					} else {
+						c.Parent = r.Tag
+					}
 					all = append(all, c)
 					rootOf = append(rootOf, r)
 				}
@@ -246,6 +250,11 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 		cs, err := l.platformCandidates(ctx, res.Root)
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", subject, err)
+		}
+		for i := range cs {
+			if cs[i].Descriptor.Digest != res.Root.Digest {
+				cs[i].Parent = res.Tag
+			}
 		}
 		if IsManifest(res.Root.MediaType) && len(cs) == 0 {
 			return nil, fmt.Errorf("resolve %s: %w: %s has no platform (not on its descriptor, in its config or annotations) to match %s",

@@ -80,10 +80,37 @@ func SourceDateEpoch() (time.Time, error) {
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
 // mismatch fails the write.
-func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
+func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
 	}
+	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	defer f.Discard()
+	if err := writeTar(ctx, newEarlyWriteback(f.File), path, src, indexJSON, blobs, opts); err != nil {
+		return err
+	}
+	if err := f.Commit(path, 0o644, true); err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteTarballTo writes the tarball WriteTarball writes, the same bytes, to w (standard
+// output, a pipe); name stands for w in messages. What w has taken when an error comes
+// cannot be taken back: index.json is checked before the first byte, and a blob that
+// fails its check ends the stream short, so that no reader takes it for a whole archive.
+func WriteTarballTo(ctx context.Context, w io.Writer, name string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
+	if _, err := DecodeIndex(indexJSON); err != nil {
+		return fmt.Errorf("write tarball %s: index.json: %w", name, err)
+	}
+	return writeTar(ctx, w, name, src, indexJSON, blobs, opts)
+}
+
+// writeTar writes the tarball's bytes to out (see WriteTarball).
+func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	seen := map[digest.Digest]bool{}
 	type entry struct {
 		name string
@@ -103,12 +130,7 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
-	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	defer f.Discard()
-	bw := bufio.NewWriterSize(newEarlyWriteback(f.File), 1<<20)
+	bw := bufio.NewWriterSize(out, 1<<20)
 	var w io.Writer = bw
 	var gz *pgzip.Writer
 	if opts.Gzip {
@@ -190,9 +212,6 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := f.Commit(path, 0o644, true); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
 	return nil

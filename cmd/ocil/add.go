@@ -41,12 +41,17 @@ names none of the files is an error, and so is a key given both by --annotation 
 index, as Homebrew's bottle index does (sh.brew.bottle.digest, a per-platform
 org.opencontainers.image.ref.name); an entry replaced by a later add keeps none of them.
 
+Prints the manifest's digest; --format json prints {"index": the tag's index.json entry,
+"manifest": the manifest's descriptor, "replaced": whether an entry was replaced}, and
+--format go-template=TEMPLATE runs a Go template over that object.
+
 Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool
   ocil add ./mybinary:v1 --platform linux/arm64 dist/arm64/tool README.md:text/markdown
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/
   ocil add tools.tar.gz:v1 --platform linux/arm64 dist/arm64/tool
-  ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz`,
+  ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz
+  ocil add ./mybinary:v1 -p linux/amd64 tool --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
 			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType, a media type (type/subtype, RFC 6838)"},
@@ -56,11 +61,12 @@ Examples:
 			&cli.StringFlag{Name: "config", Usage: "use `FILE[:TYPE]` as the config blob"},
 			&cli.BoolFlag{Name: "platform-config", Usage: "write the platform into an image-config-typed config"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
-			formatFlag(false),
+			formatFlag(),
+			quietFlag("print the manifest's digest (as without -q)"),
 		},
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
 				return err
 			}
 			if c.NArg() < 1 {
@@ -133,8 +139,8 @@ Examples:
 			if err := out.Commit(c.Context); err != nil {
 				return err
 			}
-			if format == "json" {
-				return writeJSON(c.App.Writer, map[string]any{"index": entry, "manifest": m, "replaced": replaced})
+			if !o.text() {
+				return o.print(c.App.Writer, map[string]any{"index": entry, "manifest": m, "replaced": replaced})
 			}
 			_, err = fmt.Fprintln(c.App.Writer, m.Digest)
 			return err

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,7 +19,13 @@ import (
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with its standard input, which a tarball source "-" reads.
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	app.Reader = stdin
 	args, err := interspersed(app, args)
 	if err == nil {
 		err = checkEnv()
@@ -44,8 +54,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "ocil",
 		Usage: "work on OCI image layouts without a registry",
 		Description: `ocil reads OCI image layouts: folders with oci-layout, index.json and blobs/.
-A reference names a layout and optionally an entry in it:
+A reference names a layout (a folder or tarball) and optionally an entry in it:
   PATH  PATH:TAG  PATH@DIGEST  PATH:TAG@DIGEST
+The prefixes other tools print are accepted: oci:PATH[:TAG] and oci-archive:PATH[:TAG]
+(skopeo), ocidir://PATH[:TAG] (regctl), oci-layout://PATH[:TAG] (buildx); a path on
+disk that starts so still wins. PATH - is a tarball on standard input or output.
+--format json or go-template=TEMPLATE, and -q, work on every command that prints a
+result (cat prints the document itself).
 A platform is os/arch[/variant][:os.version] (linux/arm64/v8:el8),
 os/arch[/variant],osver=os.version (linux/arm64/v8,osver=el8) or
 os(os.version)/arch[/variant] (windows(10.0.17763)/amd64); an os.version may hold
@@ -64,9 +79,11 @@ A compressed tarball is refused as a decompression bomb when it expands to more 
 100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and
 OCIL_TAR_MAX_BYTES (bytes, or with KiB, MiB, GiB, TiB) raise the bounds.
 
-Example:
+Examples:
   ocil ls ./out
-  ocil resolve ./out:1.2 --platform linux/arm64`,
+  ocil resolve ./out:1.2 --platform linux/arm64
+  ocil resolve oci:./out:1.2 --format 'go-template={{.digest}} {{.size}}'
+  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Version:               versionString(),
 		Writer:                stdout,
 		ErrWriter:             stderr,
@@ -143,31 +160,118 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 // oneArg returns the single positional argument a command takes.
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
-		return "", usagef("%s: expected one %s, got %d arguments (see ocil %s --help)", c.Command.Name, what, c.NArg(), c.Command.Name)
+		return "", usagef("%s: expected one %s, got %s (see ocil %s --help)", c.Command.Name, what, count(c.NArg(), "argument"), c.Command.Name)
 	}
 	return c.Args().First(), nil
 }
 
-// formatFlag is the --format flag of commands that print for scripts.
-func formatFlag(template bool) *cli.StringFlag {
-	usage := `output format: "text" or "json"`
-	if template {
-		usage = `output format: "text", "json" or a Go template such as '{{.Digest}}'`
+// layoutArg reads a LAYOUT argument: a reference (transport prefixes included) that names
+// a whole layout, without :TAG or @DIGEST.
+func layoutArg(c *cli.Context, arg string) (string, error) {
+	ref, err := layout.ParseReference(arg)
+	if err != nil {
+		return "", err
 	}
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: usage}
+	if ref.Tag != "" || ref.Digest != "" {
+		return "", usagef("%s %s: takes a whole layout; name it without :TAG or @DIGEST (%s)", c.Command.Name, arg, ref.Path)
+	}
+	return ref.Path, nil
 }
 
-func checkFormat(f string, template bool) error {
+// formatFlag is the --format flag of every command that prints a result.
+func formatFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "format", Value: "text",
+		Usage: `output format: text, json, or go-template=TEMPLATE (a Go template over the JSON object, e.g. 'go-template={{.digest}}')`}
+}
+
+// quietFlag is the -q/--quiet flag of every command that prints progress or a result.
+// Quiet means: no progress bar and no warnings on standard error, and in text form only
+// the result's identifiers on standard output (what says depends on the command).
+func quietFlag(what string) *cli.BoolFlag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar or warnings; " + what}
+}
+
+// output is a parsed --format: text, json or a template.
+type output struct {
+	json    bool
+	tmpl    *template.Template
+	command string
+}
+
+// templatePrefix is how oras (and ocil) write a template format.
+const templatePrefix = "go-template="
+
+// parseFormat reads --format: "text", "json", "go-template=TEMPLATE", or a bare template
+// (a value holding "{{"), which runs the same as with the prefix.
+func parseFormat(c *cli.Context) (*output, error) {
+	f := c.String("format")
 	switch {
-	case f == "text" || f == "json":
-		return nil
-	case template && strings.Contains(f, "{{"):
-		return nil
+	case f == "text":
+		return &output{}, nil
+	case f == "json":
+		return &output{json: true}, nil
+	case strings.HasPrefix(f, templatePrefix), strings.Contains(f, "{{"):
+		src := strings.TrimPrefix(f, templatePrefix)
+		t, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{"json": templateJSON}).Parse(src)
+		if err != nil {
+			return nil, usagef("--format %q: %v", f, err)
+		}
+		return &output{tmpl: t, command: c.Command.Name}, nil
 	}
-	if template {
-		return usagef(`--format %q: want "text", "json" or a Go template`, f)
+	return nil, usagef(`--format %q: unknown format; want text, json or go-template=TEMPLATE`, f)
+}
+
+// templateJSON is the json function of templates: its argument as compact JSON.
+func templateJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// text reports whether the result is printed in the command's own text form.
+func (o *output) text() bool { return !o.json && o.tmpl == nil }
+
+// print writes v as JSON or through the template; text output is the caller's.
+func (o *output) print(w io.Writer, v any) error {
+	if o.json {
+		return writeJSON(w, v)
 	}
-	return usagef(`--format %q: want "text" or "json"`, f)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	// The template sees exactly what --format json prints: decoded into maps and slices,
+	// numbers kept as written (a size stays 1234, not 1.234e+03).
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var data any
+	if err := dec.Decode(&data); err != nil {
+		return err
+	}
+	// Into a buffer first: a template that fails half-way prints nothing. It runs once
+	// the command is done, so the message says that what the command did is done.
+	var buf bytes.Buffer
+	if err := o.tmpl.Execute(&buf, data); err != nil {
+		return usagef("--format: %v%s; the %s itself succeeded, only its output failed", err, fieldHint(err, data), o.command)
+	}
+	if buf.Len() > 0 && buf.Bytes()[buf.Len()-1] != '\n' {
+		buf.WriteByte('\n')
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// fieldHint names the fields there are when a template asks for one that is not there.
+func fieldHint(err error, data any) string {
+	m, ok := data.(map[string]any)
+	if !ok || !strings.Contains(err.Error(), "map has no entry for key") {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return fmt.Sprintf(" (fields are named as --format json prints them; at the top: %s)", strings.Join(keys, ", "))
 }
 
 // writeJSON prints v as indented JSON, the --format json output of every command.

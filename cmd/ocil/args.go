@@ -42,7 +42,8 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 			positional = append(positional, rest[j:]...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
+		if len(a) < 2 || a[0] != '-' || a[1] == ':' || a[1] == '@' {
+			// "-", "-:TAG" and "-@DIGEST" name standard input or output.
 			positional = append(positional, a)
 			continue
 		}

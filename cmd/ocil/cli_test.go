@@ -380,10 +380,10 @@ func cliCases(t *testing.T) []cliCase {
 			check: wantStderr("--format"),
 		},
 		cliCase{
-			name:  "ls_format-template-not-supported",
+			name:  "ls_format-template-unknown-field",
 			args:  []string{"ls", fixture(umoci), "--format", "{{.Tag}}"},
 			code:  2,
-			check: wantStderr("--format"),
+			check: wantStderr("--format", `"Tag"`, "entries, layout"),
 		},
 	)
 
@@ -493,7 +493,7 @@ func cliCases(t *testing.T) []cliCase {
 		},
 		cliCase{
 			name:  "resolve_regctl-index_child-digest",
-			args:  []string{"resolve", fixture(regctl) + "@" + regctlArm64.Digest.String(), "--format", "{{.Platform.Architecture}} {{.Size}}"},
+			args:  []string{"resolve", fixture(regctl) + "@" + regctlArm64.Digest.String(), "--format", "go-template={{.platform.architecture}} {{.size}}"},
 			check: wantStdout("arm64 " + strconv.FormatInt(regctlArm64.Size, 10) + "\n"),
 		},
 		cliCase{
@@ -592,17 +592,17 @@ func cliCases(t *testing.T) []cliCase {
 		},
 		cliCase{
 			name:  "resolve_format-template-size",
-			args:  []string{"resolve", fixture(arm8), "--format", "{{.Size}}"},
+			args:  []string{"resolve", fixture(arm8), "--format", "{{.size}}"},
 			check: wantStdout(fmt.Sprintf("%d\n", len(fixtureBlob(t, arm8, arm8Entry.Digest.String())))),
 		},
 		cliCase{
 			name:  "resolve_format-template-digest",
-			args:  []string{"resolve", "--format={{.Digest}} {{.Platform.OSVersion}}", fixture(crane), "-p", "linux/amd64:el8"},
+			args:  []string{"resolve", "--format=go-template={{.digest}} {{index .platform \"os.version\"}}", fixture(crane), "-p", "linux/amd64:el8"},
 			check: wantStdout(craneAmd64El8.Manifest.Digest.String() + " el8\n"),
 		},
 		cliCase{
 			name:  "resolve_format-template-unknown-field",
-			args:  []string{"resolve", fixture(arm8), "--format", "{{.Size}} {{.Nope}}"},
+			args:  []string{"resolve", fixture(arm8), "--format", "go-template={{.size}} {{.Nope}}"},
 			code:  2,
 			check: wantStderr("Nope"),
 		},
@@ -614,7 +614,7 @@ func cliCases(t *testing.T) []cliCase {
 		},
 		cliCase{
 			name:  "resolve_format-template-syntax",
-			args:  []string{"resolve", fixture(arm8), "--format", "{{.Size"},
+			args:  []string{"resolve", fixture(arm8), "--format", "go-template={{.size"},
 			code:  2,
 			check: wantStderr("--format"),
 		},
@@ -775,6 +775,7 @@ func cliCases(t *testing.T) []cliCase {
 		},
 	)
 	cases = append(cases, validateCases(t)...)
+	cases = append(cases, formatCases(t)...)
 	for _, c := range newApp(nil, nil).Commands {
 		cases = append(cases, cliCase{
 			name:  "help_" + c.Name,

@@ -13,7 +13,7 @@ func copyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "copy",
 		Usage:     "copy an image or index between layout folders and tarballs, optionally keeping only some platforms",
-		ArgsUsage: "SRC DST[:TAG]",
+		ArgsUsage: "SRC|- DST[:TAG]|-",
 		Description: `Copies what SRC selects (resolved as by ocil resolve, without a platform) into DST.
 SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz, .tar.zst, .tzst; a
 tarball's compression is detected from its bytes when reading, from its name when
@@ -36,13 +36,24 @@ oci-layout and index.json first, blobs sorted, fixed mode, owner and time
 written beside DST and renamed at the end, under DST.lock. .tar.gz output is
 compressed on all cores; .tar.zst with zstd.
 
+SRC - reads a layout tarball (plain, gzip or zstd) from standard input: it is checked
+whole and spooled to a temp file before anything is copied, within the bounds of a
+compressed tarball. DST - writes the tarball, uncompressed, to standard output (never
+a terminal); the result then goes to standard error, and -q drops it. A file named -
+is ./-.
+
+Prints the digest of the entry written; --format json prints the entry, the kept and
+dropped manifests and the blob counts, --format go-template=TEMPLATE runs a Go
+template over that object.
+
 Examples:
   ocil copy ./out:1.2 out.tar
   ocil copy out.tar ./unpacked
-  ocil copy ./build:1.3 release.tar.zst
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
   ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
-  ocil copy ./out:1.2 site-b.tar.zst`,
+  ocil copy ./out:1.2 site-b.tar.zst
+  ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
+  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
@@ -50,16 +61,16 @@ Examples:
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of DST"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-			formatFlag(false),
+			quietFlag("print the digest (as without -q)"),
+			formatFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
 				return err
 			}
 			if c.NArg() != 2 {
-				return usagef("copy: expected SRC and DST, got %d arguments (see ocil copy --help)", c.NArg())
+				return usagef("copy: expected SRC and DST, got %s (see ocil copy --help)", count(c.NArg(), "argument"))
 			}
 			plats, err := platformsOpt(c)
 			if err != nil {
@@ -73,14 +84,23 @@ Examples:
 			if err != nil {
 				return usagef("%v", err)
 			}
-			src, err := layout.ResolveRef(c.Context, c.Args().Get(0), layout.ResolveOptions{})
+			dst := c.Args().Get(1)
+			out := c.App.Writer
+			if ref, err := layout.ParseReference(dst); err == nil && ref.Path == layout.Stdio {
+				if progress.IsTerminal(c.App.Writer) {
+					return usagef("copy to %s: standard output is a terminal; redirect it to a file or pipe it (ocil copy SRC - | ocil copy - DST)", dst)
+				}
+				out = c.App.ErrWriter // standard output carries the tarball
+			}
+			src, err := layout.ResolveRef(c.Context, c.Args().Get(0), layout.ResolveOptions{}, layout.WithStdin(c.App.Reader))
 			if err != nil {
 				return err
 			}
 			defer src.Layout.Close()
 			bar := progress.New(c.App.ErrWriter, "copy", c.Bool("quiet"))
 			defer bar.Done()
-			res, err := layout.Copy(c.Context, src, c.Args().Get(1), layout.CopyOptions{
+			res, err := layout.Copy(c.Context, src, dst, layout.CopyOptions{
+				Stdout:           c.App.Writer,
 				Progress:         bar.Update,
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
@@ -92,10 +112,13 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				return writeJSON(c.App.Writer, res)
+			if out != c.App.Writer && c.Bool("quiet") {
+				return nil
 			}
-			_, err = fmt.Fprintln(c.App.Writer, res.Descriptor.Digest)
+			if !o.text() {
+				return o.print(out, res)
+			}
+			_, err = fmt.Fprintln(out, res.Descriptor.Digest)
 			return err
 		},
 	}

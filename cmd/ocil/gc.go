@@ -21,22 +21,30 @@ from their first blob to their index.json change, and gc takes it exclusively, s
 written but not yet referenced is never taken. Tools that do not know that lock (oras,
 buildkit) are covered by --grace: files changed more recently are kept.
 
+--format json prints what was (or would be) removed and the bytes freed;
+--format go-template=TEMPLATE runs a Go template over that object.
+
 Examples:
   ocil gc ./out --dry-run
-  ocil gc ./out --grace 0`,
+  ocil gc ./out --grace 0
+  ocil gc ./out --dry-run -q`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be removed; remove nothing"},
 			&cli.DurationFlag{Name: "grace", Value: 0, Usage: "keep unreachable files changed less than `DURATION` ago (for writers other than ocil)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for running writers"},
-			formatFlag(false),
+			formatFlag(),
+			quietFlag("print only the paths removed, one a line"),
 		},
 		Action: func(c *cli.Context) error {
 			arg, err := oneArg(c, "layout")
 			if err != nil {
 				return err
 			}
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
+				return err
+			}
+			if arg, err = layoutArg(c, arg); err != nil {
 				return err
 			}
 			l, err := layout.Open(arg, layout.WithLockTimeout(c.Duration("lock-timeout")))
@@ -49,8 +57,16 @@ Examples:
 				return err
 			}
 			w := c.App.Writer
-			if format == "json" {
-				return writeJSON(w, res)
+			if !o.text() {
+				return o.print(w, res)
+			}
+			if c.Bool("quiet") {
+				for _, r := range res.Removed {
+					if _, err := fmt.Fprintln(w, r.Path); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
 			verb := "removed"
 			if c.Bool("dry-run") {
@@ -59,7 +75,7 @@ Examples:
 			for _, r := range res.Removed {
 				fmt.Fprintf(w, "%s %s %s (%s)\n", verb, r.Kind, r.Path, progress.Bytes(r.Size))
 			}
-			_, err = fmt.Fprintf(w, "%s %d files, %s", verb, len(res.Removed), progress.Bytes(res.Bytes))
+			_, err = fmt.Fprintf(w, "%s %s, %s", verb, count(len(res.Removed), "file"), progress.Bytes(res.Bytes))
 			if err == nil && res.Spared > 0 {
 				_, err = fmt.Fprintf(w, "; kept %d younger than --grace", res.Spared)
 			}

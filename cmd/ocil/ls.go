@@ -46,26 +46,28 @@ sha256-<hex> referrers tags, unknown media types) are marked.
 
 --format json prints {"layout": PATH, "entries": [...]}, each entry with "tag",
 "root", "descriptor", "platform", "platformSource" (descriptor, config or
-annotations) and "children".
+annotations) and "children"; --format go-template=TEMPLATE runs a Go template over that
+object. -q prints only the digest of each listed entry, one a line.
 
 Examples:
   ocil ls ./out
-  ocil ls ./out:1.2 --format json`,
-		Flags: []cli.Flag{formatFlag(false)},
+  ocil ls ./out:1.2 --format json
+  ocil ls ./out --format 'go-template={{range .entries}}{{.tag}} {{.descriptor.digest}}{{"\n"}}{{end}}'`,
+		Flags: []cli.Flag{formatFlag(), quietFlag("print only the digest of each entry")},
 		Action: func(c *cli.Context) error {
 			arg, err := oneArg(c, "reference")
 			if err != nil {
 				return err
 			}
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
 				return err
 			}
 			ref, err := layout.ParseReference(arg)
 			if err != nil {
 				return err
 			}
-			l, err := layout.Open(ref.Path)
+			l, err := layout.Open(ref.Path, layout.WithStdin(c.App.Reader))
 			if err != nil {
 				return err
 			}
@@ -91,8 +93,16 @@ Examples:
 				}
 				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: tree[0]})
 			}
-			if format == "json" {
-				return writeJSON(c.App.Writer, out)
+			switch {
+			case !o.text():
+				return o.print(c.App.Writer, out)
+			case c.Bool("quiet"):
+				for _, e := range out.Entries {
+					if _, err := fmt.Fprintln(c.App.Writer, e.Descriptor.Digest); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
 			return printTree(c.App.Writer, out)
 		},

@@ -52,7 +52,8 @@ are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unles
 Every blob is copied (reflink, hard link or copy, see --link) and, unless --no-verify,
 every source byte is hashed once. A failure of any kind leaves OUT's index.json as it was.
 Prints the nested index's digest; --format json prints the index.json entry, the
-children with their platforms and the blob counts.
+children with their platforms and the blob counts, and --format go-template=TEMPLATE
+runs a Go template over that object. -q also drops the warnings.
 
 --annotation KEY=VALUE annotates the nested index, the value taken as written (commas
 and spaces included); --annotation-file FILE takes oras's format, where "$manifest" is
@@ -65,7 +66,8 @@ Examples:
   ocil merge -o out:1.2 ./arm=linux/arm64/v8:el8 ./amd=linux/amd64,osver=el8
   ocil merge -o out:1.2 --all-images ./flat-layout
   ocil merge -o out:1.2 --annotation-file annotations.json in-*
-  ocil merge -o release.tar.gz:1.2 build-*`,
+  ocil merge -o release.tar.gz:1.2 build-*
+  ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
 			&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "two manifests for one platform: error, first or last"},
@@ -82,16 +84,16 @@ Examples:
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of OUT"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-			formatFlag(false),
+			quietFlag("print the digest (as without -q)"),
+			formatFlag(),
 		},
 		Action: runMerge,
 	}
 }
 
 func runMerge(c *cli.Context) error {
-	format := c.String("format")
-	if err := checkFormat(format, false); err != nil {
+	o, err := parseFormat(c)
+	if err != nil {
 		return err
 	}
 	if c.String("output") == "" {
@@ -99,6 +101,9 @@ func runMerge(c *cli.Context) error {
 	}
 	if c.NArg() == 0 {
 		return usagef("merge: no inputs (see ocil merge --help)")
+	}
+	if out, err := layout.ParseReference(c.String("output")); err == nil && out.IsArchive() && !layout.IsTarballPath(out.Path) {
+		return usagef("merge -o %s: a tarball output's name ends in .tar, .tar.gz or .tgz", c.String("output"))
 	}
 	opts := merge.Options{
 		Output:           c.String("output"),
@@ -112,7 +117,6 @@ func runMerge(c *cli.Context) error {
 	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 		return err
 	}
-	var err error
 	if opts.OnDup, err = merge.ParseDuplicatePolicy(c.String("on-duplicate")); err != nil {
 		return usagef("--on-duplicate: %v", err)
 	}
@@ -162,11 +166,13 @@ func runMerge(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
+	if !c.Bool("quiet") {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "ocil: warning: %s\n", w)
+		}
 	}
-	if format == "json" {
-		return writeJSON(c.App.Writer, res)
+	if !o.text() {
+		return o.print(c.App.Writer, res)
 	}
 	_, err = fmt.Fprintln(c.App.Writer, res.Index.Digest)
 	return err
@@ -177,7 +183,7 @@ func runMerge(c *cli.Context) error {
 // disk is never split.
 func parseInput(a string) (merge.Input, error) {
 	if ref, err := layout.ParseReference(a); err == nil {
-		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Path):], "=") {
+		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
 			return merge.Input{Ref: a}, nil
 		}
 	}

@@ -191,3 +191,34 @@ func TestSameErrorSameExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestArchivePrefixOutput: after oci-archive: any name is a tarball output; a new one is a
+// plain tar, an existing one keeps the compression it has.
+func TestArchivePrefixOutput(t *testing.T) {
+	tmp := t.TempDir()
+	src := fixture("regctl-index") + ":v1"
+	plain := filepath.Join(tmp, "site.img")
+	if code, _, stderr := runCLI(t, "copy", "-q", src, "oci-archive:"+plain+":v1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	gz := filepath.Join(tmp, "site-gz.img")
+	if code, _, stderr := runCLI(t, "copy", "-q", src, gz+".tar.gz"); code != 0 {
+		t.Fatal(stderr)
+	}
+	os.Rename(gz+".tar.gz", gz)
+	for p, magic := range map[string]string{plain: "oci-layout", gz: "\x1f\x8b"} {
+		if code, _, stderr := runCLI(t, "tag", "oci-archive:"+p+":v1", "v2"); code != 0 {
+			t.Fatalf("tag %s: %s", p, stderr)
+		}
+		b, _ := os.ReadFile(p)
+		if !strings.HasPrefix(string(b), magic) {
+			t.Errorf("%s starts % x, want % x", p, b[:4], magic)
+		}
+		if code, stdout, stderr := runCLI(t, "resolve", "oci-archive:"+p+":v2"); code != 0 || !strings.HasPrefix(stdout, "sha256:") {
+			t.Errorf("resolve %s:v2: %d %s", p, code, stderr)
+		}
+		if code, _, stderr := runCLI(t, "tag", p+":v1", "v3"); code != 2 || !strings.Contains(stderr, p) {
+			t.Errorf("tag %s without oci-archive: exit %d, %s", p, code, stderr)
+		}
+	}
+}

@@ -19,23 +19,27 @@ its digest before it gets its name; a packed folder is unpacked (regular files a
 folders only). Every title and every entry of every packed folder is checked first: an
 empty, absolute, ".", ".." or duplicate name, a NUL or backslash, or a link refuses the
 whole pull, and DIR is left as it was. Existing files are not overwritten unless
---force. Prints the files written.
+--force. Prints the files written, one a line; --format json prints them as a list of
+{"path", "layer", "folder"}, and --format go-template=TEMPLATE runs a Go template over
+that list.
 
-Example:
-  ocil pull ./mybinary:v1 --platform linux/arm64 -o ./bin`,
+Examples:
+  ocil pull ./mybinary:v1 --platform linux/arm64 -o ./bin
+  ocil pull ./mybinary:v1 -p linux/arm64 -o ./bin --format 'go-template={{range .}}{{.layer.digest}}{{"\n"}}{{end}}'`,
 		Flags: []cli.Flag{
 			platformFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the folder to write to"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite existing files"},
-			formatFlag(false),
+			formatFlag(),
+			quietFlag("print the paths written (as without -q)"),
 		},
 		Action: func(c *cli.Context) error {
 			arg, err := oneArg(c, "reference")
 			if err != nil {
 				return err
 			}
-			format := c.String("format")
-			if err := checkFormat(format, false); err != nil {
+			o, err := parseFormat(c)
+			if err != nil {
 				return err
 			}
 			if c.String("output") == "" {
@@ -54,8 +58,8 @@ Example:
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				return writeJSON(c.App.Writer, files)
+			if !o.text() {
+				return o.print(c.App.Writer, files)
 			}
 			for _, f := range files {
 				if _, err := fmt.Fprintln(c.App.Writer, f.Path); err != nil {

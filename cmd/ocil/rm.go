@@ -19,17 +19,26 @@ annotations stay. A platform that matches nothing is an error and nothing change
 --platform value may list several, separated by ',' (a ',' before osver= belongs to the
 platform: linux/arm64/v8,osver=el8 is one).
 The removed blobs stay in a folder until ocil gc; a layout tarball is rewritten with
-what its entries reach. Prints the new index's digest.
+what its entries reach. Prints the new index's digest; --format json prints {"index":
+the new index.json entry, "removed": [the manifests removed]}, and --format
+go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
   ocil rm ./out:1.2 --platform linux/arm/v7 --platform linux/s390x
-  ocil rm ./out:1.2 --platform linux/arm/v7,linux/s390x,osver=el8`,
+  ocil rm ./out:1.2 --platform linux/arm/v7,linux/s390x,osver=el8
+  ocil rm ./out:1.2 -p linux/s390x --format 'go-template={{len .removed}}'`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "remove manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64; at least one)"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+			formatFlag(),
+			quietFlag("print the digest (as without -q)"),
 		},
 		Action: func(c *cli.Context) error {
 			arg, err := oneArg(c, "LAYOUT:TAG")
+			if err != nil {
+				return err
+			}
+			o, err := parseFormat(c)
 			if err != nil {
 				return err
 			}
@@ -47,17 +56,20 @@ Examples:
 			if ref.Tag == "" || ref.Digest != "" {
 				return usagef("rm: %s: name the index by its tag, LAYOUT:TAG", arg)
 			}
-			out, err := openExisting(c, ref.Path)
+			out, err := openExisting(c, ref.Transport+ref.Path)
 			if err != nil {
 				return err
 			}
 			defer out.Close()
-			d, _, err := out.Layout().RemovePlatforms(c.Context, ref.Tag, plats)
+			d, removed, err := out.Layout().RemovePlatforms(c.Context, ref.Tag, plats)
 			if err != nil {
 				return err
 			}
 			if err := out.Commit(c.Context); err != nil {
 				return err
+			}
+			if !o.text() {
+				return o.print(c.App.Writer, map[string]any{"index": d, "removed": removed})
 			}
 			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
 			return err

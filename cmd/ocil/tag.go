@@ -17,6 +17,8 @@ func tagCommand() *cli.Command {
 ocil resolve; with --platform, one manifest of an index). A tag that exists is moved.
 Tags must follow the OCI ref.name grammar. Changes index.json in one locked step; a
 layout tarball is rewritten whole, its other entries kept.
+Prints the digest tagged; --format json prints {"descriptor": the entry written, "tags":
+[NEWTAG...]}, and --format go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
   ocil tag ./out:1.2 1.2.0 latest
@@ -25,10 +27,16 @@ Examples:
 		Flags: []cli.Flag{
 			platformFlag(),
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
+			formatFlag(),
+			quietFlag("print the digest (as without -q)"),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 2 {
 				return usagef("tag: expected REF and at least one NEWTAG (see ocil tag --help)")
+			}
+			o, err := parseFormat(c)
+			if err != nil {
+				return err
 			}
 			p, err := platformOpt(c)
 			if err != nil {
@@ -38,7 +46,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			out, err := openExisting(c, ref.Path)
+			out, err := openExisting(c, ref.Transport+ref.Path)
 			if err != nil {
 				return err
 			}
@@ -61,6 +69,9 @@ Examples:
 			}
 			if err := out.Commit(c.Context); err != nil {
 				return err
+			}
+			if !o.text() {
+				return o.print(c.App.Writer, map[string]any{"descriptor": d, "tags": c.Args().Tail()})
 			}
 			_, err = fmt.Fprintln(c.App.Writer, d.Digest)
 			return err
@@ -87,6 +98,9 @@ Example:
 			if c.NArg() < 2 {
 				return usagef("untag: expected LAYOUT and at least one TAG (see ocil untag --help)")
 			}
+			if _, err := layoutArg(c, c.Args().First()); err != nil {
+				return err
+			}
 			out, err := openExisting(c, c.Args().First())
 			if err != nil {
 				return err
@@ -100,13 +114,13 @@ Example:
 	}
 }
 
-// openExisting opens the layout folder or tarball at path for a change of its index.json
-// (tag, untag, rm): it must exist already. The tarball's compression is its name's.
-func openExisting(c *cli.Context, path string) (*layout.Output, error) {
+// openExisting opens the layout folder or tarball ref (a path, with any transport prefix,
+// without a tag) for a change of its index.json (tag, untag, rm): it must exist already.
+func openExisting(c *cli.Context, ref string) (*layout.Output, error) {
 	mtime, err := layout.SourceDateEpoch()
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	return layout.OpenOutput(c.Context, path, layout.OutputOptions{Existing: true, LockTimeout: c.Duration("lock-timeout"),
+	return layout.OpenOutput(c.Context, ref, layout.OutputOptions{Existing: true, LockTimeout: c.Duration("lock-timeout"),
 		ModTime: mtime, Transfer: layout.TransferOptions{Verify: true}})
 }

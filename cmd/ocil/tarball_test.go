@@ -154,7 +154,7 @@ func TestTarballFixtures(t *testing.T) {
 		}
 	}
 	// skopeo's archive holds umoci-image:latest.
-	code, stdout, stderr := runCLI(t, "resolve", fixtures+"skopeo-archive.tar:latest", "--format", "{{.MediaType}}")
+	code, stdout, stderr := runCLI(t, "resolve", fixtures+"skopeo-archive.tar:latest", "--format", "{{.mediaType}}")
 	if code != 0 || stdout != "application/vnd.oci.image.manifest.v1+json\n" {
 		t.Fatalf("skopeo-archive.tar:latest: %d %q %s", code, stdout, stderr)
 	}

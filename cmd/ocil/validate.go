@@ -29,9 +29,10 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check layouts before they are pushed or shipped",
 		ArgsUsage: "LAYOUT...",
-		Description: `Checks each LAYOUT (a layout folder or tarball) and lists what it finds,
-errors first, one line per finding: severity, check, object and what is wrong,
-then a summary line. Everything is checked: oci-layout, index.json, every index
+		Description: `Checks each LAYOUT (a layout folder or tarball, - for one on standard
+input, as in ocil copy ./out:1.2 - | ocil validate -) and lists what it finds, errors
+first, one line per finding: severity, check, object and what is wrong, then a summary
+line. Everything is checked: oci-layout, index.json, every index
 and manifest against the image spec, every descriptor, every reachable blob
 (hashed, several at a time), platforms and tags. The checks and their severities
 are listed in docs/validate.md. validate checks whole layouts: a :TAG or @DIGEST
@@ -48,10 +49,13 @@ manifests are still hashed).
 
 --format json prints {"layouts": [REPORT...]}, each report with "layout",
 "findings" (check, severity, object, message), "checked" and the counts
-"errors", "warnings" and "notes". --junit FILE also writes a JUnit XML report
-(GitLab: artifacts:reports:junit), whatever the result: errors are failures,
-warnings skipped test cases (failures with --strict), so that GitLab's test
-report shows both; each check that found nothing is a passing test case.
+"errors", "warnings" and "notes"; --format go-template=TEMPLATE runs a Go
+template over that object. -q drops the progress bar; the report (findings and
+summary) is the result, and is printed as without -q. --junit
+FILE also writes a JUnit XML report (GitLab: artifacts:reports:junit), whatever
+the result: errors are failures, warnings skipped test cases (failures with
+--strict), so that GitLab's test report shows both; each check that found nothing
+is a passing test case.
 
 Exit codes: 0 no errors; 1 errors found, or a path that is missing, not a layout
 or an unsafe tarball (as from every command); 2 bad usage. With several layouts,
@@ -60,15 +64,16 @@ the highest.
 Examples:
   ocil validate ./out
   ocil validate out.tar --for-push --junit report.xml
-  ocil validate --format json --strict ./out ./in.tar.gz`,
+  ocil validate --format json --strict ./out ./in.tar.gz
+  ocil validate ./out --format 'go-template={{range .layouts}}{{.layout}} {{.errors}}{{"\n"}}{{end}}'`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "fast", Usage: "check blob sizes only; hash only indexes and manifests"},
 			&cli.BoolFlag{Name: "for-push", Usage: "add the rules registries enforce"},
 			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
-			formatFlag(false),
+			formatFlag(),
 			&cli.StringFlag{Name: "junit", Usage: "also write a JUnit XML report to `FILE`"},
 			&cli.IntFlag{Name: "jobs", Value: 0, DefaultText: "one per CPU, at least 2", Usage: "hash `N` blobs at once"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			quietFlag("the report is the result: findings and summary, as without -q"),
 		},
 		Action: validateAction,
 	}
@@ -78,8 +83,8 @@ func validateAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("validate: expected at least one layout (see ocil validate --help)")
 	}
-	format := c.String("format")
-	if err := checkFormat(format, false); err != nil {
+	o, err := parseFormat(c)
+	if err != nil {
 		return err
 	}
 	if c.Int("jobs") < 0 {
@@ -137,8 +142,8 @@ func validateAction(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	if format == "json" {
-		if err := writeJSON(w, validateOutput{Layouts: reports}); err != nil {
+	if !o.text() {
+		if err := o.print(w, validateOutput{Layouts: reports}); err != nil {
 			return err
 		}
 	} else {

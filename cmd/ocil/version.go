@@ -26,13 +26,30 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the version of ocil",
-		Description: `Example:
-  ocil version`,
+		Description: `Prints "ocil VERSION OS/ARCH GOVERSION"; -q prints the version only;
+--format json prints {"version", "os", "arch", "go"}, and --format
+go-template=TEMPLATE runs a Go template over that object.
+
+Examples:
+  ocil version
+  ocil version --format 'go-template={{.version}}'`,
+		Flags: []cli.Flag{formatFlag(), quietFlag("print the version only")},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usagef("version: takes no arguments")
 			}
-			_, err := fmt.Fprintf(c.App.Writer, "ocil %s %s/%s %s\n", versionString(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			o, err := parseFormat(c)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !o.text():
+				return o.print(c.App.Writer, map[string]string{"version": versionString(), "os": runtime.GOOS, "arch": runtime.GOARCH, "go": runtime.Version()})
+			case c.Bool("quiet"):
+				_, err = fmt.Fprintln(c.App.Writer, versionString())
+				return err
+			}
+			_, err = fmt.Fprintf(c.App.Writer, "ocil %s %s/%s %s\n", versionString(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 			return err
 		},
 	}

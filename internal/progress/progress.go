@@ -29,14 +29,19 @@ func New(w io.Writer, label string, quiet bool) *Bar {
 	return &Bar{w: w, label: label, start: time.Now()}
 }
 
-// IsTerminal reports whether w is a character device such as a terminal.
-func IsTerminal(w io.Writer) bool {
+// IsTerminal reports whether w (or a reader) is a character device such as a terminal;
+// /dev/null, the one character device scripts redirect to, is not.
+func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }
 
 // Update shows done of total bytes. Safe for concurrent use; nil-safe.

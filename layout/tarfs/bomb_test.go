@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -134,6 +135,25 @@ func TestBombRefusedByRatio(t *testing.T) {
 			t.Logf("%d MiB written to the temp file before the refusal", n>>20)
 			if limit := tc.bound(int64(len(b))); n > limit || n > 256<<20 {
 				t.Errorf("%d bytes went to the temp file, over %d", n, limit)
+			}
+			emptyDir(t, tmp)
+
+			// The same archive as a stream (standard input), whose size is not known up
+			// front: the ratio applies to the compressed bytes read so far, which run
+			// ahead of what the decompressor used by at most its read buffers.
+			written = watchTemp(t)
+			fsys, err = OpenReader("-", struct{ io.Reader }{bytes.NewReader(b)}, Options{TempDir: tmp})
+			if err == nil {
+				fsys.Close()
+				t.Fatal("OpenReader accepted the bomb")
+			}
+			if !errors.Is(err, ErrHostile) || !strings.Contains(err.Error(), "decompression bomb") {
+				t.Fatalf("OpenReader = %v, want ErrHostile naming a decompression bomb", err)
+			}
+			n = written()
+			t.Logf("stream: %d MiB written to the temp file before the refusal", n>>20)
+			if limit := max(100*(int64(len(b))+256<<10), 64<<20); n > limit+1 {
+				t.Errorf("stream: %d bytes went to the temp file, over %d", n, limit)
 			}
 			emptyDir(t, tmp)
 		})

@@ -96,6 +96,7 @@ type indexer struct {
 	folderIndex map[string]bool // top-level folders with an index.json inside (a few)
 	extras      map[string]bool // root-level extras (a few), for hints
 	last        string          // the raw name of the last entry, for messages
+	dockerSave  bool            // a name docker save writes was seen (see dockerSaveName)
 
 	dr *boundedReader // the decompressing pass's bound; nil for an uncompressed archive
 }
@@ -115,8 +116,16 @@ func newIndexer(path string, opts Options, compression string) *indexer {
 	}
 }
 
-// entryErr describes what is wrong with one entry.
+// entryErr describes what is wrong with one entry. In an archive that docker save wrote
+// (and that has shown no layout file yet), it says that first: the entry is refused
+// because the archive is not a layout at all.
 func (ix *indexer) entryErr(raw string, class error, format string, args ...any) error {
+	_, hasIndex := ix.files["index.json"]
+	_, hasHeader := ix.files["oci-layout"]
+	if ix.dockerSave && !hasIndex && !hasHeader {
+		return fmt.Errorf("open tarball %s: %w: it is a docker save archive (manifest.json, <id>/layer.tar)%s (its entry %q is %s)",
+			ix.path, ErrNotLayout, dockerSaveHint(ix.path), raw, fmt.Sprintf(format, args...))
+	}
 	return fmt.Errorf("open tarball %s: entry %q: %w: %s", ix.path, raw, class, fmt.Sprintf(format, args...))
 }
 
@@ -170,6 +179,7 @@ func (ix *indexer) next(tr *tar.Reader) (*tar.Header, error) {
 func (ix *indexer) check(hdr *tar.Header, off int64) (*entry, error) {
 	raw := hdr.Name
 	ix.last = raw
+	ix.dockerSave = ix.dockerSave || dockerSaveName(raw)
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeXGlobalHeader:
@@ -288,11 +298,17 @@ func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
 // createTemp makes the temp file of a compressed archive (tests watch what goes into it).
 var createTemp = os.CreateTemp
 
-// scanCompressed decompresses a compressed archive of size bytes in one pass. The data of
-// the layout's files, and only theirs, goes into a temp file, where each is indexed by its
-// offset; every blob whose algorithm is known is hashed on the way through. Entries the
-// layout ignores are read and dropped.
-func (ix *indexer) scanCompressed(src *os.File, size int64) (fsys *FS, err error) {
+// scanCompressed decompresses a compressed archive in one pass. The data of the layout's
+// files, and only theirs, goes into a temp file, where each is indexed by its offset;
+// every blob whose algorithm is known is hashed on the way through. Entries the layout
+// ignores are read and dropped. size is the archive's size, or -1 for a stream (standard
+// input), whose ratio bound then grows with the compressed bytes read so far.
+func (ix *indexer) scanCompressed(src io.Reader, size int64) (fsys *FS, err error) {
+	var counted *countReader
+	if size < 0 {
+		counted = &countReader{r: src}
+		src = counted
+	}
 	dec, err := decompressor(ix.compression, src)
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w: %s: %w", ix.path, ErrCorrupt, ix.compression, err)
@@ -318,6 +334,7 @@ func (ix *indexer) scanCompressed(src *os.File, size int64) (fsys *FS, err error
 	}()
 
 	dr := newBoundedReader(dec, size, ix.opts.MaxRatio, ix.opts.MaxUncompressed)
+	dr.stream = counted
 	ix.dr = dr
 	w := &countingWriter{w: bufio.NewWriterSize(tmp, 256<<10)}
 	tr := tar.NewReader(dr)
@@ -391,6 +408,11 @@ type tempWriteError struct{ err error }
 func (e *tempWriteError) Error() string { return e.err.Error() }
 func (e *tempWriteError) Unwrap() error { return e.err }
 
+// dockerSaveHint says what to do with a docker save archive.
+func dockerSaveHint(archive string) string {
+	return "; Docker 25 and later save OCI layouts, or convert it: skopeo copy docker-archive:" + archive + " oci-archive:OUT.tar"
+}
+
 // finish checks that what the pass saw is a layout.
 func (ix *indexer) finish() error {
 	_, hasIndex := ix.files["index.json"]
@@ -407,8 +429,8 @@ func (ix *indexer) finish() error {
 			ix.path, top+"/index.json", ErrNotLayout, top+"/", top, path.Base(ix.path))
 	case !hasIndex && !hasHeader:
 		hint := ""
-		if ix.extras["manifest.json"] {
-			hint = " (manifest.json alone is the format docker save wrote before Docker 25)"
+		if ix.extras["manifest.json"] || ix.dockerSave {
+			hint = ": it is a docker save archive (manifest.json alone is the format docker save wrote before Docker 25)" + dockerSaveHint(ix.path)
 		}
 		return fmt.Errorf("open tarball %s: %w: no oci-layout/index.json at the archive root%s", ix.path, ErrNotLayout, hint)
 	case !hasIndex:

@@ -45,6 +45,8 @@ func sniff(magic []byte) (string, error) {
 // decompressor opens the decompressing reader for a compressed archive.
 func decompressor(compression string, r io.Reader) (io.ReadCloser, error) {
 	switch compression {
+	case compressionNone: // a stream that cannot seek (OpenReader) is spooled as it is
+		return io.NopCloser(r), nil
 	case compressionGzip:
 		return gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
 	case compressionZstd:
@@ -72,22 +74,36 @@ type boundedReader struct {
 	n          int64 // bytes read so far: the offset in the decompressed stream
 	max        int64
 	byRatio    bool  // max is the ratio bound
-	compressed int64 // the archive's size
+	compressed int64 // the archive's size, or the compressed bytes of a stream read so far
+	ratio      int64
+	total      int64
+	stream     *countReader // the compressed stream, when its size is not known up front
 }
 
 func newBoundedReader(r io.Reader, compressed, ratio, total int64) *boundedReader {
-	s := &boundedReader{r: r, max: total, compressed: compressed}
-	byRatio := int64(math.MaxInt64)
-	if compressed <= math.MaxInt64/ratio {
-		byRatio = max(ratio*compressed, RatioFloor)
-	}
-	if byRatio < total {
-		s.max, s.byRatio = byRatio, true
-	}
+	s := &boundedReader{r: r, ratio: ratio, total: total}
+	s.bound(compressed)
 	return s
 }
 
+// bound sets max from the compressed size: the lower of the total bound and ratio times
+// compressed (at least RatioFloor). A negative size (a stream not yet counted) is 0.
+func (s *boundedReader) bound(compressed int64) {
+	compressed = max(compressed, 0)
+	s.compressed, s.max, s.byRatio = compressed, s.total, false
+	byRatio := int64(math.MaxInt64)
+	if compressed <= math.MaxInt64/s.ratio {
+		byRatio = max(s.ratio*compressed, RatioFloor)
+	}
+	if byRatio < s.total {
+		s.max, s.byRatio = byRatio, true
+	}
+}
+
 func (s *boundedReader) Read(p []byte) (int, error) {
+	if s.stream != nil {
+		s.bound(s.stream.n)
+	}
 	if s.n > s.max {
 		return 0, errBomb
 	}
@@ -96,9 +112,24 @@ func (s *boundedReader) Read(p []byte) (int, error) {
 	}
 	n, err := s.r.Read(p)
 	s.n += int64(n)
+	if s.stream != nil {
+		s.bound(s.stream.n)
+	}
 	if s.n > s.max {
 		return 0, errBomb
 	}
+	return n, err
+}
+
+// countReader counts the compressed bytes of a stream read so far.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
 	return n, err
 }
 

@@ -42,8 +42,16 @@ func (s *source) Close() error {
 // ErrNotFound. A folder with neither oci-layout nor index.json, a file that is not a
 // layout tarball, or one the tarball reader refuses gives ErrNotLayout (and, for an
 // unsafe or damaged tarball, ErrInvalidArchive as layout.Open does): there is nothing to
-// validate.
+// validate. The path "-" is a tarball read from standard input (tarfs.OpenReader), whose
+// blobs are all hashed while it is read.
 func openSource(path string) (*source, error) {
+	if path == layout.Stdio {
+		t, err := tarfs.OpenReader("standard input", os.Stdin, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
+		if err != nil {
+			return nil, tarballError(err)
+		}
+		return &source{fsys: t, hashed: true, closer: t, path: path}, nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -67,13 +75,18 @@ func openSource(path string) (*source, error) {
 	}
 	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
 	if err != nil {
-		classes := []error{layout.ErrNotLayout}
-		if errors.Is(err, tarfs.ErrHostile) || errors.Is(err, tarfs.ErrCorrupt) {
-			classes = append(classes, layout.ErrInvalidArchive)
-		}
-		return nil, &unreadableError{err, classes}
+		return nil, tarballError(err)
 	}
 	return &source{fsys: t, hashed: t.Compression() != "none", closer: t, path: path}, nil
+}
+
+// tarballError classes an error of the tarball reader.
+func tarballError(err error) error {
+	classes := []error{layout.ErrNotLayout}
+	if errors.Is(err, tarfs.ErrHostile) || errors.Is(err, tarfs.ErrCorrupt) {
+		classes = append(classes, layout.ErrInvalidArchive)
+	}
+	return &unreadableError{err, classes}
 }
 
 func present(fsys fs.FS, name string) bool {
