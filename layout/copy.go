@@ -26,7 +26,8 @@ type CopyOptions struct {
 	Jobs int
 	// ModTime stamps the entries of a tarball destination (zero: the Unix epoch).
 	ModTime time.Time
-	// LockTimeout bounds the wait for the destination's lock.
+	// LockTimeout bounds the wait for the destination's lock (a folder's index lock, a
+	// tarball's OUT.tar.lock).
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
@@ -137,19 +138,22 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	for i, b := range blobs {
 		jobs[i] = TransferBlob{From: l, Blob: b}
 	}
-	if _, err := out.Transfer(ctx, jobs); err != nil {
-		return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
-	}
-	if newIndex != nil {
-		if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
-			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+	err = out.Write(ctx, func(*Layout) error {
+		if _, err := out.Transfer(ctx, jobs); err != nil {
+			return fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
 		}
-	}
-	if err := out.SetEntry(ctx, tag, entry); err != nil {
-		return nil, fmt.Errorf("copy to %s: %w", dst, err)
-	}
-	if err := out.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		if newIndex != nil {
+			if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
+				return fmt.Errorf("copy to %s: %w", dst, err)
+			}
+		}
+		if err := out.SetEntry(ctx, tag, entry); err != nil {
+			return fmt.Errorf("copy to %s: %w", dst, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	res.Descriptor = WithTag(entry, tag)
 	return res, nil

@@ -298,7 +298,7 @@ func TestCopyToTarballFailsCleanly(t *testing.T) {
 	if got, _ := os.ReadFile(p); !bytes.Equal(got, previous) {
 		t.Fatal("the target was replaced")
 	}
-	// Only the tarball and its lock file (never deleted) are left.
+	// Only the tarball and its lock file (which every writer of x.tar takes) are there.
 	if ents, _ := os.ReadDir(tmp); len(ents) != 2 || ents[0].Name() != "x.tar" || ents[1].Name() != "x.tar.lock" {
 		t.Fatalf("left behind: %v", ents)
 	}

@@ -21,8 +21,8 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
-			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
-				return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
+			if err := l.untaggedConflict(cur, d); err != nil {
+				return err
 			}
 			cur.Manifests = []ocispec.Descriptor{d}
 			return nil
@@ -30,4 +30,29 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 		cur.Manifests = setTag(cur.Manifests, tag, d)
 		return nil
 	})
+}
+
+// CheckSetEntry reports, without changing anything, the error SetEntry would return for
+// the index.json as it is now: a corrupt index.json, or for an empty tag an index.json
+// holding other entries. A writer calls it before transferring anything, so a refusal
+// that OUT's state makes certain leaves OUT as it was. SetEntry checks again under the
+// lock.
+func (l *Layout) CheckSetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
+	cur, err := l.Index(ctx)
+	if err != nil {
+		return err
+	}
+	if tag == "" {
+		return l.untaggedConflict(cur, d)
+	}
+	return nil
+}
+
+// untaggedConflict is SetEntry's rule for an empty tag: index.json must be empty or hold
+// d alone.
+func (l *Layout) untaggedConflict(cur *ocispec.Index, d ocispec.Descriptor) error {
+	if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
+		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
+	}
+	return nil
 }

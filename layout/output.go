@@ -15,8 +15,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/ocil-dev/ocil/lock"
 )
 
 // OutputOptions say how an Output is opened and written.
@@ -41,26 +39,28 @@ type OutputOptions struct {
 // Output is the one way ocil's writers change a layout: a folder, or a layout tarball
 // (.tar, .tar.gz, .tgz, .tar.zst, .tzst), created when missing. Every writer (copy, merge,
 // add, tag, untag, rm) writes through it, so each accepts each form and keeps the other
-// entries of either.
+// entries of either. The change is made by Write's function, through the layout it is
+// given and the output's Transfer, PutBlob and SetEntry.
 //
-// A folder output holds the writers' shared ingest lock (Session) from OpenOutput to
-// Close; each SetEntry or UpdateIndex of its Layout changes index.json in one locked,
-// atomic step, and Commit has nothing left to do.
+// A folder output is written as Write (the package function) writes: inside a Session,
+// each SetEntry or UpdateIndex changing index.json in one locked, atomic step; a missing
+// folder is built in a stage beside it and published only when the change succeeded.
 //
-// A tarball output holds path+".lock" exclusively from OpenOutput to Close. Its Layout is
+// A tarball output holds path+".lock" exclusively from OpenOutput to Close. Its layout is
 // a stage folder beside the tarball that reads through to the tarball's current content
 // (read in place, never unpacked): new blobs and index.json are written to the stage, and
-// Commit writes the tarball anew from both (WriteTarball: deterministic bytes, every blob
-// reachable from index.json, hashed once on the way unless Transfer.Verify is off,
-// renamed into place). Until Commit the tarball is as it was; Close without Commit leaves
-// it so, and Close removes the stage.
+// once the change succeeded the tarball is written anew from both (deterministic bytes,
+// every blob reachable from index.json, hashed once on the way unless Transfer.Verify is
+// off, renamed into place). Until then the tarball is as it was; Close removes the stage.
 type Output struct {
 	// Path is the output's path, Tag the tag the reference named ("" if none).
 	Path, Tag string
 
-	l       *Layout // where blobs and index.json are written
+	ref     Reference
+	l       *Layout // where blobs and index.json are written, during Write
 	opts    OutputOptions
 	tarball bool
+	stage   *Layout // a tarball output's stage
 	base    *Layout // a tarball output's current content; nil when it is new
 	scratch string  // a tarball output's stage folder
 	release []func()
@@ -104,7 +104,7 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	if ref.Path == Stdio {
 		return nil, fmt.Errorf("create layout -: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", ErrInvalidReference)
 	}
-	o := &Output{Path: ref.Path, Tag: ref.Tag, opts: opts}
+	o := &Output{Path: ref.Path, Tag: ref.Tag, ref: ref, opts: opts}
 	fi, statErr := os.Stat(ref.Path)
 	switch {
 	case statErr == nil && fi.IsDir() && ref.IsArchive():
@@ -124,7 +124,7 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	if o.tarball {
 		err = o.openTarball(ctx)
 	} else {
-		err = o.openFolder(ctx)
+		err = checkFolderName(o.Path)
 	}
 	if err != nil {
 		o.Close()
@@ -133,33 +133,12 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	return o, nil
 }
 
-func (o *Output) openFolder(ctx context.Context) error {
-	var err error
-	if o.opts.Existing {
-		o.l, err = Open(o.Path, WithLockTimeout(o.opts.LockTimeout))
-		if err == nil && o.l.dir == "" {
-			err = fmt.Errorf("write %s: %w", o.Path, ErrReadOnly)
-		}
-	} else {
-		o.l, err = Create(o.Path, WithLockTimeout(o.opts.LockTimeout))
-	}
-	if err != nil {
-		return err
-	}
-	end, err := o.l.Session(ctx)
-	if err != nil {
-		return err
-	}
-	o.release = append(o.release, end)
-	return nil
-}
-
 func (o *Output) openTarball(ctx context.Context) error {
-	lk, err := lock.Acquire(ctx, o.Path+".lock", lock.Exclusive, o.opts.LockTimeout)
+	release, err := lockTarball(ctx, o.Path, o.opts.LockTimeout)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	o.release = append(o.release, func() { lk.Release() })
+	o.release = append(o.release, release)
 	if _, err := os.Stat(o.Path); err == nil {
 		if o.base, err = Open(o.Path); err != nil {
 			return err
@@ -190,24 +169,59 @@ func (o *Output) openTarball(ctx context.Context) error {
 	if o.base != nil {
 		fsys = overlayFS{upper: fsys, lower: o.base.fsys}
 	}
-	o.l = &Layout{path: o.Path, dir: o.scratch, fsys: fsys, lockTimeout: o.opts.LockTimeout}
+	o.stage = &Layout{path: o.Path, dir: o.scratch, fsys: fsys, lockTimeout: o.opts.LockTimeout}
 	return nil
 }
 
-// Layout is the layout the output's changes are made in: the folder, or a tarball's stage.
-// Its methods that write (PutBlob, CopyBlob, SetEntry, UpdateIndex, Tag, Untag, ...) are
-// the output's; for a tarball they take effect at Commit.
-func (o *Output) Layout() *Layout { return o.l }
+// Write makes the output's change: fn makes it through l, the layout being written (the
+// folder, a new folder's stage, or a tarball's stage), whose writing methods (PutBlob,
+// CopyBlob, SetEntry, UpdateIndex, Tag, Untag, AddToIndex, ...) and the output's Transfer,
+// PutBlob and SetEntry all write there; then the change is committed (see Output). If fn
+// fails, nothing is committed: a folder that did not exist is not made, a tarball is left
+// as it was. When another writer creates a missing folder meanwhile, fn runs again on that
+// folder as it now is, so fn must be safe to run twice.
+func (o *Output) Write(ctx context.Context, fn func(l *Layout) error) error {
+	run := func(l *Layout) error {
+		o.l = l
+		defer func() { o.l = nil }()
+		return fn(l)
+	}
+	if o.tarball {
+		if err := run(o.stage); err != nil {
+			return err
+		}
+		return o.commitTarball(ctx)
+	}
+	lopts := []Option{WithLockTimeout(o.opts.LockTimeout)}
+	if o.opts.Existing {
+		l, err := Open(o.Path, lopts...)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		if l.dir == "" {
+			return fmt.Errorf("write %s: %w", o.Path, ErrReadOnly)
+		}
+		end, err := l.Session(ctx)
+		if err != nil {
+			return err
+		}
+		defer end()
+		return run(l)
+	}
+	return Write(ctx, o.Path, run, lopts...)
+}
 
 // IsTarball reports whether the output is a layout tarball.
 func (o *Output) IsTarball() bool { return o.tarball }
 
-// PutBlob stores b as a blob of the output (see (*Layout).PutBlob).
+// PutBlob stores b as a blob of the output (see (*Layout).PutBlob); only inside Write.
 func (o *Output) PutBlob(ctx context.Context, mediaType string, b []byte) (ocispec.Descriptor, error) {
 	return o.l.PutBlob(ctx, mediaType, b)
 }
 
-// SetEntry puts d into the output's index.json under tag (see (*Layout).SetEntry).
+// SetEntry puts d into the output's index.json under tag (see (*Layout).SetEntry); only
+// inside Write.
 func (o *Output) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
 	return o.l.SetEntry(ctx, tag, d)
 }
@@ -230,7 +244,8 @@ type TransferStats struct {
 // Transfer makes the blobs present in the output, several at a time (OutputOptions.Jobs),
 // largest first so the long copies start early; a digest listed twice is brought once.
 // Each blob arrives through CopyBlob. The first failure cancels the rest and is returned;
-// blobs already present stay (nothing references them until index.json does).
+// blobs already present stay (nothing references them until index.json does). Only
+// inside Write.
 func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferStats, error) {
 	st := TransferStats{Methods: map[TransferMethod]int{}}
 	var jobs []TransferBlob
@@ -305,16 +320,12 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	return st, ctx.Err()
 }
 
-// Commit makes the output's changes final. A folder's changes are final already (each
-// index.json change is one atomic step); a tarball is written anew from its stage and
-// renamed into place, unless its index.json did not change.
-func (o *Output) Commit(ctx context.Context) error {
-	if !o.tarball {
-		return nil
-	}
-	idx, raw, err := o.l.readIndex()
+// commitTarball writes the tarball anew from its stage and renames it into place, unless
+// its index.json did not change.
+func (o *Output) commitTarball(ctx context.Context) error {
+	idx, raw, err := o.stage.readIndex()
 	if err != nil {
-		if !(errors.Is(err, ErrNotLayout) && isMissing(o.l.fsys, IndexFile)) {
+		if !(errors.Is(err, ErrNotLayout) && isMissing(o.stage.fsys, IndexFile)) {
 			return fmt.Errorf("write %s: %w", o.Path, err)
 		}
 		idx = &ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
@@ -328,7 +339,7 @@ func (o *Output) Commit(ctx context.Context) error {
 			return nil
 		}
 	}
-	blobs, err := o.l.Blobs(ctx, idx.Manifests)
+	blobs, err := o.stage.Blobs(ctx, idx.Manifests)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
@@ -338,11 +349,11 @@ func (o *Output) Commit(ctx context.Context) error {
 			topts.Gzip, topts.Zstd = t.Compression() == "gzip", t.Compression() == "zstd"
 		}
 	}
-	return WriteTarball(ctx, o.Path, o.l, raw, blobs, topts)
+	return writeTarball(ctx, o.Path, o.stage, raw, blobs, topts)
 }
 
-// Close ends the output: it releases its locks, closes a tarball's current content and
-// removes its stage. Changes not committed are dropped (a folder's are already made).
+// Close ends the output: it releases a tarball's lock, closes its current content and
+// removes its stage.
 // Safe to call more than once.
 func (o *Output) Close() error {
 	if o.base != nil {
@@ -357,9 +368,6 @@ func (o *Output) Close() error {
 		o.release[i]()
 	}
 	o.release = nil
-	if o.l != nil && !o.tarball {
-		o.l.Close()
-	}
 	return nil
 }
 

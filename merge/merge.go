@@ -198,8 +198,12 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("merge: encode index: %w", err)
 	}
 
+	if err := preflightOutput(ctx, out, idxBytes); err != nil {
+		return nil, err
+	}
+
 	// 3. The output's blobs, then its index.json in one locked step (a tarball output is
-	// written anew at Commit, its blobs hashed once on the way).
+	// written anew once that succeeded, its blobs hashed once on the way).
 	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Warnings: warnings(children)}
 	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
 		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress})
@@ -218,25 +222,52 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 			jobs = append(jobs, layout.TransferBlob{From: src.l, Blob: d, Name: "input " + src.ref})
 		}
 	}
-	st, err := dst.Transfer(ctx, jobs)
+	var d ocispec.Descriptor
+	err = dst.Write(ctx, func(*layout.Layout) error {
+		st, err := dst.Transfer(ctx, jobs)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		res.Blobs, res.Bytes, res.Methods = st.Blobs, st.Bytes, st.Methods
+		if d, err = dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes); err != nil {
+			return fmt.Errorf("merge: write index: %w", err)
+		}
+		d.ArtifactType = opts.ArtifactType
+		d.Annotations = copyMap(opts.DescriptorAnnotations)
+		if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
-	res.Blobs, res.Bytes, res.Methods = st.Blobs, st.Bytes, st.Methods
-	d, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
-	if err != nil {
-		return nil, fmt.Errorf("merge: write index: %w", err)
-	}
-	d.ArtifactType = opts.ArtifactType
-	d.Annotations = copyMap(opts.DescriptorAnnotations)
-	if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
-	if err := dst.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
+		return nil, err
 	}
 	res.Index = layout.WithTag(d, out.Tag)
 	return res, nil
+}
+
+// preflightOutput refuses, before any blob is transferred, a merge that OUT's current
+// state already rules out: an index.json that cannot be read, or an untagged OUT that
+// holds other entries. A missing OUT, or a folder that is not a layout yet, is left to
+// layout.Create, which refuses a non-empty non-layout folder before writing. SetEntry
+// checks again under the lock, for writers that change OUT meanwhile.
+func preflightOutput(ctx context.Context, out layout.Reference, idxBytes []byte) error {
+	if layout.IsTarballPath(out.Path) && out.Tag != "" {
+		return nil // a tagged tarball output accepts any current content it can read
+	}
+	l, err := layout.Open(out.Path)
+	if errors.Is(err, layout.ErrNotFound) || (errors.Is(err, layout.ErrNotLayout) && !layout.IsTarballPath(out.Path)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("merge: output: %w", err)
+	}
+	defer l.Close()
+	d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(idxBytes), Size: int64(len(idxBytes))}
+	if err := l.CheckSetEntry(ctx, out.Tag, d); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	return nil
 }
 
 // warnings lists what the nested index holds that some registries or clients refuse.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -24,7 +25,8 @@ manifest into the OCI index TAG names, replacing the entry for the same platform
 adds in any order give the same index; TAG's index is created when missing, other tags
 are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
 oras does). DST is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst
-or .tzst (rewritten whole, its other entries kept); it is created when missing.
+or .tzst (rewritten whole, its other entries kept); it is created when missing. An add
+that fails leaves DST as it was, and no DST when there was none.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -128,15 +130,17 @@ Examples:
 				return err
 			}
 			defer out.Close()
-			m, err := out.Layout().PutArtifact(c.Context, files, opts)
-			if err != nil {
-				return fmt.Errorf("add to %s: %w", c.Args().First(), err)
-			}
-			entry, replaced, err := out.Layout().AddToIndex(c.Context, out.Tag, m)
-			if err != nil {
+			var m, entry ocispec.Descriptor
+			var replaced *ocispec.Descriptor
+			err = out.Write(c.Context, func(l *layout.Layout) error {
+				var err error
+				if m, err = l.PutArtifact(c.Context, files, opts); err != nil {
+					return fmt.Errorf("add to %s: %w", c.Args().First(), err)
+				}
+				entry, replaced, err = l.AddToIndex(c.Context, out.Tag, m)
 				return err
-			}
-			if err := out.Commit(c.Context); err != nil {
+			})
+			if err != nil {
 				return err
 			}
 			if !o.text() {

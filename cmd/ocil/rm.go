@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -61,11 +62,13 @@ Examples:
 				return err
 			}
 			defer out.Close()
-			d, removed, err := out.Layout().RemovePlatforms(c.Context, ref.Tag, plats)
-			if err != nil {
+			var d ocispec.Descriptor
+			var removed []ocispec.Descriptor
+			err = out.Write(c.Context, func(l *layout.Layout) error {
+				d, removed, err = l.RemovePlatforms(c.Context, ref.Tag, plats)
 				return err
-			}
-			if err := out.Commit(c.Context); err != nil {
+			})
+			if err != nil {
 				return err
 			}
 			if !o.text() {

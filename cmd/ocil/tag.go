@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -51,23 +52,23 @@ Examples:
 				return err
 			}
 			defer out.Close()
-			l := out.Layout()
-			res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{Platform: p})
+			var d ocispec.Descriptor
+			err = out.Write(c.Context, func(l *layout.Layout) error {
+				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{Platform: p})
+				if err != nil {
+					return err
+				}
+				d = res.Descriptor
+				if res.PlatformSource != layout.FromDescriptor {
+					d.Platform = nil // found in the config: index.json entries carry none
+				}
+				d.Annotations = nil
+				if d.Digest == res.Root.Digest {
+					d.Annotations, d.Platform = res.Root.Annotations, res.Root.Platform
+				}
+				return l.Tag(c.Context, d, c.Args().Tail()...)
+			})
 			if err != nil {
-				return err
-			}
-			d := res.Descriptor
-			if res.PlatformSource != layout.FromDescriptor {
-				d.Platform = nil // found in the config: index.json entries carry none
-			}
-			d.Annotations = nil
-			if d.Digest == res.Root.Digest {
-				d.Annotations, d.Platform = res.Root.Annotations, res.Root.Platform
-			}
-			if err := l.Tag(c.Context, d, c.Args().Tail()...); err != nil {
-				return err
-			}
-			if err := out.Commit(c.Context); err != nil {
 				return err
 			}
 			if !o.text() {
@@ -106,10 +107,9 @@ Example:
 				return err
 			}
 			defer out.Close()
-			if err := out.Layout().Untag(c.Context, c.Args().Tail()...); err != nil {
-				return err
-			}
-			return out.Commit(c.Context)
+			return out.Write(c.Context, func(l *layout.Layout) error {
+				return l.Untag(c.Context, c.Args().Tail()...)
+			})
 		},
 	}
 }
