@@ -61,6 +61,7 @@ type Output struct {
 	opts    OutputOptions
 	tarball bool
 	stage   *Layout // a tarball output's stage
+	stageFS *stageFS
 	base    *Layout // a tarball output's current content; nil when it is new
 	scratch string  // a tarball output's stage folder
 	release []func()
@@ -165,11 +166,11 @@ func (o *Output) openTarball(ctx context.Context) error {
 	if err := os.Mkdir(filepath.Join(o.scratch, BlobsDir), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	var fsys fs.FS = os.DirFS(o.scratch)
+	o.stageFS = &stageFS{upper: os.DirFS(o.scratch), from: map[string]fs.FS{}}
 	if o.base != nil {
-		fsys = overlayFS{upper: fsys, lower: o.base.fsys}
+		o.stageFS.lower = o.base.fsys
 	}
-	o.stage = &Layout{path: o.Path, dir: o.scratch, fsys: fsys, lockTimeout: o.opts.LockTimeout}
+	o.stage = &Layout{path: o.Path, dir: o.scratch, fsys: o.stageFS, lockTimeout: o.opts.LockTimeout}
 	return nil
 }
 
@@ -226,7 +227,8 @@ func (o *Output) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	return o.l.SetEntry(ctx, tag, d)
 }
 
-// TransferBlob is one blob for Transfer: the blob Blob of the layout From.
+// TransferBlob is one blob for Transfer: the blob Blob of the layout From, which must stay
+// open until Write returns (a tarball output reads it only when it is written).
 type TransferBlob struct {
 	From *Layout
 	Blob ocispec.Descriptor
@@ -261,10 +263,10 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	for _, j := range jobs {
 		total += j.Blob.Size
 	}
-	topts := o.opts.Transfer
 	if o.tarball {
-		topts.Verify = false // hashed once, on the way into the tarball (Commit)
+		return o.transferToTarball(ctx, jobs)
 	}
+	topts := o.opts.Transfer
 	n := o.opts.Jobs
 	if n <= 0 {
 		n = max(runtime.GOMAXPROCS(0), 2)
@@ -343,7 +345,8 @@ func (o *Output) commitTarball(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime}
+	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime,
+		Progress: o.opts.Progress}
 	if !IsTarballPath(o.Path) && o.base != nil {
 		if t, ok := o.base.fsys.(interface{ Compression() string }); ok {
 			topts.Gzip, topts.Zstd = t.Compression() == "gzip", t.Compression() == "zstd"
@@ -371,22 +374,110 @@ func (o *Output) Close() error {
 	return nil
 }
 
-// overlayFS reads a tarball output's stage (upper) and, for what the stage lacks, the
-// tarball's current content (lower).
-type overlayFS struct{ upper, lower fs.FS }
+// transferToTarball brings nothing into a tarball output's stage: each blob's source is
+// checked (a regular file of the descriptor's size) and recorded, and the tarball is
+// written from the sources at the end, each byte read once and hashed on the way
+// (TransferTarball). A blob the tarball or its stage has already is TransferExisting.
+func (o *Output) transferToTarball(ctx context.Context, jobs []TransferBlob) (TransferStats, error) {
+	st := TransferStats{Methods: map[TransferMethod]int{}}
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		if err := o.recordSource(j); err != nil {
+			err = fmt.Errorf("copy blob %s from %s to %s: %w", j.Blob.Digest, j.From.path, o.Path, err)
+			if j.Name != "" {
+				err = fmt.Errorf("%s: %w", j.Name, err)
+			}
+			return st, err
+		}
+	}
+	for _, j := range jobs {
+		if o.stageFS.recorded(j.Blob.Digest) {
+			st.Methods[TransferTarball]++
+		} else {
+			st.Methods[TransferExisting]++
+		}
+		st.Blobs++
+		st.Bytes += j.Blob.Size
+	}
+	return st, nil
+}
 
-func (f overlayFS) Open(name string) (fs.File, error) {
+func (o *Output) recordSource(j TransferBlob) error {
+	d := j.Blob
+	if err := VerifiableDigest(d.Digest); err != nil {
+		return err
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("%w: negative size %d", ErrSizeMismatch, d.Size)
+	}
+	if ok, err := o.stage.HasBlob(d); err != nil || ok {
+		return err
+	}
+	rel, _ := BlobPath(d.Digest)
+	f, err := j.From.fsys.Open(rel)
+	if err != nil {
+		return sourceOpenError(err, j.From)
+	}
+	defer f.Close()
+	if err := checkSourceSize(f, d, j.From); err != nil {
+		return err
+	}
+	o.stageFS.record(rel, j.From.fsys)
+	return nil
+}
+
+// stageFS reads a tarball output's stage: its folder (upper), then the blobs Transfer
+// recorded in their source layouts (from), then the tarball's current content (lower,
+// nil for a new tarball).
+type stageFS struct {
+	upper, lower fs.FS
+	mu           sync.RWMutex
+	from         map[string]fs.FS // blob path -> the files of the layout it comes from
+}
+
+func (f *stageFS) record(name string, src fs.FS) {
+	f.mu.Lock()
+	f.from[name] = src
+	f.mu.Unlock()
+}
+
+func (f *stageFS) recorded(d digest.Digest) bool {
+	rel, _ := BlobPath(d)
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	_, ok := f.from[rel]
+	return ok
+}
+
+// next is the file system after upper that serves name, nil when none does.
+func (f *stageFS) next(name string) fs.FS {
+	f.mu.RLock()
+	src := f.from[name]
+	f.mu.RUnlock()
+	if src != nil {
+		return src
+	}
+	return f.lower
+}
+
+func (f *stageFS) Open(name string) (fs.File, error) {
 	file, err := f.upper.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return f.lower.Open(name)
+		if next := f.next(name); next != nil {
+			return next.Open(name)
+		}
 	}
 	return file, err
 }
 
-func (f overlayFS) Stat(name string) (fs.FileInfo, error) {
+func (f *stageFS) Stat(name string) (fs.FileInfo, error) {
 	fi, err := fs.Stat(f.upper, name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fs.Stat(f.lower, name)
+		if next := f.next(name); next != nil {
+			return fs.Stat(next, name)
+		}
 	}
 	return fi, err
 }

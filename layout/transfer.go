@@ -67,6 +67,7 @@ const (
 	TransferHardlink   TransferMethod = "hardlink"    // hard link to the source's file
 	TransferKernelCopy TransferMethod = "kernel-copy" // (*os.File).ReadFrom: copy_file_range where the kernel can
 	TransferStream     TransferMethod = "stream"      // read, hashed and written through WriteBlob
+	TransferTarball    TransferMethod = "tarball"     // read from the source as a tarball output is written (Output.Transfer)
 )
 
 // TransferResult reports one CopyBlob.

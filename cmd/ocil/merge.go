@@ -102,9 +102,6 @@ func runMerge(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("merge: no inputs (see ocil merge --help)")
 	}
-	if out, err := layout.ParseReference(c.String("output")); err == nil && out.IsArchive() && !layout.IsTarballPath(out.Path) {
-		return usagef("merge -o %s: a tarball output's name ends in .tar, .tar.gz or .tgz", c.String("output"))
-	}
 	opts := merge.Options{
 		Output:           c.String("output"),
 		ArtifactType:     c.String("artifact-type"),
