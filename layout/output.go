@@ -56,16 +56,20 @@ type Output struct {
 	// Path is the output's path, Tag the tag the reference named ("" if none).
 	Path, Tag string
 
-	ref     Reference
-	l       *Layout // where blobs and index.json are written, during Write
-	opts    OutputOptions
-	tarball bool
-	stage   *Layout // a tarball output's stage
-	stageFS *stageFS
-	base    *Layout // a tarball output's current content; nil when it is new
-	scratch string  // a tarball output's stage folder
-	release []func()
+	ref       Reference
+	l         *Layout // where blobs and index.json are written, during Write
+	opts      OutputOptions
+	tarball   bool
+	stage     *Layout // a tarball output's stage
+	stageFS   *stageFS
+	committed bool    // a tarball output was written
+	base      *Layout // a tarball output's current content; nil when it is new
+	scratch   string  // a tarball output's stage folder
+	release   []func()
 }
+
+// errNotCommitted is the outcome of a tarball output closed without being written.
+var errNotCommitted = errors.New("not written")
 
 // ParseOutput reads an output reference OUT[:TAG]: a digest is refused (a destination
 // takes a tag) and the tag must follow the ref.name grammar.
@@ -139,7 +143,13 @@ func (o *Output) openTarball(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	o.release = append(o.release, release)
+	o.release = append(o.release, func() {
+		var failed error
+		if !o.committed {
+			failed = errNotCommitted // a lock file made for a tarball never written goes
+		}
+		release(failed)
+	})
 	if _, err := os.Stat(o.Path); err == nil {
 		if o.base, err = Open(o.Path); err != nil {
 			return err
@@ -352,7 +362,11 @@ func (o *Output) commitTarball(ctx context.Context) error {
 			topts.Gzip, topts.Zstd = t.Compression() == "gzip", t.Compression() == "zstd"
 		}
 	}
-	return writeTarball(ctx, o.Path, o.stage, raw, blobs, topts)
+	if err := writeTarball(ctx, o.Path, o.stage, raw, blobs, topts); err != nil {
+		return err
+	}
+	o.committed = true
+	return nil
 }
 
 // Close ends the output: it releases a tarball's lock, closes its current content and

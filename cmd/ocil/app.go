@@ -74,6 +74,9 @@ Exit codes, the same for the same error from every command:
      validate
   2  bad usage or syntax: an unknown command or flag, a reference, platform, digest
      or option value that does not parse
+A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
+exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
+143 (SIGTERM), and ocil gc removes what it left.
 
 A compressed tarball is refused as a decompression bomb when it expands to more than
 100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and

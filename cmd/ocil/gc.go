@@ -21,6 +21,11 @@ from their first blob to their index.json change, and gc takes it exclusively, s
 written but not yet referenced is never taken. Tools that do not know that lock (oras,
 buildkit) are covered by --grace: files changed more recently are kept.
 
+gc removes nothing when an index or manifest is missing or unreadable (it names it),
+or when blobs/ or a folder in it is a symbolic link. It removes regular files only:
+in blobs/<alg>/ for sha256, sha512 and blake3, names that are the algorithm's hex
+digest or .ocil-tmp-*; in the layout folder, the .ocil-tmp-* files of index.json and
+oci-layout. Symbolic links, and the files those in blobs/ lead to, are kept.
 --format json prints what was (or would be) removed and the bytes freed;
 --format go-template=TEMPLATE runs a Go template over that object.
 
