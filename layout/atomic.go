@@ -28,7 +28,11 @@ func newTempBlob(algDir string) (*atomicfile.File, error) {
 // tail of every blob write (WriteBlob, Ingest, CopyBlob). The rename is made durable by
 // UpdateIndex, which syncs the blob folders once before index.json can reference the
 // blob (see syncBlobDirs): one folder sync per change of index.json instead of one per blob.
-func commitBlob(f *atomicfile.File, final string) error { return f.Commit(final, 0o444, false) }
+// In a tarball output's stage (scratch) nothing is synced: the tarball is.
+func commitBlob(l *Layout, f *atomicfile.File, final string) error {
+	f.NoSync = l.scratch
+	return f.Commit(final, 0o444, false)
+}
 
 // mkdirBlobDirs makes blobs/ and blobs/<alg>/ where missing, without following a
 // symbolic link at either (os.MkdirAll would create folders in a link's target), and

@@ -213,7 +213,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
 		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
 	}
-	if err := commitBlob(f, final); err != nil {
+	if err := commitBlob(l, f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
@@ -274,7 +274,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := commitBlob(f, final); err != nil {
+	if err := commitBlob(l, f, final); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

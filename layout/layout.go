@@ -44,7 +44,10 @@ type Layout struct {
 	dir         string // the folder on disk; "" when the source cannot be written
 	fsys        fs.FS
 	lockTimeout time.Duration
-	stdin       io.Reader // what the path "-" reads; os.Stdin when nil
+	// scratch marks a tarball output's stage: nothing written there is fsynced, since it
+	// counts only once the tarball written from it is (see OpenOutput).
+	scratch bool
+	stdin   io.Reader // what the path "-" reads; os.Stdin when nil
 
 	// What CopyBlob's auto mode learned does not work into this folder, so it is not
 	// tried again for every blob: reflinks (per file system), hard links (per source).

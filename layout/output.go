@@ -180,7 +180,7 @@ func (o *Output) openTarball(ctx context.Context) error {
 	if o.base != nil {
 		o.stageFS.lower = o.base.fsys
 	}
-	o.stage = &Layout{path: o.Path, dir: o.scratch, fsys: o.stageFS, lockTimeout: o.opts.LockTimeout}
+	o.stage = &Layout{path: o.Path, dir: o.scratch, fsys: o.stageFS, lockTimeout: o.opts.LockTimeout, scratch: true}
 	return nil
 }
 

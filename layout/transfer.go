@@ -271,7 +271,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	if err := commitBlob(f, c.final); err != nil {
+	if err := commitBlob(c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -379,7 +379,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	if err := commitBlob(f, c.final); err != nil {
+	if err := commitBlob(c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil

@@ -59,6 +59,22 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if old != nil && bytes.Equal(b, old) {
 		return nil
 	}
+	if l.scratch {
+		// A tarball output's stage: the tarball written from it is made durable instead.
+		f, err := atomicfile.Create(l.dir, IndexFile+"-*")
+		if err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		defer f.Discard()
+		f.NoSync = true
+		if _, err := f.Write(b); err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		if err := f.Commit(filepath.Join(l.dir, IndexFile), 0o644, false); err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		return nil
+	}
 	if err := l.syncBlobDirs(); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}

@@ -23,9 +23,12 @@ const TempPrefix = ".ocil-tmp-"
 // committed; it is safe to defer right after Create, whatever happens next.
 type File struct {
 	*os.File
-	root *os.Root // when made by CreateIn: names are relative to it
-	tmp  string
-	done bool
+	// NoSync leaves out the fsyncs, for a scratch file whose content is copied elsewhere,
+	// and made durable there, before it counts (a tarball output's stage).
+	NoSync bool
+	root   *os.Root // when made by CreateIn: names are relative to it
+	tmp    string
+	done   bool
 }
 
 // Create makes a temp file in dir named TempPrefix+pattern, with pattern's last "*"
@@ -57,7 +60,7 @@ func CreateIn(root *os.Root, dir string) (*File, error) {
 func (f *File) Commit(final string, perm os.FileMode, syncFolder bool) error {
 	f.done = true
 	err := f.Chmod(perm)
-	if err == nil {
+	if err == nil && !f.NoSync {
 		if err = f.Sync(); err != nil {
 			err = fmt.Errorf("sync: %w", err)
 		}
@@ -72,7 +75,7 @@ func (f *File) Commit(final string, perm os.FileMode, syncFolder bool) error {
 		f.remove()
 		return err
 	}
-	if syncFolder {
+	if syncFolder && !f.NoSync {
 		if err := f.syncDir(filepath.Dir(final)); err != nil {
 			return fmt.Errorf("sync folder: %w", err)
 		}
