@@ -130,7 +130,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 		}
 		return n, v.err
 	case err == io.EOF:
-		v.err = fmt.Errorf("read blob %s in %s: %w: %d bytes, descriptor says %d", v.d.Digest, v.where, ErrSizeMismatch, v.n, v.d.Size)
+		v.err = fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, checkRead(v.d, v.n, nil))
 		return n, v.err
 	case err != nil:
 		v.err = fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
@@ -145,7 +145,7 @@ func (v *verifier) finish() error {
 	for {
 		n, err := v.r.Read(one[:])
 		if n > 0 {
-			return fmt.Errorf("read blob %s in %s: %w: more than the %d bytes the descriptor says", v.d.Digest, v.where, ErrSizeMismatch, v.d.Size)
+			return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, checkRead(v.d, v.n+1, nil))
 		}
 		if err == io.EOF {
 			break
@@ -154,8 +154,8 @@ func (v *verifier) finish() error {
 			return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
 		}
 	}
-	if got := digest.NewDigest(v.d.Digest.Algorithm(), v.h); got != v.d.Digest {
-		return fmt.Errorf("read blob %s in %s: %w: the bytes hash to %s", v.d.Digest, v.where, ErrDigestMismatch, got)
+	if err := checkRead(v.d, v.n, v.h); err != nil {
+		return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
 	}
 	return io.EOF
 }
@@ -202,16 +202,8 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	defer f.Discard()
-	h := expected.Digest.Algorithm().Hash()
-	n, err := copyHashing(newEarlyWriteback(f.File), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
-	if err != nil {
+	if err := verifiedCopy(ctx, newEarlyWriteback(f.File), r, expected, true); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
-	}
-	if n != expected.Size {
-		return false, fmt.Errorf("write blob %s to %s: %w: got %s, descriptor says %d", expected.Digest, l.path, ErrSizeMismatch, sizeSeen(n, expected.Size), expected.Size)
-	}
-	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
-		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
 	}
 	if err := commitBlob(l, f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -264,7 +263,6 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
-	buf := make([]byte, 1<<20)
 	var total, done int64
 	for _, e := range entries {
 		total += e.d.Size
@@ -285,7 +283,7 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			}
 			continue
 		}
-		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify, buf); err != nil {
+		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		if done += e.d.Size; opts.Progress != nil {
@@ -313,7 +311,7 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 
 // copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
 // Without verify it reads the file raw (the caller trusts it); the size is always checked.
-func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool, buf []byte) error {
+func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool) error {
 	if err := VerifiableDigest(d.Digest); err != nil {
 		return fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
@@ -329,28 +327,8 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 	if err := checkBlobFile(f, p, d); err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	var h hash.Hash
-	var n int64
-	if verify {
-		h = d.Digest.Algorithm().Hash()
-		n, err = copyHashing(w, io.LimitReader(ctxReader{ctx, f}, d.Size), h)
-	} else {
-		n, err = io.CopyBuffer(w, io.LimitReader(ctxReader{ctx, f}, d.Size), buf)
-	}
-	if err != nil {
+	if err := verifiedCopy(ctx, w, f, d, verify); err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
-	}
-	if n != d.Size {
-		return fmt.Errorf("blob %s in %s: %w: %d bytes, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, n, d.Size)
-	}
-	var one [1]byte
-	if m, _ := f.Read(one[:]); m > 0 {
-		return fmt.Errorf("blob %s in %s: %w: more than the %d bytes the descriptor says", d.Digest, l.path, ErrSizeMismatch, d.Size)
-	}
-	if h != nil {
-		if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
-			return fmt.Errorf("blob %s in %s: %w: the bytes hash to %s", d.Digest, l.path, ErrDigestMismatch, got)
-		}
 	}
 	return nil
 }

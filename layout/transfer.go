@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -413,31 +412,8 @@ var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &
 // hashFile reads f from its start (whatever its offset) and checks that it holds exactly
 // d.Size bytes that hash to d.Digest.
 func hashFile(ctx context.Context, f *os.File, d ocispec.Descriptor) error {
-	bp := hashBuffers.Get().(*[]byte)
-	defer hashBuffers.Put(bp)
-	buf := *bp
-	h := d.Digest.Algorithm().Hash()
-	r := io.NewSectionReader(f, 0, d.Size+1)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		m, err := r.Read(buf)
-		h.Write(buf[:m])
-		n += int64(m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if n != d.Size {
-		return fmt.Errorf("%w: the source has %s, descriptor says %d", ErrSizeMismatch, sizeSeen(n, d.Size), d.Size)
-	}
-	if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
-		return fmt.Errorf("%w: the source bytes hash to %s", ErrDigestMismatch, got)
+	if err := verifiedCopy(ctx, io.Discard, io.NewSectionReader(f, 0, d.Size+1), d, true); err != nil {
+		return fmt.Errorf("the source: %w", err)
 	}
 	return nil
 }
