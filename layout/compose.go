@@ -37,7 +37,7 @@ func (l *Layout) AddToIndex(ctx context.Context, tag string, child ocispec.Descr
 	err := l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		pos := -1
 		for i, e := range cur.Manifests {
-			if name := e.Annotations[ocispec.AnnotationRefName]; name == tag || (tag == "" && len(cur.Manifests) == 1 && name == "") {
+			if name := TagOf(e); name == tag || (tag == "" && len(cur.Manifests) == 1 && name == "") {
 				pos = i
 				break
 			}

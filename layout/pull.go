@@ -451,8 +451,8 @@ func (l *Layout) choosePlatform(ctx context.Context, d ocispec.Descriptor) error
 	tag := ""
 	if idx, err := l.Index(ctx); err == nil {
 		for _, e := range idx.Manifests {
-			if e.Digest == d.Digest && e.Annotations[ocispec.AnnotationRefName] != "" {
-				tag = e.Annotations[ocispec.AnnotationRefName]
+			if e.Digest == d.Digest && TagOf(e) != "" {
+				tag = TagOf(e)
 				subject = l.path + ":" + tag
 				break
 			}

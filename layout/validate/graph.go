@@ -269,7 +269,7 @@ func (v *validator) isRoot(e child) bool {
 	if !e.ok || (!layout.IsIndex(e.d.MediaType) && !layout.IsManifest(e.d.MediaType)) {
 		return false
 	}
-	if layout.IsReferrersTag(e.d.Annotations[ocispec.AnnotationRefName]) || v.descendants[e.d.Digest] {
+	if layout.IsReferrersTag(layout.TagOf(e.d)) || v.descendants[e.d.Digest] {
 		return false
 	}
 	doc := v.docs[e.d.Digest]
