@@ -56,7 +56,6 @@ type Output struct {
 	// Path is the output's path, Tag the tag the reference named ("" if none).
 	Path, Tag string
 
-	ref       Reference
 	l         *Layout // where blobs and index.json are written, during Write
 	opts      OutputOptions
 	tarball   bool
@@ -109,7 +108,7 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	if ref.Path == Stdio {
 		return nil, fmt.Errorf("create layout -: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", ErrInvalidReference)
 	}
-	o := &Output{Path: ref.Path, Tag: ref.Tag, ref: ref, opts: opts}
+	o := &Output{Path: ref.Path, Tag: ref.Tag, opts: opts}
 	fi, statErr := os.Stat(ref.Path)
 	switch {
 	case statErr == nil && fi.IsDir() && ref.IsArchive():
