@@ -218,7 +218,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 			var all []Candidate
 			var rootOf []Entry
 			for _, r := range roots {
-				cs, err := l.platformCandidates(ctx, r.Descriptor)
+				cs, err := l.PlatformCandidates(ctx, r.Descriptor)
 				if err != nil {
 					return nil, fmt.Errorf("resolve %s: %w", subject, err)
 				}
@@ -247,7 +247,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 	res.Descriptor = res.Root
 	switch {
 	case matcher != nil:
-		cs, err := l.platformCandidates(ctx, res.Root)
+		cs, err := l.PlatformCandidates(ctx, res.Root)
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", subject, err)
 		}
@@ -340,11 +340,11 @@ func dedupe(s []string) []string {
 	return out
 }
 
-// platformCandidates lists the manifests d stands for, each with its platform (from its
+// PlatformCandidates lists the manifests d stands for, each with its platform (from its
 // descriptor, else its config or annotations): d itself for a manifest, its children
 // (nested indexes flattened) for an index. A manifest listed several times is a candidate
 // each time, with the platform of that listing: identity is (digest, platform).
-func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
+func (l *Layout) PlatformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
 	type found struct {
 		p   *ocispec.Platform
 		src PlatformSource

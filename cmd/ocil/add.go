@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/artifact"
 	"github.com/ocil-dev/ocil/layout/platform"
 )
 
@@ -129,7 +130,7 @@ Examples:
 				opts.Platform, opts.Annotations, opts.DescriptorAnnotations = p, ann, descAnn
 				return addImage(c, outOpts, opts, o)
 			}
-			opts := layout.ArtifactOptions{Platform: p, ArtifactType: c.String("artifact-type"), Annotations: ann,
+			opts := artifact.Options{Platform: p, ArtifactType: c.String("artifact-type"), Annotations: ann,
 				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
 			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 				return err
@@ -142,7 +143,7 @@ Examples:
 				opts.Config = &cf
 			}
 			opts.ModTime = mtime
-			var files []layout.ArtifactFile
+			var files []artifact.File
 			for _, a := range c.Args().Tail() {
 				f := splitMediaType(a)
 				if err := checkMediaTypeFlag(a, f.MediaType); err != nil {
@@ -168,7 +169,7 @@ Examples:
 			var replaced *ocispec.Descriptor
 			err = out.Write(c.Context, func(l *layout.Layout) error {
 				var err error
-				if m, err = l.PutArtifact(c.Context, files, opts); err != nil {
+				if m, err = artifact.Put(c.Context, l, files, opts); err != nil {
 					return fmt.Errorf("add to %s: %w", c.Args().First(), err)
 				}
 				entry, replaced, err = l.AddToIndex(c.Context, out.Tag, m)
@@ -191,7 +192,7 @@ Examples:
 // on the layer of the file it names, by the path as given on the command line (as oras
 // matches) or by its title, the base name. A key that names no file is an error, and so
 // is a file named by two keys.
-func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []layout.ArtifactFile) error {
+func (af *annotationFile) applyToArtifact(opts *artifact.Options, files []artifact.File) error {
 	var err error
 	if opts.Annotations, err = af.withFlags(annotationsOfManifest, "--annotation", opts.Annotations); err != nil {
 		return err
@@ -201,7 +202,7 @@ func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []
 	var names []string
 	for i := range files {
 		f := &files[i]
-		title := layout.ArtifactTitle(f.Path)
+		title := artifact.Title(f.Path)
 		names = append(names, title)
 		var keys []string
 		for _, k := range []string{f.Path, filepath.ToSlash(filepath.Clean(f.Path)), title} {
@@ -226,12 +227,12 @@ func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []
 
 // splitMediaType reads FILE[:MEDIATYPE]: a name that exists as a whole is a file; else
 // the part after the last ':' is the media type when it looks like one (type/subtype).
-func splitMediaType(a string) layout.ArtifactFile {
+func splitMediaType(a string) artifact.File {
 	if _, err := os.Stat(a); err == nil {
-		return layout.ArtifactFile{Path: a}
+		return artifact.File{Path: a}
 	}
 	if i := strings.LastIndexByte(a, ':'); i > 0 && strings.Contains(a[i+1:], "/") {
-		return layout.ArtifactFile{Path: a[:i], MediaType: a[i+1:]}
+		return artifact.File{Path: a[:i], MediaType: a[i+1:]}
 	}
-	return layout.ArtifactFile{Path: a}
+	return artifact.File{Path: a}
 }
