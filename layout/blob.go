@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/ctxio"
 )
 
 // OpenBlob opens the blob d describes for reading, through the one verified read path:
@@ -227,19 +229,6 @@ func (l *Layout) PutBlob(ctx context.Context, mediaType string, b []byte) (ocisp
 	return d, nil
 }
 
-// ctxReader stops a long copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // Ingest stores the bytes r yields as a sha256 blob whose digest is learned while they
 // are copied, through the same temp-file, fsync and rename steps as WriteBlob. If the
 // blob was already there, the copy is dropped and the existing file kept.
@@ -257,7 +246,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 	}
 	defer f.Discard()
 	h := digest.SHA256.Digester()
-	n, err := copyHashing(newEarlyWriteback(f.File), ctxReader{ctx, r}, h.Hash())
+	n, err := copyHashing(newEarlyWriteback(f.File), ctxio.NewReader(ctx, r), h.Hash())
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/ctxio"
 )
 
 // copyHashing copies src to dst while h hashes the same bytes, on two cores: each chunk
@@ -63,7 +65,7 @@ func copyHashing(dst io.Writer, src io.Reader, h hash.Hash) (int64, error) {
 // ErrSizeMismatch, bytes that do not hash to d.Digest ErrDigestMismatch (see checkRead).
 // Without verify only the size is checked. It stops when ctx ends.
 func verifiedCopy(ctx context.Context, dst io.Writer, src io.Reader, d ocispec.Descriptor, verify bool) error {
-	lr := io.LimitReader(ctxReader{ctx, src}, d.Size)
+	lr := io.LimitReader(ctxio.NewReader(ctx, src), d.Size)
 	var h hash.Hash
 	var n int64
 	var err error

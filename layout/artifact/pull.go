@@ -16,6 +16,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/ctxio"
 	"github.com/ocil-dev/ocil/layout"
 
 	"github.com/ocil-dev/ocil/internal/atomicfile"
@@ -225,7 +226,7 @@ func stageFile(ctx context.Context, l *layout.Layout, root *os.Root, layer ocisp
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, ctxReader{ctx, rc}); err != nil {
+	if _, err := io.Copy(f, ctxio.NewReader(ctx, rc)); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -246,7 +247,7 @@ func packedReader(ctx context.Context, l *layout.Layout, layer ocispec.Descripto
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var r io.Reader = ctxReader{ctx, rc}
+	var r io.Reader = ctxio.NewReader(ctx, rc)
 	var gz *gzip.Reader
 	if strings.HasSuffix(layer.MediaType, "+gzip") || strings.HasSuffix(layer.MediaType, ".gzip") {
 		if gz, err = gzip.NewReader(r); err != nil {
@@ -469,19 +470,6 @@ func choosePlatform(ctx context.Context, l *layout.Layout, d ocispec.Descriptor)
 	}
 	amb.Reason = fmt.Sprintf("pull takes one manifest, and %s is an index of %s", d.Digest, count(len(amb.Candidates), "manifest", "manifests"))
 	return amb
-}
-
-// ctxReader stops a long read when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // count says "1 manifest" or "n manifests".
