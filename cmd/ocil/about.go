@@ -29,8 +29,10 @@ var exitStatuses = []struct {
 	short, meaning string
 }{
 	{exitOK, "success", "success"},
-	{exitFailed, "failed (not found, ambiguous, mismatch)", "the operation failed: not found, ambiguous, digest or size mismatch, conflict, invalid layout, lock timeout, or stopped by a first SIGINT or SIGTERM (temp files removed, locks released)"},
-	{exitUsage, "bad usage or syntax", "bad usage or bad input syntax: flags, reference, platform, an environment variable"},
+	{exitFailed, "failed: not found, not an OCI image layout, an unsafe or damaged tarball,\n     ambiguous, digest or size mismatch, conflict, lock timeout, errors found by\n     validate",
+		"the operation failed: not found, not an OCI image layout, an unsafe or damaged tarball, ambiguous, digest or size mismatch, conflict, lock timeout, errors found by validate; or a first SIGINT or SIGTERM stopped it (temp files removed, locks released)"},
+	{exitUsage, "bad usage or syntax: an unknown command or flag, a reference, platform, digest\n     or option value that does not parse",
+		"bad usage or syntax: an unknown command or flag, a reference, platform, digest or option value (an environment variable too) that does not parse"},
 	{128 + 2, "a second SIGINT", "a second SIGINT ended ocil at once, even mid system call; ocil gc removes what it left"},
 	{128 + 15, "a second SIGTERM", "a second SIGTERM, likewise"},
 }
@@ -58,16 +60,11 @@ var appExamples = []string{
 func appDescription() string {
 	var b strings.Builder
 	b.WriteString(aboutText)
-	b.WriteString("\n\nExit codes:")
-	for i, s := range exitStatuses[:3] {
-		sep := ","
-		if i == 2 {
-			sep = "."
-		}
-		fmt.Fprintf(&b, " %d %s%s", s.code, s.short, sep)
+	b.WriteString("\n\nExit codes, the same for the same error from every command:\n")
+	for _, s := range exitStatuses[:3] {
+		fmt.Fprintf(&b, "  %d  %s\n", s.code, s.short)
 	}
-	b.WriteString(`
-A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
+	b.WriteString(`A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
 exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
 143 (SIGTERM), and ocil gc removes what it left.
 

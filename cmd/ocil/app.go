@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,22 +16,6 @@ import (
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/tarfs"
 )
-
-// Exit codes. exitStatuses says what each means, for --help and the man page.
-const (
-	exitOK     = 0
-	exitFailed = 1 // the operation failed: not found, ambiguous, mismatch, invalid layout
-	exitUsage  = 2 // bad usage or bad input syntax
-)
-
-// usageError marks a command line that cannot be run as written.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,20 +51,6 @@ func checkEnv() error {
 		return usagef("%v", err)
 	}
 	return nil
-}
-
-// exitCode maps error classes to exit codes, in this one place.
-func exitCode(err error) int {
-	var ue *usageError
-	switch {
-	case errors.As(err, &ue),
-		errors.Is(err, layout.ErrInvalidReference),
-		errors.Is(err, layout.ErrInvalidPlatform),
-		errors.Is(err, layout.ErrInvalidDigest),
-		errors.Is(err, layout.ErrInvalidOption):
-		return exitUsage
-	}
-	return exitFailed
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {

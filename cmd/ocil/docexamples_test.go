@@ -362,7 +362,8 @@ func ocilOnPath(t *testing.T) string {
 
 // docWorld builds a copy of the checkout (its sources, docs and fixtures, nothing built)
 // holding the inputs the examples name, and with out, the README's ./out:1.2 (also
-// tagged 1.2-rc1 and 1.2-rc2), its tarball out.tar and ./mybinary:v1: build-amd64 and build-arm64 (and in-*, amd, arm) are the oras
+// tagged 1.2-rc1 and 1.2-rc2), its tarballs out.tar, release.tar.gz and release.tar
+// (tagged 1.2-rc1) and ./mybinary:v1: build-amd64 and build-arm64 (and in-*, amd, arm) are the oras
 // fixtures for el8, flat-layout is crane-flat, in.tar.gz a gzip layout tarball, and
 // dist/, build/, etc/, tool, rpms/, foo.tar.gz and annotations.json files to add.
 func docWorld(t *testing.T, root string, out bool) string {
@@ -444,6 +445,8 @@ func docWorld(t *testing.T, root string, out bool) string {
 			{"add", "./mybinary:v1", "--platform", "linux/amd64", "dist/amd64/mybinary"},
 			{"add", "./mybinary:v1", "--platform", "linux/arm64", "dist/arm64/mybinary"},
 			{"tag", "./out:1.2", "1.2-rc1", "1.2-rc2"},
+			{"copy", "./out:1.2", "release.tar.gz"},
+			{"copy", "./out:1.2", "release.tar:1.2-rc1"},
 		} {
 			cmd := exec.Command(ocilOnPath(t), args...)
 			cmd.Dir, cmd.Env = world, docEnv(ocilOnPath(t), world)
