@@ -16,6 +16,7 @@ FUZZ_TARGETS := \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \
+	./layout/tarfs:FuzzSeekIndex:slow \
 	./cmd/ocil:FuzzValidate:slow
 
 .PHONY: help build test tools vet unit fuzz demo bench clean dist dist-check
