@@ -77,6 +77,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	GO=$(GO) bash bench/run.sh
 	GO=$(GO) bash bench/tar.sh
+	GO=$(GO) bash bench/peers.sh
 
 # bench-quick: the merge benchmarks on small datasets (A 4 x 16 MiB, B 16 x 1 MiB,
 # C 256 and 64 x 64 KiB), printed only; BENCHMARKS.md is left as it is.
