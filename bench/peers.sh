@@ -150,10 +150,10 @@ for ext in tar.gz tar.zst; do
 	for ((r = 0; r < RUNS; r++)); do runs+=("$(once "$OCIL" resolve "$bundle:bench")"); done
 	S[$ext.resolve]=$(median "${runs[@]}")
 	runs=()
-	for ((r = 0; r < RUNS; r++)); do runs+=("$(once "$OCIL" cat --config --platform linux/amd64 "$bundle:bench")"); done
+	for ((r = 0; r < RUNS; r++)); do runs+=("$(once "$OCIL" cat --config --platform linux/amd64:el8.0 "$bundle:bench")"); done
 	S[$ext.cat]=$(median "${runs[@]}")
 	runs=()
-	for ((r = 0; r < RUNS; r++)); do runs+=("$(once "$OCIL" pull -q --platform linux/amd64 "$bundle:bench" -o "$W/o")"); done
+	for ((r = 0; r < RUNS; r++)); do runs+=("$(once "$OCIL" pull -q --platform linux/amd64:el8.0 "$bundle:bench" -o "$W/o")"); done
 	S[$ext.pull]=$(median "${runs[@]}")
 	S[$ext.rss]=$(rss "$OCIL ls '$bundle'")
 	# The same bytes without the footer: an ordinary compressed tarball to ocil, read in
