@@ -32,7 +32,10 @@ A folder DST is created when missing and keeps its other entries (an entry with 
 same tag is replaced). A tarball DST is written anew: relative names, oci-layout and
 index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, else
 1970), so the same input gives the same bytes; it is written beside DST and renamed
-at the end. .tar.gz output is compressed on all cores; .tar.zst with zstd.
+at the end. .tar.gz output is compressed on all cores; .tar.zst with zstd. Both are
+seekable: each entry is a gzip member or zstd frame of its own and the last entry,
+ocil-seek-index.json, says where each is, so ocil reads one blob without decompressing
+the rest; tar, skopeo and podman read them as any other.
 
 SRC - reads a layout tarball (plain, gzip or zstd) from standard input: it is checked
 whole and spooled to a temp file before anything is copied, within the bounds of a
