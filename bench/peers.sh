@@ -9,8 +9,8 @@
 # Environment: BENCH_DIR [/tmp/ocil-bench], BENCH_RUNS [3: the median is kept],
 # BENCH_MD [BENCHMARKS.md; empty: only print], BENCH_PEERS_MIB [1024: the copied layout,
 # in 256 MiB blobs], BENCH_BUNDLE_MIB [2048: the seekable bundle], BENCH_SKOPEO [1; 0
-# leaves out skopeo, the slowest]. oras and regctl are installed with go install into
-# $BENCH_DIR/bin when they are not on PATH; skopeo and GNU time from Debian's packages.
+# leaves out skopeo]. oras and regctl are installed with go install ...@latest into
+# $BENCH_DIR/bin, once; skopeo and GNU time from Debian's packages.
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 mkdir -p "$BENCH_DIR/bin" "$BENCH_DIR/peers"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
-export PATH=$PATH:$BENCH_DIR/bin
+export PATH=$BENCH_DIR/bin:$PATH
 
 # --- tools -----------------------------------------------------------------------------
 need=()
@@ -38,8 +38,10 @@ if ((${#need[@]})); then
 	[[ $(id -u) == 0 ]] || sudo=(sudo)
 	"${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >&2
 fi
-command -v oras >/dev/null || { log "installing oras"; GOBIN=$BENCH_DIR/bin "$GO" install oras.land/oras/cmd/oras@latest; }
-command -v regctl >/dev/null || { log "installing regctl"; GOBIN=$BENCH_DIR/bin "$GO" install github.com/regclient/regclient/cmd/regctl@latest; }
+# The latest releases, installed once into $BENCH_DIR/bin (ahead of PATH); remove them
+# there to measure newer ones.
+[[ -x $BENCH_DIR/bin/oras ]] || { log "installing oras"; GOBIN=$BENCH_DIR/bin "$GO" install oras.land/oras/cmd/oras@latest; }
+[[ -x $BENCH_DIR/bin/regctl ]] || { log "installing regctl"; GOBIN=$BENCH_DIR/bin "$GO" install github.com/regclient/regclient/cmd/regctl@latest; }
 make -s build GO="$GO" >&2
 OCIL=$ROOT/bin/ocil
 "$GO" build -o "$BENCH_DIR/bin/mkdata" ./bench/mkdata
