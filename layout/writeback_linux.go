@@ -28,10 +28,15 @@ func (w *earlyWriteback) Write(p []byte) (int, error) {
 	w.written += int64(n)
 	// Writeback starts one chunk behind the point being written, never on the pages
 	// still being filled: a write into a page under writeback waits for it.
-	if w.written-w.started >= 2*writebackChunk {
-		// A failure here only loses the head start; fsync reports real errors.
-		_ = unix.SyncFileRange(int(w.f.Fd()), w.started, writebackChunk, unix.SYNC_FILE_RANGE_WRITE)
+	for w.written-w.started >= 2*writebackChunk {
+		startWriteback(w.f, w.started, writebackChunk)
 		w.started += writebackChunk
 	}
 	return n, err
+}
+
+// startWriteback asks the kernel to start writing n bytes of f at off to the disk. A
+// failure only loses the head start; the caller's fsync reports real errors.
+var startWriteback = func(f *os.File, off, n int64) {
+	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
