@@ -15,7 +15,8 @@ import (
 
 // TestCopySeekableTarball: ocil copy to .tar.gz and .tar.zst writes seekable archives
 // (read in place by ocil) that GNU tar extracts into the same layout files, skopeo reads
-// as an oci-archive, and from which ls and pull give what they give on the folder.
+// as an oci-archive, that copy brings back to a folder blob for blob, and from which ls
+// and pull give what they give on the folder.
 func TestCopySeekableTarball(t *testing.T) {
 	src := fixture("oras-linux-amd64-el9")
 	wantDir := filepath.Join(t.TempDir(), "p")
@@ -73,6 +74,14 @@ func TestCopySeekableTarball(t *testing.T) {
 			sum := sha256.Sum256([]byte(raw))
 			if want := fixtureIndex(t, "oras-linux-amd64-el9").Manifests[0].Digest.Encoded(); hex.EncodeToString(sum[:]) != want {
 				t.Fatalf("skopeo inspect --raw: sha256 %x, want %s", sum, want)
+			}
+
+			// Back to a folder, several blobs at a time from their own pieces: the same
+			// blobs as the source.
+			back := filepath.Join(tmp, "back")
+			runOcil(t, "copy", out, back)
+			if got, want := readTree(t, filepath.Join(back, "blobs")), readTree(t, filepath.Join(src, "blobs")); !maps.Equal(got, want) {
+				t.Errorf("copied back: %d blobs, the source has %d", len(got), len(want))
 			}
 
 			// ls and pull, as on the folder.
