@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +20,10 @@ type CopyOptions struct {
 	Platforms []ocispec.Platform
 	// KeepAttestations keeps the attestations of the kept manifests when filtering.
 	KeepAttestations bool
+	// NoReferrers leaves out the referrers (signatures, SBOMs, attestations with a
+	// subject) that a copy otherwise brings: those of every index and manifest it copies,
+	// and theirs in turn (see ReferrerClosure).
+	NoReferrers bool
 	// Transfer says how blobs reach a folder destination, and whether they are verified.
 	// A tarball destination is always written by streaming; Verify applies to it too.
 	Transfer TransferOptions
@@ -42,8 +47,10 @@ type CopyResult struct {
 	// Kept and Dropped list the manifests a platform filter kept and dropped.
 	Kept    []ocispec.Descriptor `json:"kept,omitempty"`
 	Dropped []ocispec.Descriptor `json:"dropped,omitempty"`
-	Blobs   int                  `json:"blobs"`
-	Bytes   int64                `json:"bytes"`
+	// Referrers lists the referrers copied with it.
+	Referrers []Referrer `json:"referrers,omitempty"`
+	Blobs     int        `json:"blobs"`
+	Bytes     int64      `json:"bytes"`
 }
 
 // Copy copies what src selected (src.Root) into the destination reference dst: a folder
@@ -90,6 +97,13 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
 	}
+	if !opts.NoReferrers {
+		refs, refBlobs, err := l.referrersToCopy(ctx, roots, blobs)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		res.Referrers, blobs = refs, append(blobs, refBlobs...)
+	}
 	entry := ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
 		ArtifactType: root.ArtifactType, Annotations: copyAnnotations(root.Annotations), Platform: root.Platform}
 	delete(entry.Annotations, ocispec.AnnotationRefName)
@@ -113,6 +127,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
 			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
 		}
+		tarBlobs = slices.Clip(tarBlobs)
 		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{entry}}
 		idx.SchemaVersion = 2
 		if tag != "" {
@@ -121,6 +136,23 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 				idx.Manifests[0].Annotations = map[string]string{}
 			}
 			idx.Manifests[0].Annotations[ocispec.AnnotationRefName] = tag
+		}
+		if topts.Extra == nil {
+			topts.Extra = map[digest.Digest][]byte{}
+		}
+		err := addReferrers(&idx, res.Referrers, func(ocispec.Descriptor) ([]byte, error) { return nil, ErrNotFound },
+			func(b []byte) (ocispec.Descriptor, error) {
+				d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(b), Size: int64(len(b))}
+				if _, ok := topts.Extra[d.Digest]; !ok {
+					topts.Extra[d.Digest] = b
+					tarBlobs = append(tarBlobs, d)
+					res.Blobs++
+					res.Bytes += d.Size
+				}
+				return d, nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", dst, err)
 		}
 		ij, err := EncodeJSON(idx)
 		if err != nil {
@@ -171,7 +203,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 			return nil, fmt.Errorf("copy to %s: %w", dst, err)
 		}
 	}
-	if err := out.SetEntry(ctx, tag, entry); err != nil {
+	if err := out.SetEntryWithReferrers(ctx, tag, entry, res.Referrers); err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
 	res.Descriptor = entry

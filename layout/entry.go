@@ -11,8 +11,15 @@ import (
 // has the tag is replaced in place (any further entries with the same tag are dropped),
 // or d is appended; every other entry is kept. With an empty tag, index.json must be empty
 // (or hold d alone): an untagged entry beside others could not be told apart from them,
-// so that is ErrConflict.
+// so that is ErrConflict. Referrer entries (see Referrers) are not counted and are kept.
 func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
+	return l.SetEntryWithReferrers(ctx, tag, d, nil)
+}
+
+// SetEntryWithReferrers is SetEntry that also records refs, in the same index.json
+// change, the two ways oras and regctl find them (see addReferrers). The blobs of refs
+// must be in the layout already.
+func (l *Layout) SetEntryWithReferrers(ctx context.Context, tag string, d ocispec.Descriptor, refs []Referrer) error {
 	d.Annotations = copyAnnotations(d.Annotations)
 	delete(d.Annotations, ocispec.AnnotationRefName)
 	if tag != "" {
@@ -25,14 +32,23 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
-			if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
-				return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
+			var others, refEntries []ocispec.Descriptor
+			for _, e := range cur.Manifests {
+				if l.isReferrerEntry(ctx, e) {
+					refEntries = append(refEntries, e)
+				} else {
+					others = append(others, e)
+				}
 			}
-			cur.Manifests = []ocispec.Descriptor{d}
-			return nil
+			if len(others) > 0 && !(len(others) == 1 && others[0].Digest == d.Digest) {
+				return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(others), "entry", "entries"), l.path)
+			}
+			cur.Manifests = append([]ocispec.Descriptor{d}, refEntries...)
+		} else {
+			cur.Manifests = setTag(cur.Manifests, tag, d)
 		}
-		cur.Manifests = setTag(cur.Manifests, tag, d)
-		return nil
+		return addReferrers(cur, refs, func(e ocispec.Descriptor) ([]byte, error) { return l.ReadBlob(ctx, e) },
+			func(b []byte) (ocispec.Descriptor, error) { return l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b) })
 	})
 }
 

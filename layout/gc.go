@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/lock"
 )
@@ -42,6 +43,9 @@ type GCResult struct {
 	Bytes   int64     `json:"bytes"`
 	// Spared counts unreachable files kept because they are younger than the grace period.
 	Spared int `json:"spared"`
+	// Referrers lists the index.json entries dropped because their subject is gone:
+	// untagged referrer entries and fallback tags (see Layout.Referrers).
+	Referrers []ocispec.Descriptor `json:"referrers,omitempty"`
 }
 
 // GC removes the blobs that nothing in index.json reaches and the temp files killed
@@ -60,9 +64,9 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	}
 	defer lk.Release()
 
-	idx, err := l.Index(ctx)
+	idx, dropped, err := l.gcReferrers(ctx, opts.DryRun)
 	if err != nil {
-		return nil, fmt.Errorf("gc %s: %w", l.path, err)
+		return nil, fmt.Errorf("gc %s: nothing removed: %w", l.path, err)
 	}
 	live := map[digest.Digest]bool{}
 	err = l.Walk(ctx, idx.Manifests, func(ctx context.Context, n *Node) error {
@@ -72,7 +76,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gc %s: nothing removed: %w", l.path, err)
 	}
-	res := &GCResult{Removed: []Removed{}}
+	res := &GCResult{Removed: []Removed{}, Referrers: dropped}
 	now := time.Now()
 	blobsDir := filepath.Join(l.dir, BlobsDir)
 	algs, err := os.ReadDir(blobsDir)
