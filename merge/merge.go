@@ -84,6 +84,9 @@ type Options struct {
 	// merge before anything references it. With it, a reflink, hard link or kernel copy
 	// carries a corrupt blob over as it is; only sizes are checked.
 	NoVerify bool
+	// NoReferrers leaves out the referrers of the inputs' manifests, which a merge
+	// otherwise brings (see layout.ReferrerClosure) and records in OUT both ways.
+	NoReferrers bool
 	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
 	Jobs int
 	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
@@ -110,6 +113,8 @@ type Result struct {
 	// Index is the index.json entry of the nested index.
 	Index    ocispec.Descriptor `json:"index"`
 	Children []Child            `json:"children"`
+	// Referrers lists the referrers brought with the children.
+	Referrers []layout.Referrer `json:"referrers,omitempty"`
 	// Blobs and Bytes count the blobs the output holds for this merge; Methods how they
 	// arrived (existing, reflink, hardlink, kernel-copy, stream).
 	Blobs   int                           `json:"blobs"`
@@ -210,10 +215,19 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
+	carried := children
+	if !opts.NoReferrers {
+		refs, refChildren, err := referrersOf(ctx, sources, children)
+		if err != nil {
+			return nil, err
+		}
+		res.Referrers = refs
+		carried = append(append([]Child{}, children...), refChildren...)
+	}
 	write := func(dst *layout.Layout, transfer layout.TransferOptions) error {
 		o := opts
 		o.Transfer = transfer
-		if err := copyBlobs(ctx, dst, sources, children, o, res); err != nil {
+		if err := copyBlobs(ctx, dst, sources, carried, o, res); err != nil {
 			return err
 		}
 		d, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
@@ -222,7 +236,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		}
 		d.ArtifactType = opts.ArtifactType
 		d.Annotations = copyMap(opts.DescriptorAnnotations)
-		if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
+		if err := dst.SetEntryWithReferrers(ctx, out.Tag, d, res.Referrers); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 		if out.Tag != "" {
@@ -264,6 +278,43 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// referrersOf finds, input by input, the referrers of the children taken from it (see
+// layout.ReferrerClosure), each once, and returns them with pseudo-children that make
+// copyBlobs bring their blobs from the input that has them.
+func referrersOf(ctx context.Context, sources []source, children []Child) ([]layout.Referrer, []Child, error) {
+	byInput := map[int][]ocispec.Descriptor{}
+	for _, c := range children {
+		byInput[c.Input] = append(byInput[c.Input], c.Descriptor)
+	}
+	var refs []layout.Referrer
+	var carry []Child
+	seen := map[digest.Digest]bool{}
+	for i := range sources {
+		if len(byInput[i]) == 0 {
+			continue
+		}
+		l := sources[i].l
+		rs, err := l.Referrers(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge: input %s: %w", sources[i].ref, err)
+		}
+		found, err := l.ReferrerClosure(ctx, rs, byInput[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge: input %s: %w", sources[i].ref, err)
+		}
+		for _, r := range found {
+			key := r.Subject + "\x00" + r.Descriptor.Digest
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			refs = append(refs, r)
+			carry = append(carry, Child{Descriptor: r.Descriptor, Input: i})
+		}
+	}
+	return refs, carry, nil
 }
 
 // warnings lists what the nested index holds that some registries or clients refuse.

@@ -28,6 +28,14 @@ several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ','
 osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
 unless --keep-attestations.
 
+Referrers come along: the signatures, SBOMs and other artifacts whose subject is an
+index or manifest the copy brings, and their own referrers in turn, found the ways
+oras, regctl and docker buildx record them (see ocil ls). DST records each both ways:
+an untagged index.json entry (as oras attach writes it) and an index under the
+fallback tag sha256-<hex> (as regctl and the distribution spec's referrers tag schema
+keep it). With --platform only the referrers of the kept manifests come; the rewritten
+index is new, so referrers of the old one stay behind. --no-referrers leaves them all.
+
 A folder DST is created when missing and keeps its other entries (an entry with the
 same tag is replaced). A tarball DST is written anew: relative names, oci-layout and
 index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, else
@@ -41,7 +49,7 @@ a terminal); the result then goes to standard error, and -q drops it. A file nam
 is ./-.
 
 Prints the digest of the entry written; --format json prints the entry, the kept and
-dropped manifests and the blob counts, --format go-template=TEMPLATE runs a Go
+dropped manifests, the referrers copied and the blob counts, --format go-template=TEMPLATE runs a Go
 template over that object.
 
 Examples:
@@ -50,11 +58,13 @@ Examples:
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
   ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
   ocil copy ./out:1.2 site-b.tar.zst
+  ocil copy ./out:1.2 bare.tar --no-referrers
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
+			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
@@ -101,6 +111,7 @@ Examples:
 				Progress:         bar.Update,
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
+				NoReferrers:      c.Bool("no-referrers"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
