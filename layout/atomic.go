@@ -1,7 +1,9 @@
 package layout
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -65,6 +67,9 @@ type tempBlob struct {
 }
 
 func newTempBlob(algDir string) (*tempBlob, error) {
+	if err := checkBlobDirs(algDir); err != nil {
+		return nil, err
+	}
 	f, err := os.CreateTemp(algDir, TempPrefix+"*")
 	if err != nil {
 		return nil, err
@@ -83,4 +88,44 @@ func (t *tempBlob) discard() {
 		t.Close()
 		os.Remove(t.Name())
 	}
+}
+
+// mkdirBlobDirs makes blobs/ and blobs/<alg>/ where missing, without following a
+// symbolic link at either (os.MkdirAll would create folders in a link's target), and
+// checks them (see checkBlobDirs).
+func mkdirBlobDirs(algDir string) error {
+	// blobs/ is checked before blobs/<alg>/ is made: a link at blobs/ would be followed.
+	for _, d := range []string{filepath.Dir(algDir), algDir} {
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if err := checkBlobDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBlobDirs refuses to write into blobs/<alg>/ when it or blobs/ is not a real folder:
+// a symbolic link there could point anywhere, so blob writes never go through one.
+func checkBlobDirs(algDir string) error {
+	for _, d := range []string{filepath.Dir(algDir), algDir} {
+		if err := checkBlobDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkBlobDir(d string) error {
+	fi, err := os.Lstat(d)
+	switch {
+	case err != nil:
+		return err
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link; blobs are not written through links", d)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder", d)
+	}
+	return nil
 }

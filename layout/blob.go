@@ -178,7 +178,7 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	rel, _ := BlobPath(expected.Digest)
 	final := filepath.Join(l.dir, filepath.FromSlash(rel))
 	algDir := filepath.Dir(final)
-	if err := os.MkdirAll(algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(algDir); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	f, err := newTempBlob(algDir)
@@ -266,7 +266,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, ErrReadOnly)
 	}
 	algDir := filepath.Join(l.dir, BlobsDir, string(digest.SHA256))
-	if err := os.MkdirAll(algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(algDir); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
 	f, err := newTempBlob(algDir)

@@ -29,7 +29,8 @@ type CopyOptions struct {
 	Transfer TransferOptions
 	// ModTime stamps the entries of a tarball destination (zero: the Unix epoch).
 	ModTime time.Time
-	// LockTimeout bounds the wait for a folder destination's lock.
+	// LockTimeout bounds the wait for the destination's lock (a folder's index lock, a
+	// tarball's OUT.tar.lock).
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
@@ -120,7 +121,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	}
 
 	if IsTarballPath(ref.Path) || ref.IsArchive() || ref.Path == Stdio {
-		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Zstd: IsZstdPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
+		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Zstd: IsZstdPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress, LockTimeout: opts.LockTimeout}
 		tarBlobs := blobs
 		if newIndex != nil {
 			// The rewritten index is not in src: it is written from memory.

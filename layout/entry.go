@@ -32,24 +32,47 @@ func (l *Layout) SetEntryWithReferrers(ctx context.Context, tag string, d ocispe
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
-			var others, refEntries []ocispec.Descriptor
-			for _, e := range cur.Manifests {
-				if l.isReferrerEntry(ctx, e) {
-					refEntries = append(refEntries, e)
-				} else {
-					others = append(others, e)
-				}
+			if err := l.untaggedConflict(ctx, cur, d); err != nil {
+				return err
 			}
-			if len(others) > 0 && !(len(others) == 1 && others[0].Digest == d.Digest) {
-				return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(others), "entry", "entries"), l.path)
-			}
-			cur.Manifests = append([]ocispec.Descriptor{d}, refEntries...)
+			cur.Manifests = append([]ocispec.Descriptor{d}, l.referrerEntries(ctx, cur.Manifests)...)
 		} else {
 			cur.Manifests = setTag(cur.Manifests, tag, d)
 		}
 		return addReferrers(cur, refs, func(e ocispec.Descriptor) ([]byte, error) { return l.ReadBlob(ctx, e) },
 			func(b []byte) (ocispec.Descriptor, error) { return l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b) })
 	})
+}
+
+// CheckSetEntry reports, without changing anything, the error SetEntry would return for
+// the index.json as it is now: a corrupt index.json, or for an empty tag an index.json
+// holding other entries. A writer calls it before transferring anything, so a refusal
+// that OUT's state makes certain leaves OUT as it was. SetEntry checks again under the
+// lock.
+func (l *Layout) CheckSetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
+	cur, err := l.Index(ctx)
+	if err != nil {
+		return err
+	}
+	if tag == "" {
+		return l.untaggedConflict(ctx, cur, d)
+	}
+	return nil
+}
+
+// untaggedConflict is SetEntry's rule for an empty tag: index.json must be empty or hold
+// d alone, referrer entries aside.
+func (l *Layout) untaggedConflict(ctx context.Context, cur *ocispec.Index, d ocispec.Descriptor) error {
+	var others []ocispec.Descriptor
+	for _, e := range cur.Manifests {
+		if !l.isReferrerEntry(ctx, e) {
+			others = append(others, e)
+		}
+	}
+	if len(others) > 0 && !(len(others) == 1 && others[0].Digest == d.Digest) {
+		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(others), "entry", "entries"), l.path)
+	}
+	return nil
 }
 
 func copyAnnotations(a map[string]string) map[string]string {

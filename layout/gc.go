@@ -58,11 +58,11 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	if l.dir == "" {
 		return nil, fmt.Errorf("gc %s: %w", l.path, ErrReadOnly)
 	}
-	lk, err := lock.Acquire(ctx, filepath.Join(l.dir, IngestLockFile), lock.Exclusive, l.lockTimeout)
+	release, err := l.lockIngest(ctx, lock.Exclusive)
 	if err != nil {
 		return nil, fmt.Errorf("gc %s: %w", l.path, err)
 	}
-	defer lk.Release()
+	defer release()
 
 	idx, dropped, err := l.gcReferrers(ctx, opts.DryRun)
 	if err != nil {

@@ -180,13 +180,8 @@ func (l *Layout) checkHeader() error {
 // .tzst) is refused with ErrInvalidOption unless it is already a layout folder: it names
 // a tarball, and a writer that was given one must write a tarball or refuse it.
 func Create(dir string, opts ...Option) (*Layout, error) {
-	if dir == Stdio {
-		return nil, fmt.Errorf("create layout %s: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", dir, ErrInvalidReference)
-	}
-	if IsTarballPath(filepath.Clean(dir)) {
-		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
-			return nil, fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it will not be made a folder; write a tarball with ocil copy or merge, or choose a folder name", dir, ErrInvalidOption)
-		}
+	if err := checkFolderName(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
@@ -294,4 +289,19 @@ func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
 	}
 	return b, nil
+}
+
+// checkFolderName refuses the names that must never become a layout folder: "-"
+// (standard output) and a name that ends like a tarball, unless it already is a layout
+// folder.
+func checkFolderName(dir string) error {
+	if dir == Stdio {
+		return fmt.Errorf("create layout %s: %w: - is standard output, which takes a tarball (ocil copy SRC -); a folder named - is ./-", dir, ErrInvalidReference)
+	}
+	if IsTarballPath(filepath.Clean(dir)) {
+		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
+			return fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it will not be made a folder; write a tarball with ocil copy or merge, or choose a folder name", dir, ErrInvalidOption)
+		}
+	}
+	return nil
 }

@@ -532,3 +532,14 @@ func (l *Layout) gcReferrers(ctx context.Context, dryRun bool) (*ocispec.Index, 
 	}
 	return &after, dropped, nil
 }
+
+// referrerEntries lists the entries of entries that record referrers.
+func (l *Layout) referrerEntries(ctx context.Context, entries []ocispec.Descriptor) []ocispec.Descriptor {
+	var out []ocispec.Descriptor
+	for _, e := range entries {
+		if l.isReferrerEntry(ctx, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -56,6 +56,9 @@ type TarOptions struct {
 	Extra map[digest.Digest][]byte
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// LockTimeout bounds the wait for another writer of the same tarball (0:
+	// DefaultLockTimeout).
+	LockTimeout time.Duration
 }
 
 // SourceDateEpoch reads SOURCE_DATE_EPOCH: the time it gives, or the zero time when it is
@@ -79,8 +82,81 @@ func SourceDateEpoch() (time.Time, error) {
 // group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
-// mismatch fails the write.
-func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
+// mismatch fails the write. It holds path+".lock" exclusively while it writes (see
+// UpdateTarball), and removes what killed writers of path left beside it.
+func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
+	release, err := lockTarball(ctx, path, opts.LockTimeout)
+	if err != nil {
+		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	defer release()
+	return writeTarball(ctx, path, src, indexJSON, blobs, opts)
+}
+
+// lockTarball takes the exclusive lock of the tarball path (path+".lock", never through a
+// symbolic link) and then removes the leftovers of writers of path that were killed: temp
+// files and stage folders beside it. Every writer of path holds this lock, so once it is
+// held nothing else is using them.
+func lockTarball(ctx context.Context, path string, timeout time.Duration) (release func(), err error) {
+	if timeout == 0 {
+		timeout = DefaultLockTimeout
+	}
+	lk, err := lock.Acquire(ctx, path+".lock", lock.Exclusive, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeTarballLeftovers(path); err != nil {
+		lk.Release()
+		return nil, err
+	}
+	return func() { lk.Release() }, nil
+}
+
+// Leftovers of a write of the tarball path are named TempPrefix+base+"-"+digits (the temp
+// file of writeTarball) or TempPrefix+base+"-stage-"+digits (UpdateTarball's stage
+// folder), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
+// else matches: not another tarball's leftovers, even one named base+"-1.tar".
+func tarballLeftover(base, name string) bool {
+	rest, ok := strings.CutPrefix(name, TempPrefix+base+"-")
+	if !ok {
+		return false
+	}
+	rest = strings.TrimPrefix(rest, "stage-")
+	if rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// removeTarballLeftovers removes the leftovers of earlier writes of the tarball path (see
+// tarballLeftover). The caller holds the tarball's lock. A link among them is removed,
+// not followed.
+func removeTarballLeftovers(path string) error {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range ents {
+		if tarballLeftover(base, e.Name()) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("remove the leftover of an earlier write: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeTarball is WriteTarball once the tarball's lock is held.
+func writeTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
 	}
@@ -292,20 +368,17 @@ type TarballUpdate struct {
 // it exists) into a scratch layout folder beside it, lets fn change that layout (write
 // blobs, SetEntry...), and writes the result back as a new tarball (WriteTarball: every
 // blob reachable from index.json, deterministic bytes, renamed into place at the end).
-// If anything fails, path is left as it was and the scratch folder is removed.
+// If anything fails, path is left as it was and the scratch folder is removed; what a
+// killed writer left beside path is removed by the next write, once it holds the lock.
 func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func(stage *Layout) error) error {
 	if !IsTarballPath(path) {
 		return fmt.Errorf("update tarball %s: %w: the name must end in .tar, .tar.gz or .tgz", path, ErrInvalidOption)
 	}
-	timeout := opts.LockTimeout
-	if timeout == 0 {
-		timeout = DefaultLockTimeout
-	}
-	lk, err := lock.Acquire(ctx, path+".lock", lock.Exclusive, timeout)
+	release, err := lockTarball(ctx, path, opts.LockTimeout)
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}
-	defer lk.Release()
+	defer release()
 	scratch, err := os.MkdirTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+"-stage-")
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
@@ -331,7 +404,7 @@ func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}
-	return WriteTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Zstd: IsZstdPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
+	return writeTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Zstd: IsZstdPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
 }
 
 // importLayout copies the layout at path (index.json and every blob it reaches) into l,

@@ -160,7 +160,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 		return TransferResult{}, err
 	}
 	c.src = sf
-	if err := os.MkdirAll(c.algDir, 0o755); err != nil {
+	if err := mkdirBlobDirs(c.algDir); err != nil {
 		return TransferResult{}, err
 	}
 

@@ -10,12 +10,10 @@ import (
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/ocil-dev/ocil/lock"
 )
 
 // UpdateIndex is the one way index.json changes. It takes the layout's exclusive lock
-// (index.json.lock, waiting at most the lock timeout), reads index.json fresh, lets fn
+// (the layout folder and index.json.lock, waiting at most the lock timeout), reads index.json fresh, lets fn
 // change it, and writes the result atomically and durably. Entry order is what fn leaves;
 // nothing is re-sorted or rebuilt from a map. The written file always has schemaVersion 2
 // and the OCI index mediaType. If fn returns an error, or the result has an invalid
@@ -25,11 +23,11 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if l.dir == "" {
 		return fmt.Errorf("update %s: %w", l.indexName(), ErrReadOnly)
 	}
-	lk, err := lock.Acquire(ctx, filepath.Join(l.dir, LockFile), lock.Exclusive, l.lockTimeout)
+	release, err := l.lockIndex(ctx)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
-	defer lk.Release()
+	defer release()
 
 	idx, old, err := l.readIndex()
 	switch {

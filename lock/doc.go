@@ -4,10 +4,11 @@
 // # What is locked
 //
 // A writer that rewrites a layout's index.json (read it, change it, write it back) holds
-// an Exclusive lock on <layout>/index.json.lock for the whole read-modify-write, so two
-// ocil processes cannot lose each other's updates. BuildKit locks the same file, with the
-// same kind of lock, when it reads or updates a layout's index.json, so ocil and BuildKit
-// working on one layout exclude each other too.
+// an Exclusive lock on the layout folder itself (AcquireDir) and on
+// <layout>/index.json.lock for the whole read-modify-write, so two ocil processes cannot
+// lose each other's updates, even when another tool deletes the lock file meanwhile.
+// BuildKit locks the same file, with the same kind of lock, when it reads or updates a
+// layout's index.json, so ocil and BuildKit working on one layout exclude each other too.
 // Readers that need a stable view, and a garbage collector that must not run while
 // blobs are being added, can coordinate with Shared locks on the same file: any number
 // of Shared holders may coexist, an Exclusive holder excludes everyone else.
@@ -33,12 +34,26 @@
 //
 // Acquire creates the lock file (mode 0644 before umask) if it is missing; the
 // directory that holds it must already exist. Its contents are never read or written.
+// It is opened with O_NOFOLLOW: a symbolic link at the path is refused (ErrSymlink),
+// so a planted link, dangling or not, never makes Acquire create or lock a file elsewhere.
 // This package never deletes the lock file: if it did, a process that opened the old
 // file and a process that created a new one could both believe they hold the lock.
 // Other tools do delete it (BuildKit removes it after each use), so Acquire checks,
 // once it holds the lock, that the path still names the file it locked (os.SameFile on
 // the open file and the path), and if not it lets go and locks the file now at the path
 // instead.
+//
+// # Folder locks
+//
+// AcquireDir and TryAcquireDir lock a folder in place, through a descriptor opened on
+// the folder (O_DIRECTORY, O_NOFOLLOW), with the same modes and waiting as Acquire.
+// Nothing is created. Unlike a lock file, a folder that holds files cannot be deleted
+// from under its holders, so a folder lock cannot be lost that way; ocil locks the
+// layout folder and its blobs/ folder beside the lock files for this reason. Windows
+// cannot lock a folder: there AcquireDir only checks that the path is a folder and
+// returns a lock that holds nothing. NFS cannot either (its flock emulation needs a
+// descriptor open for writing): there AcquireDir returns an error wrapping
+// errors.ErrUnsupported, and ocil falls back to the lock files alone.
 //
 // # Waiting
 //

@@ -69,13 +69,28 @@ type Lock struct {
 // Acquire blocks until the lock on path is held in mode, ctx is done, or timeout
 // elapses; a timeout <= 0 means no limit beyond ctx.
 //
-// The lock file is created if missing; its parent directory must exist. If the file is
+// The lock file is created if missing; its parent directory must exist. A symbolic link
+// at path is never followed: it gives an error wrapping ErrSymlink. If the file is
 // deleted or replaced while Acquire waits, it locks the file that path names when the
 // lock is finally granted. It never deletes the lock file.
 //
 // On timeout the error wraps ErrTimeout; when ctx is done first it wraps ctx.Err().
 // Both name the lock file and, where it can be found, the process holding it.
 func Acquire(ctx context.Context, path string, mode Mode, timeout time.Duration) (*Lock, error) {
+	return acquire(ctx, path, false, mode, timeout)
+}
+
+// AcquireDir is Acquire on the folder dir itself rather than on a lock file: nothing is
+// created, and since a folder that holds files cannot be deleted, nobody can take the lock
+// away by deleting a file. dir must be a folder, not a symbolic link to one. On Windows,
+// which cannot lock a folder, it only checks dir and returns a lock that holds nothing.
+// A file system that cannot flock a folder (NFS, where flock is emulated with POSIX
+// locks) gives an error wrapping errors.ErrUnsupported.
+func AcquireDir(ctx context.Context, dir string, mode Mode, timeout time.Duration) (*Lock, error) {
+	return acquire(ctx, dir, true, mode, timeout)
+}
+
+func acquire(ctx context.Context, path string, dir bool, mode Mode, timeout time.Duration) (*Lock, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -91,7 +106,7 @@ func Acquire(ctx context.Context, path string, mode Mode, timeout time.Duration)
 		if err := ctx.Err(); err != nil {
 			return nil, contextError(path, err)
 		}
-		l, ok, err := attempt(path, mode)
+		l, ok, err := attempt(path, dir, mode)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +139,12 @@ func Acquire(ctx context.Context, path string, mode Mode, timeout time.Duration)
 // TryAcquire makes one attempt to take the lock on path without waiting. It returns
 // (nil, false, nil) when the lock is held elsewhere in a conflicting mode.
 func TryAcquire(path string, mode Mode) (*Lock, bool, error) {
-	return attempt(path, mode)
+	return attempt(path, false, mode)
+}
+
+// TryAcquireDir is TryAcquire on the folder dir itself (see AcquireDir).
+func TryAcquireDir(dir string, mode Mode) (*Lock, bool, error) {
+	return attempt(dir, true, mode)
 }
 
 // Release unlocks and closes the lock file. It never removes the file. Calling it
@@ -152,15 +172,26 @@ func (l *Lock) Path() string { return l.path }
 // Mode returns the mode the lock is held in.
 func (l *Lock) Mode() Mode { return l.mode }
 
-// attempt opens path and tries once to lock it in mode without blocking. When the
-// flock succeeds but path no longer names the locked file, it lets go and tries the
-// file now at path.
-func attempt(path string, mode Mode) (*Lock, bool, error) {
+// attempt opens path (a lock file, or with dir a folder) and tries once to lock it in
+// mode without blocking. It never follows a symbolic link at path. When the flock
+// succeeds but path no longer names the locked file, it lets go and tries the file now
+// at path.
+func attempt(path string, dir bool, mode Mode) (*Lock, bool, error) {
 	if mode != Shared && mode != Exclusive {
 		return nil, false, fmt.Errorf("lock %s: invalid mode %d", path, int(mode))
 	}
+	flag := os.O_CREATE | os.O_RDONLY | oNoFollow
+	if dir {
+		flag = os.O_RDONLY | oNoFollow | oDirectory
+		if !dirLocks {
+			if err := checkDir(path); err != nil {
+				return nil, false, err
+			}
+			return &Lock{path: path, mode: mode}, true, nil
+		}
+	}
 	for range maxReplaced {
-		fl := flock.New(path, flock.SetPermissions(lockFilePerm))
+		fl := flock.New(path, flock.SetPermissions(lockFilePerm), flock.SetFlag(flag))
 		var ok bool
 		var err error
 		if mode == Exclusive {
@@ -169,6 +200,12 @@ func attempt(path string, mode Mode) (*Lock, bool, error) {
 			ok, err = fl.TryRLock()
 		}
 		if err != nil {
+			if lerr := checkNotSymlink(path); lerr != nil {
+				return nil, false, lerr
+			}
+			if dir && dirLockUnsupported(err) {
+				return nil, false, fmt.Errorf("lock %s: %w: the file system cannot lock a folder (%v)", path, errors.ErrUnsupported, err)
+			}
 			return nil, false, pathError("lock", path, err)
 		}
 		if !ok {
@@ -200,7 +237,7 @@ func stillAtPath(fl *flock.Flock, path string) (bool, error) {
 	if err != nil {
 		return false, pathError("lock", path, err)
 	}
-	cur, err := os.Stat(path)
+	cur, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -208,6 +245,33 @@ func stillAtPath(fl *flock.Flock, path string) (bool, error) {
 		return false, pathError("lock", path, err)
 	}
 	return os.SameFile(held, cur), nil
+}
+
+// ErrSymlink is wrapped by the error Acquire and AcquireDir return when the lock file or
+// folder is a symbolic link: a lock never follows one, so a planted link cannot make a
+// lock create or lock a file elsewhere.
+var ErrSymlink = errors.New("is a symbolic link")
+
+// checkNotSymlink returns an error wrapping ErrSymlink when path is a symbolic link.
+func checkNotSymlink(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("lock %s: %w; a lock does not follow links", path, ErrSymlink)
+	}
+	return nil
+}
+
+// checkDir checks that path is a folder and not a symbolic link.
+func checkDir(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return pathError("lock", path, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("lock %s: %w; a lock does not follow links", path, ErrSymlink)
+	case !fi.IsDir():
+		return fmt.Errorf("lock %s: not a folder", path)
+	}
+	return nil
 }
 
 // pathError formats err as "verb path: cause", dropping the path that an *fs.PathError

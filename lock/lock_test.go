@@ -51,9 +51,12 @@ func runRole(role string) error {
 	if os.Getenv(envMode) == "shared" {
 		mode = Shared
 	}
+	// A folder at path is locked in place (AcquireDir), anything else as a lock file.
+	fi, err := os.Lstat(path)
+	dir := err == nil && fi.IsDir()
 	switch role {
 	case "hold":
-		l, err := Acquire(context.Background(), path, mode, 0)
+		l, err := acquire(context.Background(), path, dir, mode, 0)
 		if err != nil {
 			return err
 		}
@@ -61,7 +64,7 @@ func runRole(role string) error {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		return l.Release()
 	case "try":
-		l, ok, err := TryAcquire(path, mode)
+		l, ok, err := attempt(path, dir, mode)
 		if err != nil {
 			return err
 		}

@@ -214,6 +214,10 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("merge: encode index: %w", err)
 	}
 
+	if err := preflightOutput(ctx, out, idxBytes); err != nil {
+		return nil, err
+	}
+
 	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
 	carried := children
 	if !opts.NoReferrers {
@@ -315,6 +319,30 @@ func referrersOf(ctx context.Context, sources []source, children []Child) ([]lay
 		}
 	}
 	return refs, carry, nil
+}
+
+// preflightOutput refuses, before any blob is transferred, a merge that OUT's current
+// state already rules out: an index.json that cannot be read, or an untagged OUT that
+// holds other entries. A missing OUT, or a folder that is not a layout yet, is left to
+// layout.Create, which refuses a non-empty non-layout folder before writing. SetEntry
+// checks again under the lock, for writers that change OUT meanwhile.
+func preflightOutput(ctx context.Context, out layout.Reference, idxBytes []byte) error {
+	if layout.IsTarballPath(out.Path) && out.Tag != "" {
+		return nil // a tagged tarball output accepts any current content it can read
+	}
+	l, err := layout.Open(out.Path)
+	if errors.Is(err, layout.ErrNotFound) || (errors.Is(err, layout.ErrNotLayout) && !layout.IsTarballPath(out.Path)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("merge: output: %w", err)
+	}
+	defer l.Close()
+	d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(idxBytes), Size: int64(len(idxBytes))}
+	if err := l.CheckSetEntry(ctx, out.Tag, d); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	return nil
 }
 
 // warnings lists what the nested index holds that some registries or clients refuse.

@@ -470,3 +470,67 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// A merge that OUT's state rules out is refused before any blob is transferred: OUT's
+// blobs and index.json stay byte for byte as they were, and a tarball OUT gets nothing
+// beside it but its lock.
+func TestMergeRefusedByOutputTransfersNothing(t *testing.T) {
+	ctx := context.Background()
+	snapshot := func(t *testing.T, dir string) string {
+		t.Helper()
+		var b strings.Builder
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s ", strings.TrimPrefix(p, dir))
+			if d.Type().IsRegular() && d.Name() != "index.json.lock" && d.Name() != "ocil-ingest.lock" {
+				data, _ := os.ReadFile(p)
+				fmt.Fprintf(&b, "%s\n", digest.FromBytes(data))
+			}
+			return nil
+		})
+		return b.String()
+	}
+	t.Run("untagged folder OUT with an entry", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		if _, err := merge.Merge(ctx, merge.Options{Output: out, Inputs: inputs("oras-linux-amd64-el8")}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, out)
+		_, err := merge.Merge(ctx, merge.Options{Output: out, Inputs: inputs("oras-linux-arm64-v8-el9", "oras-linux-amd64-el9")})
+		if !errors.Is(err, layout.ErrConflict) || !strings.Contains(err.Error(), out) {
+			t.Fatalf("= %v, want ErrConflict naming %s", err, out)
+		}
+		if now := snapshot(t, out); now != before {
+			t.Fatalf("OUT changed:\n%s\nwas\n%s", now, before)
+		}
+	})
+	t.Run("untagged tarball OUT with an entry", func(t *testing.T) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "out.tar")
+		if _, err := merge.Merge(ctx, merge.Options{Output: out, Inputs: inputs("oras-linux-amd64-el8")}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, dir)
+		_, err := merge.Merge(ctx, merge.Options{Output: out, Inputs: inputs("oras-linux-arm64-v8-el9")})
+		if !errors.Is(err, layout.ErrConflict) || !strings.Contains(err.Error(), out) {
+			t.Fatalf("= %v, want ErrConflict naming %s", err, out)
+		}
+		if now := snapshot(t, dir); now != before {
+			t.Fatalf("beside OUT:\n%s\nwas\n%s", now, before)
+		}
+	})
+	t.Run("OUT with a corrupt index.json", func(t *testing.T) {
+		b := tl.New(t)
+		b.WriteFile("index.json", []byte(`{"schemaVersion":2,"manifests":{}}`))
+		before := snapshot(t, b.Dir)
+		_, err := merge.Merge(ctx, merge.Options{Output: b.Dir + ":v1", Inputs: inputs("oras-linux-amd64-el8")})
+		if !errors.Is(err, layout.ErrInvalidDocument) || !strings.Contains(err.Error(), filepath.Join(b.Dir, "index.json")) {
+			t.Fatalf("= %v, want ErrInvalidDocument naming %s/index.json", err, b.Dir)
+		}
+		if now := snapshot(t, b.Dir); now != before {
+			t.Fatalf("OUT changed:\n%s\nwas\n%s", now, before)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -24,7 +25,8 @@ manifest into the OCI index TAG names, replacing the entry for the same platform
 adds in any order give the same index; TAG's index is created when missing, other tags
 are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
 oras does). DST is a folder, created when missing; a DST that ends like a tarball (.tar,
-.tar.gz, .tgz, .tar.zst, .tzst) is refused: add into a folder and ocil copy it.
+.tar.gz, .tgz, .tar.zst, .tzst) is refused: add into a folder and ocil copy it. An add
+that fails leaves no DST behind.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -130,20 +132,16 @@ Examples:
 					return err
 				}
 			}
-			l, err := layout.Create(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
-			if err != nil {
+			var m, entry ocispec.Descriptor
+			var replaced *ocispec.Descriptor
+			err = layout.Write(c.Context, ref.Path, func(l *layout.Layout) error {
+				var err error
+				if m, err = l.PutArtifact(c.Context, files, opts); err != nil {
+					return fmt.Errorf("add to %s: %w", c.Args().First(), err)
+				}
+				entry, replaced, err = l.AddToIndex(c.Context, ref.Tag, m)
 				return err
-			}
-			end, err := l.Session(c.Context)
-			if err != nil {
-				return err
-			}
-			defer end()
-			m, err := l.PutArtifact(c.Context, files, opts)
-			if err != nil {
-				return fmt.Errorf("add to %s: %w", c.Args().First(), err)
-			}
-			entry, replaced, err := l.AddToIndex(c.Context, ref.Tag, m)
+			}, layout.WithLockTimeout(c.Duration("lock-timeout")))
 			if err != nil {
 				return err
 			}

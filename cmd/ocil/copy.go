@@ -67,7 +67,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of a folder DST"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of DST"},
 			quietFlag("print the digest (as without -q)"),
 			formatFlag(),
 		},
