@@ -543,3 +543,44 @@ func (l *Layout) referrerEntries(ctx context.Context, entries []ocispec.Descript
 	}
 	return out
 }
+
+// AddReferrers fills in the Referrers of every node of trees (children included) from
+// rs, and theirs in turn. A referrer met again under the same root (a cycle) is listed
+// with Repeated set and not expanded.
+func (l *Layout) AddReferrers(ctx context.Context, rs *Referrers, trees []*TreeNode) error {
+	if rs.Len() == 0 {
+		return nil
+	}
+	for _, t := range trees {
+		if err := l.addReferrerNodes(ctx, rs, t, map[digest.Digest]bool{t.Descriptor.Digest: true}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Layout) addReferrerNodes(ctx context.Context, rs *Referrers, n *TreeNode, seen map[digest.Digest]bool) error {
+	for _, c := range n.Children {
+		seen[c.Descriptor.Digest] = true
+		if err := l.addReferrerNodes(ctx, rs, c, seen); err != nil {
+			return err
+		}
+	}
+	for _, r := range rs.Of(n.Descriptor.Digest) {
+		if seen[r.Descriptor.Digest] {
+			n.Referrers = append(n.Referrers, &TreeNode{Descriptor: r.Descriptor, Repeated: true})
+			continue
+		}
+		seen[r.Descriptor.Digest] = true
+		t, err := l.Tree(ctx, []ocispec.Descriptor{r.Descriptor})
+		if err != nil {
+			return err
+		}
+		t[0].Descriptor = r.Descriptor
+		n.Referrers = append(n.Referrers, t[0])
+		if err := l.addReferrerNodes(ctx, rs, t[0], seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}

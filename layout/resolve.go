@@ -44,7 +44,8 @@ func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
 	children := map[digest.Digest]digest.Digest{}
 	var tops []ocispec.Descriptor
 	for _, e := range entries {
-		if IsIndex(e.Descriptor.MediaType) {
+		// A fallback tag's index lists referrers, which are marked as such below.
+		if IsIndex(e.Descriptor.MediaType) && !IsReferrersTag(e.Tag) {
 			tops = append(tops, e.Descriptor)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/internal/progress"
@@ -21,7 +22,13 @@ from their first blob to their index.json change, and gc takes it exclusively, s
 written but not yet referenced is never taken. Tools that do not know that lock (oras,
 buildkit) are covered by --grace: files changed more recently are kept.
 
---format json prints what was (or would be) removed and the bytes freed;
+Referrers (signatures, SBOMs: see ocil ls) are kept while their subject is reachable.
+Those whose subject nothing reaches any more are dropped from index.json first, with
+their sha256-<hex> fallback tags and their own referrers, and their blobs removed; a
+referrer with a tag of its own (not a fallback tag) is kept as an image of its own.
+
+--format json prints what was (or would be) removed, the index.json entries of
+referrers dropped ("referrers") and the bytes freed;
 --format go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
@@ -71,6 +78,13 @@ Examples:
 			verb := "removed"
 			if c.Bool("dry-run") {
 				verb = "would remove"
+			}
+			for _, d := range res.Referrers {
+				what := "referrer entry"
+				if tag := d.Annotations[ocispec.AnnotationRefName]; tag != "" {
+					what = "referrers tag " + tag
+				}
+				fmt.Fprintf(w, "%s %s %s (its subject is gone)\n", verb, what, d.Digest)
 			}
 			for _, r := range res.Removed {
 				fmt.Fprintf(w, "%s %s %s (%s)\n", verb, r.Kind, r.Path, progress.Bytes(r.Size))
