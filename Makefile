@@ -34,14 +34,17 @@ build:
 
 test: tools vet unit interop dist-check
 
-# Tools the tests run against: skopeo from Debian's packages (interop checks).
+# Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
+# podman (images written by add --image).
+TEST_TOOLS := skopeo umoci podman
 tools:
-	@if ! command -v skopeo >/dev/null 2>&1; then \
+	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-			echo "installing skopeo from Debian's packages"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo >/dev/null; \
+			echo "installing$$missing from Debian's packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "skopeo is needed by the tests: install it (Debian/Ubuntu: sudo apt-get install skopeo)"; exit 1; \
+			echo "needed by the tests:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi
 
@@ -54,7 +57,7 @@ vet:
 # inputs and testdata/fuzz/ without fuzzing): the same cases every run, however busy the
 # machine.
 unit:
-	OCIL_REQUIRE_SKOPEO=1 $(GO) test -race -count=1 ./...
+	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 $(GO) test -race -count=1 ./...
 
 # fuzz: time-boxed fuzzing, never part of `make test` (how far it gets depends on the
 # machine's speed). New inputs the fuzzers found are then kept in testdata/fuzz/.

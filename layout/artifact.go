@@ -1,17 +1,13 @@
 package layout
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -227,7 +223,7 @@ func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime 
 	}
 	dir = filepath.Clean(dir)
 	base := filepath.Base(dir)
-	var paths []string
+	var entries []tarEntry
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -235,62 +231,30 @@ func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime 
 		if !e.Type().IsRegular() && !e.IsDir() {
 			return fmt.Errorf("%s: only regular files and folders are packed", p)
 		}
-		paths = append(paths, p)
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Dir(dir), p)
+		t := tarEntry{name: filepath.ToSlash(rel), src: p, mode: 0o644, size: fi.Size()}
+		if fi.IsDir() {
+			t = tarEntry{name: t.name + "/", dir: true, mode: 0o755}
+		} else if fi.Mode()&0o111 != 0 {
+			t.mode = 0o755
+		}
+		entries = append(entries, t)
 		return nil
 	})
 	if err != nil {
 		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: %w", err)
 	}
-	sort.Strings(paths)
-	pr, pw := io.Pipe()
-	tarHash := sha256.New()
-	go func() {
-		gz, _ := gzip.NewWriterLevel(pw, gzip.DefaultCompression) // header: no name, no time
-		tw := tar.NewWriter(io.MultiWriter(gz, tarHash))
-		err := func() error {
-			for _, p := range paths {
-				fi, err := os.Lstat(p)
-				if err != nil {
-					return err
-				}
-				rel, _ := filepath.Rel(filepath.Dir(dir), p)
-				h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mtime, Mode: 0o644, Typeflag: tar.TypeReg, Size: fi.Size()}
-				if fi.IsDir() {
-					h.Name += "/"
-					h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
-				} else if fi.Mode()&0o111 != 0 {
-					h.Mode = 0o755
-				}
-				if err := tw.WriteHeader(h); err != nil {
-					return err
-				}
-				if fi.IsDir() {
-					continue
-				}
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				n, err := io.Copy(tw, f)
-				f.Close()
-				if err != nil {
-					return err
-				}
-				if n != fi.Size() {
-					return fmt.Errorf("%s changed while it was packed", p)
-				}
-			}
-			if err := tw.Close(); err != nil {
-				return err
-			}
-			return gz.Close()
-		}()
-		pw.CloseWithError(err)
-	}()
-	d, err := l.Ingest(ctx, mediaType, pr)
-	pr.Close()
+	// Sorted by the path on disk, as before tarEntry names carried a '/' for folders.
+	sort.SliceStable(entries, func(i, j int) bool {
+		return strings.TrimSuffix(entries[i].name, "/") < strings.TrimSuffix(entries[j].name, "/")
+	})
+	d, diffID, err := l.ingestTar(ctx, mediaType, CompressionGzip, entries, mtime)
 	if err != nil {
 		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: pack %s: %w", base, err)
 	}
-	return d, "sha256:" + hex.EncodeToString(tarHash.Sum(nil)), nil
+	return d, string(diffID), nil
 }

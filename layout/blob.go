@@ -35,11 +35,28 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 		}
 		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() != d.Size {
+	if err := checkBlobFile(f, p, d); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("open blob %s in %s: %w: %d bytes on disk, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, fi.Size(), d.Size)
+		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
 	}
 	return newVerifier(f, d, l.path), nil
+}
+
+// checkBlobFile checks the opened blob file f at p before a byte of it is read: a
+// regular file of exactly d.Size bytes. Every read of a blob stops at d.Size (and one
+// byte more to see that there is none), so this bounds what any reader takes from it.
+func checkBlobFile(f fs.File, p string, d ocispec.Descriptor) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &UnsafeFileError{Path: p, Mode: fi.Mode().Type()}
+	}
+	if fi.Size() != d.Size {
+		return fmt.Errorf("%w: %d bytes on disk, descriptor says %d", ErrSizeMismatch, fi.Size(), d.Size)
+	}
+	return nil
 }
 
 // ReadBlob reads a whole blob of at most MaxJSONSize bytes through the verified read path.

@@ -19,6 +19,12 @@
 // case-variant member names) or when they are ambiguous (CVE-2021-41190); see
 // DecodeIndex.
 //
+// A folder is read through FolderFS, which treats every path in it as hostile: a symbolic
+// link is followed only while it stays inside the folder (one leading outside gives
+// ErrUnsafeFile, naming the file and the link), and a FIFO, device or socket is never
+// opened, so no read waits on one. A blob must be a regular file of its descriptor's size
+// before any byte of it is read.
+//
 // # Writing
 //
 //   - Blobs: WriteBlob streams into a temp file beside the final one, hashes while copying,

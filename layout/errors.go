@@ -54,6 +54,10 @@ var (
 	ErrInvalidArchive = errors.New("invalid layout tarball")
 	// ErrInvalidOption: an option value that is not one of those allowed.
 	ErrInvalidOption = errors.New("invalid option")
+	// ErrUnsafeFile: a name in a layout folder that is not read because it is a symbolic
+	// link leading outside the folder, or a FIFO, device or socket. The error is an
+	// *UnsafeFileError naming the file and the link.
+	ErrUnsafeFile = errors.New("unsafe file")
 )
 
 // Candidate is one of the things an ambiguous reference could mean.

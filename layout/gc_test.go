@@ -2,12 +2,14 @@ package layout_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -229,4 +231,208 @@ func sessionChild(dir, gate string) int {
 	}
 	end()
 	return 0
+}
+
+// A blobs/ folder, or a folder in it, that is a symbolic link makes gc refuse the whole
+// run: with blobs -> / a dry run used to list /etc/passwd, and a real run to delete it.
+func TestGCRefusesSymlinkedBlobFolders(t *testing.T) {
+	hexName := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		link  string
+		files []string // planted in the link's target, in the layout's naming
+	}{
+		{"blobs", []string{"sha256/" + hexName, "etc/passwd"}},
+		{"blobs/sha256", []string{hexName, "passwd"}},
+		{"blobs/blake3", []string{hexName}},
+	} {
+		t.Run(tc.link, func(t *testing.T) {
+			b := tl.New(t)
+			elsewhere := t.TempDir()
+			for _, f := range tc.files {
+				p := filepath.Join(elsewhere, filepath.FromSlash(f))
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, []byte("sentinel "+f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			target := filepath.Join(b.Dir, filepath.FromSlash(tc.link))
+			os.RemoveAll(target)
+			if err := os.Symlink(elsewhere, target); err != nil {
+				t.Skipf("no symbolic links: %v", err)
+			}
+			before := treeOf(t, elsewhere)
+			l, err := layout.Open(b.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, dry := range []bool{true, false} {
+				res, err := l.GC(context.Background(), layout.GCOptions{DryRun: dry})
+				if !errors.Is(err, layout.ErrUnsafeFile) || !strings.Contains(err.Error(), tc.link+" is a symbolic link to \""+elsewhere+"\"") {
+					t.Fatalf("dry run %v: %v, want ErrUnsafeFile naming %s and its target", dry, err, tc.link)
+				}
+				if res != nil {
+					t.Errorf("dry run %v listed %+v", dry, res.Removed)
+				}
+			}
+			sameTree(t, "the link's target", before, treeOf(t, elsewhere))
+		})
+	}
+}
+
+// gc removes only names it can tell are blobs: a known algorithm and that algorithm's hex
+// encoding. blobs/etc/passwd is grammatically the digest etc:passwd, and used to go.
+func TestGCRemovesOnlyAlgorithmHex(t *testing.T) {
+	b := tl.New(t)
+	loose := b.Blob("application/octet-stream", []byte("unreferenced"))
+	sha512Name := strings.Repeat("b", 128)
+	keep := []string{
+		"blobs/etc/passwd",
+		"blobs/sha256/" + strings.Repeat("a", 63),
+		"blobs/sha256/" + strings.Repeat("A", 64),
+		"blobs/sha256/" + strings.Repeat("a", 64) + ".bak",
+		"blobs/sha512/" + strings.Repeat("a", 64),
+		"blobs/foo/" + strings.Repeat("c", 64),
+		"blobs/" + strings.Repeat("d", 64),
+		".ocil-tmp-out.tar-123", // a tarball beside the layout, written under its own lock
+	}
+	for _, k := range keep {
+		b.WriteFile(k, []byte("not a blob of this layout"))
+	}
+	b.WriteFile("blobs/sha512/"+sha512Name, []byte("unreferenced, named as sha512"))
+	l, err := layout.Open(b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.GC(context.Background(), layout.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Removed {
+		got = append(got, r.Kind+" "+r.Path)
+	}
+	want := []string{"blob blobs/sha256/" + loose.Digest.Encoded(), "blob blobs/sha512/" + sha512Name}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("removed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, k := range keep {
+		if _, err := os.Stat(filepath.Join(b.Dir, filepath.FromSlash(k))); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+}
+
+// When an index or manifest is missing, the blobs it references look unreachable: gc
+// removes nothing and names the missing blob. It used to remove the config and layers.
+func TestGCRefusesIncompleteGraph(t *testing.T) {
+	for _, missing := range []string{"manifest", "index"} {
+		t.Run(missing, func(t *testing.T) {
+			b := tl.New(t)
+			m := b.Image(tl.P("linux", "amd64", "", ""), "the layer")
+			idx := b.Index(tl.WithPlatform(m, *tl.P("linux", "amd64", "", "")))
+			b.SetIndex(tl.Tag(idx, "v1"))
+			gone := m
+			if missing == "index" {
+				gone = idx
+			}
+			if err := os.Remove(filepath.Join(b.Dir, "blobs", "sha256", gone.Digest.Encoded())); err != nil {
+				t.Fatal(err)
+			}
+			b.Blob("application/octet-stream", []byte("garbage, but not now"))
+			before := treeOf(t, b.Dir)
+			l, _ := layout.Open(b.Dir)
+			for _, dry := range []bool{true, false} {
+				res, err := l.GC(context.Background(), layout.GCOptions{DryRun: dry})
+				if !errors.Is(err, layout.ErrNotFound) || !strings.Contains(err.Error(), missing+" "+gone.Digest.String()+" is missing") ||
+					!strings.Contains(err.Error(), "nothing removed") {
+					t.Fatalf("dry run %v: %v, want ErrNotFound naming the %s %s", dry, err, missing, gone.Digest)
+				}
+				if res != nil {
+					t.Errorf("dry run %v listed %+v", dry, res.Removed)
+				}
+			}
+			sameTree(t, "the layout", before, treeOf(t, b.Dir))
+		})
+	}
+}
+
+// A blob that is a symbolic link inside the layout keeps the file it leads to, even when
+// that file's own name is unreachable; gc never removes a link.
+func TestGCKeepsWhatLinksLeadTo(t *testing.T) {
+	b := tl.New(t)
+	layer := []byte("a layer stored once")
+	d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(layer), Size: int64(len(layer))}
+	store := strings.Repeat("e", 64) // a name of its own, reached by nothing in index.json
+	b.WriteFile("blobs/sha256/"+store, layer)
+	if err := os.Symlink(store, filepath.Join(b.Dir, "blobs", "sha256", d.Digest.Encoded())); err != nil {
+		t.Skipf("no symbolic links: %v", err)
+	}
+	dangling := strings.Repeat("f", 64)
+	os.Symlink("nowhere", filepath.Join(b.Dir, "blobs", "sha256", dangling))
+	m := b.Manifest(ocispec.Manifest{Config: b.Config(tl.P("linux", "amd64", "", "")), Layers: []ocispec.Descriptor{d}})
+	b.SetIndex(tl.Tag(m, "v1"))
+	loose := b.Blob("application/octet-stream", []byte("unreferenced"))
+	l, _ := layout.Open(b.Dir)
+	res, err := l.GC(context.Background(), layout.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 1 || res.Removed[0].Path != "blobs/sha256/"+loose.Digest.Encoded() {
+		t.Fatalf("removed %+v, want only %s", res.Removed, loose.Digest)
+	}
+	if got, err := readVerified(context.Background(), l, d); err != nil || !bytes.Equal(got, layer) {
+		t.Fatalf("the linked layer after gc: %q, %v", got, err)
+	}
+	if _, err := os.Lstat(filepath.Join(b.Dir, "blobs", "sha256", dangling)); err != nil {
+		t.Errorf("gc removed a link: %v", err)
+	}
+}
+
+// The temp files a killed writer leaves in the layout folder (index.json's and
+// oci-layout's) are removed by gc, listed by a dry run, spared by the grace period. Other
+// temp names there are left: a tarball beside the layout is written under its own lock.
+func TestGCRemovesLayoutTempFiles(t *testing.T) {
+	b := tl.New(t)
+	temps := []string{".ocil-tmp-index.json-123456", ".ocil-tmp-oci-layout-42"}
+	for _, n := range temps {
+		b.WriteFile(n, []byte("half written"))
+	}
+	b.WriteFile(".ocil-tmp-out.tar-99", []byte("another writer's"))
+	os.Mkdir(filepath.Join(b.Dir, ".ocil-tmp-index.json-folder"), 0o755)
+	l, _ := layout.Open(b.Dir)
+	ctx := context.Background()
+	if res, err := l.GC(ctx, layout.GCOptions{Grace: time.Hour}); err != nil || len(res.Removed) != 0 || res.Spared != 2 {
+		t.Fatalf("with grace: %+v, %v", res, err)
+	}
+	dry, err := l.GC(ctx, layout.GCOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range dry.Removed {
+		got = append(got, r.Kind+" "+r.Path)
+	}
+	want := []string{"temp " + temps[0], "temp " + temps[1]}
+	if strings.Join(got, ",") != strings.Join(want, ",") || dry.Bytes != 2*int64(len("half written")) {
+		t.Fatalf("dry run listed %v (%d bytes), want %v", got, dry.Bytes, want)
+	}
+	for _, n := range temps {
+		if _, err := os.Stat(filepath.Join(b.Dir, n)); err != nil {
+			t.Fatalf("the dry run removed %s", n)
+		}
+	}
+	if res, err := l.GC(ctx, layout.GCOptions{}); err != nil || len(res.Removed) != 2 {
+		t.Fatalf("gc: %+v, %v", res, err)
+	}
+	ents, _ := os.ReadDir(b.Dir)
+	var left []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".ocil-tmp-") || !strings.HasSuffix(e.Name(), ".lock") {
+			left = append(left, e.Name())
+		}
+	}
+	sort.Strings(left)
+	if strings.Join(left, " ") != ".ocil-tmp-index.json-folder .ocil-tmp-out.tar-99 blobs index.json oci-layout" {
+		t.Fatalf("left in the layout folder: %v", left)
+	}
 }

@@ -76,9 +76,12 @@ func (l *Layout) Dir() string { return l.dir }
 // (.tar, gzip or zstd, told by its bytes), read in place through package tarfs and
 // read-only. It checks that oci-layout says version 1.0.0 and that index.json exists; it
 // does not read index.json (Index does) and tolerates a missing blobs/ folder and any
-// unknown files. A path that does not exist gives ErrNotFound, one that is not a layout
-// ErrNotLayout, an unsafe or damaged tarball ErrInvalidArchive. The path "-" is a tarball
-// read from standard input (see WithStdin and openStdin). Close the layout when done.
+// unknown files. A folder is read through FolderFS: a symbolic link that leads outside
+// it, a FIFO, a device or a socket is never read (ErrUnsafeFile). A path that does not
+// exist gives ErrNotFound, one that is not a layout ErrNotLayout, an unsafe or damaged
+// tarball (or a FIFO, device or socket given as one) ErrInvalidArchive. The path "-" is a
+// tarball read from standard input (see WithStdin and openStdin). Close the layout when
+// done.
 func Open(path string, opts ...Option) (*Layout, error) {
 	l := &Layout{path: path, dir: path, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
@@ -98,7 +101,7 @@ func Open(path string, opts ...Option) (*Layout, error) {
 			}
 			return nil, fmt.Errorf("open layout %s: %w", path, err)
 		}
-		l.fsys = os.DirFS(path)
+		l.fsys = folderFS{path}
 		if !fi.IsDir() {
 			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
 			if err != nil {
@@ -210,7 +213,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	if err := os.MkdirAll(filepath.Join(dir, BlobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}
-	l := &Layout{path: dir, dir: dir, fsys: os.DirFS(dir), lockTimeout: DefaultLockTimeout}
+	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir}, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(l)
 	}

@@ -507,7 +507,7 @@ func (l *Layout) referrersToCopy(ctx context.Context, roots, have []ocispec.Desc
 
 // gcReferrers drops the referrer entries whose subject nothing in index.json keeps (see
 // pruneReferrers), in one index.json change unless dryRun, and returns the index GC
-// goes on with and what was dropped.
+// goes on with and what was dropped. GC holds the index lock already.
 func (l *Layout) gcReferrers(ctx context.Context, dryRun bool) (*ocispec.Index, []ocispec.Descriptor, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
@@ -521,7 +521,7 @@ func (l *Layout) gcReferrers(ctx context.Context, dryRun bool) (*ocispec.Index, 
 		return &cur, dropped, err
 	}
 	var after ocispec.Index
-	err = l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
+	err = l.updateIndexLocked(func(cur *ocispec.Index) error {
 		var err error
 		dropped, err = l.pruneReferrers(ctx, cur, nil)
 		after = *cur

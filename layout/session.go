@@ -40,6 +40,16 @@ func (l *Layout) Session(ctx context.Context) (end func(), err error) {
 // only it. Both waits together take at most the lock timeout.
 func (l *Layout) lockIngest(ctx context.Context, mode lock.Mode) (release func(), err error) {
 	blobs := filepath.Join(l.dir, BlobsDir)
+	// A blobs/ that is a symbolic link is neither locked nor written through: the same
+	// refusal (ErrUnsafeFile, naming it and its target) readers and gc give.
+	if fi, err := os.Lstat(blobs); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(blobs)
+		e := &UnsafeFileError{Path: BlobsDir, Link: target, Dir: l.dir}
+		if resolved, err := filepath.EvalSymlinks(blobs); err == nil {
+			e.Resolved = resolved
+		}
+		return nil, e
+	}
 	if err := os.Mkdir(blobs, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}

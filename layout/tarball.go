@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -84,12 +85,12 @@ func SourceDateEpoch() (time.Time, error) {
 // straight from src (each byte once); with Verify they are hashed on the way and a
 // mismatch fails the write. It holds path+".lock" exclusively while it writes (see
 // UpdateTarball), and removes what killed writers of path left beside it.
-func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
+func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	release, err := lockTarball(ctx, path, opts.LockTimeout)
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
-	defer release()
+	defer func() { release(err) }()
 	return writeTarball(ctx, path, src, indexJSON, blobs, opts)
 }
 
@@ -97,11 +98,20 @@ func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 // symbolic link) and then removes the leftovers of writers of path that were killed: temp
 // files and stage folders beside it. Every writer of path holds this lock, so once it is
 // held nothing else is using them.
-func lockTarball(ctx context.Context, path string, timeout time.Duration) (release func(), err error) {
+//
+// release takes the write's outcome: when the write failed and left no tarball at path,
+// a lock file this call created is removed before the lock is released, so a failed
+// write into a new name leaves nothing beside it. Removing it is safe: a writer waiting
+// on the removed file finds, once it holds it, that the path no longer names it, and
+// takes the lock anew (package lock re-checks the path after every acquisition).
+func lockTarball(ctx context.Context, path string, timeout time.Duration) (release func(error), err error) {
 	if timeout == 0 {
 		timeout = DefaultLockTimeout
 	}
-	lk, err := lock.Acquire(ctx, path+".lock", lock.Exclusive, timeout)
+	lockPath := path + ".lock"
+	_, statErr := os.Lstat(lockPath)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	lk, err := lock.Acquire(ctx, lockPath, lock.Exclusive, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +119,14 @@ func lockTarball(ctx context.Context, path string, timeout time.Duration) (relea
 		lk.Release()
 		return nil, err
 	}
-	return func() { lk.Release() }, nil
+	return func(failed error) {
+		if failed != nil && created {
+			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+				os.Remove(lockPath)
+			}
+		}
+		lk.Release()
+	}, nil
 }
 
 // Leftovers of a write of the tarball path are named TempPrefix+base+"-"+digits (the temp
@@ -327,6 +344,9 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
 	defer f.Close()
+	if err := checkBlobFile(f, p, d); err != nil {
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
 	var h hash.Hash
 	var n int64
 	if verify {
@@ -370,7 +390,7 @@ type TarballUpdate struct {
 // blob reachable from index.json, deterministic bytes, renamed into place at the end).
 // If anything fails, path is left as it was and the scratch folder is removed; what a
 // killed writer left beside path is removed by the next write, once it holds the lock.
-func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func(stage *Layout) error) error {
+func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func(stage *Layout) error) (err error) {
 	if !IsTarballPath(path) {
 		return fmt.Errorf("update tarball %s: %w: the name must end in .tar, .tar.gz or .tgz", path, ErrInvalidOption)
 	}
@@ -378,7 +398,7 @@ func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)
 	}
-	defer release()
+	defer func() { release(err) }()
 	scratch, err := os.MkdirTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+"-stage-")
 	if err != nil {
 		return fmt.Errorf("update tarball %s: %w", path, err)

@@ -11,13 +11,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/platform"
 )
 
 func addCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "add",
-		Usage:     "store files as an artifact for one platform in a tag's multi-platform index",
-		ArgsUsage: "DST[:TAG] --platform P FILE[:MEDIATYPE]...",
+		Usage:     "store files as an artifact, or as a container image (--image), for one platform in a tag's multi-platform index",
+		ArgsUsage: "DST[:TAG] --platform P FILE[:MEDIATYPE]...  |  DST[:TAG] --platform P --image SRC[=DEST]...",
 		Description: `Stores each FILE as a layer titled with its base name
 (org.opencontainers.image.title) of an artifact manifest for --platform, and puts that
 manifest into the OCI index TAG names, replacing the entry for the same platform
@@ -43,6 +44,24 @@ names none of the files is an error, and so is a key given both by --annotation 
 index, as Homebrew's bottle index does (sh.brew.bottle.digest, a per-platform
 org.opencontainers.image.ref.name); an entry replaced by a later add keeps none of them.
 
+--platform takes every form other commands take (os/arch[/variant][:os.version], ...)
+and also docker-library's bashbrew architecture names: amd64, arm32v5, arm32v6, arm32v7,
+arm64v8, i386, mips64le, ppc64le, riscv64, s390x (all linux) and windows-amd64.
+
+With --image, the files make a runnable container image instead: one layer (a
+reproducible tar, gzip or --compression zstd) holding each SRC at the absolute path DEST
+(default / and its base name; DEST is what follows the last "=/"), modes kept, owner 0:0,
+every time --created or the epoch, folders above each DEST added as 0755; a SRC folder
+brings its files, folders and symbolic links; FIFOs and devices are errors. The image
+config has the platform, rootfs.diff_ids, one history entry, and --entrypoint, --cmd,
+--env, --workdir, --user, --label as given. --entrypoint and --cmd take a JSON array
+(["/hello","--flag"], a Dockerfile's exec form) or one argument per flag, repeated; no
+value is ever split on spaces. --created (or SOURCE_DATE_EPOCH) time-stamps the config;
+without either there is no time stamp. Without TAG, into an empty layout, the image is
+the layout's only entry (what docker-library's oci-import reads). Windows images are
+refused: they need a Windows base layer, which ocil does not write. --image is a switch:
+"--image A --image B" is "--image A B".
+
 Prints the manifest's digest; --format json prints {"index": the tag's index.json entry,
 "manifest": the manifest's descriptor, "replaced": whether an entry was replaced}, and
 --format go-template=TEMPLATE runs a Go template over that object.
@@ -52,9 +71,11 @@ Examples:
   ocil add ./mybinary:v1 --platform linux/arm64 dist/arm64/tool README.md:text/markdown
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/
   ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz
-  ocil add ./mybinary:v1 -p linux/amd64 tool --format 'go-template={{.index.digest}}'`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's `PLATFORM` (required)"},
+  ocil add ./mybinary:v1 -p linux/amd64 tool --format 'go-template={{.index.digest}}'
+  SOURCE_DATE_EPOCH=1700000000 ocil add ./hello:latest --platform arm64v8 --image --entrypoint '["/hello"]' build/arm64/hello
+  ocil add ./tool:1.0 --platform linux/amd64 --image --compression zstd --env PATH=/bin --cmd serve --cmd --port=80 dist/tool=/bin/tool etc/=/etc/tool`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "platform", Aliases: []string{"p"}, Usage: "the artifact's or image's `PLATFORM` (required): os/arch[/variant][:os.version], ... or a bashbrew architecture (amd64, arm64v8, ...)"},
 			&cli.StringFlag{Name: "artifact-type", Usage: "the manifest's artifactType, a media type (type/subtype, RFC 6838)"},
 			&cli.StringSliceFlag{Name: "annotation", Usage: "`KEY=VALUE` annotation on the manifest (repeatable; the value is taken as written, commas included)"},
 			annotationFileFlag("annotations from `FILE`, as oras writes it: {\"$manifest\": {...}, \"$config\": {...}, \"FILE NAME\": {...}}"),
@@ -64,7 +85,7 @@ Examples:
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer"},
 			formatFlag(),
 			quietFlag("print the manifest's digest (as without -q)"),
-		},
+		}, imageFlags()...),
 		Action: func(c *cli.Context) error {
 			o, err := parseFormat(c)
 			if err != nil {
@@ -76,7 +97,10 @@ Examples:
 			if !c.IsSet("platform") {
 				return usagef("add: --platform is required")
 			}
-			p, err := platformOpt(c)
+			if err := checkImageFlags(c); err != nil {
+				return err
+			}
+			p, err := platform.ParseWithBashbrew(c.String("platform"))
 			if err != nil {
 				return err
 			}
@@ -100,7 +124,15 @@ Examples:
 			if err != nil {
 				return err
 			}
-			opts := layout.ArtifactOptions{Platform: *p, ArtifactType: c.String("artifact-type"), Annotations: ann,
+			if c.Bool("image") {
+				opts, err := imageOptions(c)
+				if err != nil {
+					return err
+				}
+				opts.Platform, opts.Annotations, opts.DescriptorAnnotations = p, ann, descAnn
+				return addImage(c, ref, opts, o)
+			}
+			opts := layout.ArtifactOptions{Platform: p, ArtifactType: c.String("artifact-type"), Annotations: ann,
 				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
 			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 				return err

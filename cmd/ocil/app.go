@@ -99,6 +99,9 @@ spaces ("darwin/arm64:macOS 14"). Flag values are taken as written: never split 
 commas, except where a flag takes a list of platforms (copy, rm).
 
 Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
+A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
+exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
+143 (SIGTERM), and ocil gc removes what it left.
 
 A compressed tarball is refused as a decompression bomb when it expands to more than
 100 times its size (64 MiB always allowed) or 256 GiB; OCIL_TAR_MAX_RATIO and

@@ -27,6 +27,11 @@ Those whose subject nothing reaches any more are dropped from index.json first, 
 their sha256-<hex> fallback tags and their own referrers, and their blobs removed; a
 referrer with a tag of its own (not a fallback tag) is kept as an image of its own.
 
+gc removes nothing when an index or manifest is missing or unreadable (it names it),
+or when blobs/ or a folder in it is a symbolic link. It removes regular files only:
+in blobs/<alg>/ for sha256, sha512 and blake3, names that are the algorithm's hex
+digest or .ocil-tmp-*; in the layout folder, the .ocil-tmp-* files of index.json and
+oci-layout. Symbolic links, and the files those in blobs/ lead to, are kept.
 --format json prints what was (or would be) removed, the index.json entries of
 referrers dropped ("referrers") and the bytes freed;
 --format go-template=TEMPLATE runs a Go template over that object.

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"testing"
 )
 
-// TestMain lets the test binary run as the ocil program, for tests that need real
-// processes (concurrent writers, a writer killed mid-way): the arguments come JSON-encoded
-// in OCIL_TEST_ARGS.
+// TestMain lets the test binary run as the ocil program, signal handling included, for
+// tests that need real processes (concurrent writers, a writer killed mid-way, signals):
+// the arguments come JSON-encoded in OCIL_TEST_ARGS.
 func TestMain(m *testing.M) {
 	if a := os.Getenv("OCIL_TEST_ARGS"); a != "" {
 		var args []string
@@ -18,7 +17,7 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(3)
 		}
-		os.Exit(run(context.Background(), append([]string{"ocil"}, args...), os.Stdout, os.Stderr))
+		os.Exit(runMain(append([]string{"ocil"}, args...), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

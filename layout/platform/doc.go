@@ -34,6 +34,9 @@
 //
 //   - Both os and architecture are required. A single word such as "arm64" or "linux" is
 //     an error ("specify os/arch"); containerd would take the other half from the host.
+//     ParseWithBashbrew, for flags that name the platform of what is written (ocil add),
+//     also takes docker-library's bashbrew architecture names: amd64, arm32v5, arm32v6,
+//     arm32v7, arm64v8, i386, mips64le, ppc64le, riscv64, s390x (linux) and windows-amd64.
 //   - The os is letters, digits, '_' and '-'; architecture and variant may also contain
 //     '.' (so linux/arm64/v8.2 is accepted), but are not "." or "..".
 //   - Empty components, a leading or trailing '/', more than three components, '*'

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/ocil-dev/ocil/internal/safeopen"
 )
 
 // Open indexes the layout tarball at path and returns the file system that serves it.
@@ -34,18 +36,15 @@ func Open(path string, opts Options) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w", path, err)
 	}
-	f, err := os.Open(path)
+	// A FIFO, device or socket is refused before it is opened: opening or reading one
+	// could wait for ever.
+	f, fi, err := safeopen.Open(path)
 	if err != nil {
+		var nr *safeopen.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("open tarball %s: %w: %s, not a regular file", path, ErrCorrupt, safeopen.Describe(nr.Mode))
+		}
 		return nil, fmt.Errorf("open tarball %s: %w", path, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open tarball %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open tarball %s: %w: not a regular file", path, ErrCorrupt)
 	}
 	if fi.Size() == 0 {
 		f.Close()

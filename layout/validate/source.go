@@ -60,7 +60,7 @@ func openSource(path string) (*source, error) {
 		return nil, &unreadableError{fmt.Errorf("validate %s: %w", path, err), []error{layout.ErrNotLayout}}
 	}
 	if fi.IsDir() {
-		fsys := os.DirFS(path)
+		fsys := layout.FolderFS(path)
 		if !present(fsys, layout.LayoutFile) && !present(fsys, layout.IndexFile) {
 			return nil, fmt.Errorf("validate %s: %w: the folder has neither oci-layout nor index.json", path, layout.ErrNotLayout)
 		}
