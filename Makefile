@@ -37,7 +37,19 @@ test: tools vet unit interop dist-check
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
 # podman (images written by add --image).
 TEST_TOOLS := skopeo umoci podman
+# Clients the referrer tests run (oras attach/discover/pull, regctl artifact list),
+# built with go install at pinned versions into $(GOBIN_DIR); the tests look there too.
+ORAS_VERSION   ?= v1.3.0
+REGCTL_VERSION ?= v0.11.7
+GOBIN_DIR      := $(shell $(GO) env GOPATH 2>/dev/null | cut -d: -f1)/bin
+
 tools:
+	@for t in oras.land/oras/cmd/oras@$(ORAS_VERSION) github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION); do \
+		b=$${t%@*}; b=$${b##*/}; \
+		if [ ! -x "$(GOBIN_DIR)/$$b" ] || ! "$(GOBIN_DIR)/$$b" version 2>/dev/null | grep -q "$${t#*@v}"; then \
+			echo "go install $$t"; GOBIN="$(GOBIN_DIR)" $(GO) install $$t || exit 1; \
+		fi; \
+	done
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -57,7 +69,7 @@ vet:
 # inputs and testdata/fuzz/ without fuzzing): the same cases every run, however busy the
 # machine.
 unit:
-	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 $(GO) test -race -count=1 ./...
+	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 OCIL_REQUIRE_ORAS=1 OCIL_REQUIRE_REGCTL=1 $(GO) test -race -count=1 ./...
 
 # fuzz: time-boxed fuzzing, never part of `make test` (how far it gets depends on the
 # machine's speed). New inputs the fuzzers found are then kept in testdata/fuzz/.
@@ -99,4 +111,4 @@ clean:
 # written by ocil, read back with go-containerregistry, oras-go, regclient and skopeo.
 .PHONY: interop
 interop:
-	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 $(GO) test -count=1 ./...
+	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_ORAS=1 OCIL_REQUIRE_REGCTL=1 $(GO) test -count=1 ./...

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -190,4 +191,96 @@ func TestCopyRegctlReferrers(t *testing.T) {
 		t.Errorf("ls does not show the signature under the index:\n%s", text)
 	}
 
+}
+
+// findClient returns the path of a client binary (oras, regctl): on PATH, else in
+// $(go env GOPATH)/bin, where make tools installs it. When it is missing the test is
+// skipped, or fails when the environment variable require is 1 (make test sets it).
+func findClient(t *testing.T, name, require string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			p := filepath.Join(dir, "bin", name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	if os.Getenv(require) == "1" {
+		t.Fatalf("[%s] not found on PATH nor in $(go env GOPATH)/bin and %s=1 (make tools installs it)", name, require)
+	}
+	t.Skipf("[%s] not found on PATH nor in $(go env GOPATH)/bin; set %s=1 to make that a failure (make tools installs it)", name, require)
+	return ""
+}
+
+func runClient(t *testing.T, dir, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), shellJoin(args), err, stderr)
+	}
+	return string(out)
+}
+
+// oras attach puts an SBOM beside an image; ocil merge and copy carry it into a folder
+// and a tarball, where oras discover and oras pull find it, and regctl artifact list
+// finds it in the folder (regctl reads no tarballs).
+func TestOrasAttachThenMergeAndCopy(t *testing.T) {
+	orasBin := findClient(t, "oras", "OCIL_REQUIRE_ORAS")
+	regctlBin := findClient(t, "regctl", "OCIL_REQUIRE_REGCTL")
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "amd"), os.DirFS(fixture("oras-linux-amd64-el8"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sbom.spdx.json"), []byte(sbomPayload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var att struct {
+		Digest string `json:"digest"`
+	}
+	raw := runClient(t, dir, orasBin, "attach", "--oci-layout", "amd@"+sbomSubject, "--artifact-type", "application/spdx+json", "sbom.spdx.json", "--format", "json")
+	if err := json.Unmarshal([]byte(raw), &att); err != nil || att.Digest == "" {
+		t.Fatalf("oras attach: %v\n%s", err, raw)
+	}
+	runOK(t, "merge", "-q", "-o", filepath.Join(dir, "out")+":1.0", filepath.Join(dir, "amd"), fixture("oras-linux-arm64-v8-el8"))
+	runOK(t, "copy", "-q", filepath.Join(dir, "out")+":1.0", filepath.Join(dir, "out.tar"))
+	for _, name := range []string{"out", "out.tar"} {
+		got := runClient(t, dir, orasBin, "discover", "--oci-layout", name+":1.0", "--platform", "linux/amd64", "--format", "json")
+		if !strings.Contains(got, `"digest": "`+att.Digest+`"`) || !strings.Contains(got, `"artifactType": "application/spdx+json"`) {
+			t.Errorf("oras discover %s does not list the SBOM %s:\n%s", name, att.Digest, got)
+		}
+		pulled := filepath.Join(t.TempDir(), "pulled")
+		runClient(t, dir, orasBin, "pull", "--oci-layout", name+"@"+att.Digest, "-o", pulled)
+		if b, err := os.ReadFile(filepath.Join(pulled, "sbom.spdx.json")); err != nil || string(b) != sbomPayload {
+			t.Errorf("oras pull %s@SBOM: %q, %v", name, b, err)
+		}
+	}
+	got := runClient(t, dir, regctlBin, "artifact", "list", "ocidir://out@"+sbomSubject, "--format", "{{range .Descriptors}}{{.Digest}} {{.ArtifactType}}\n{{end}}")
+	if got != att.Digest+" application/spdx+json\n" {
+		t.Errorf("regctl artifact list: %q", got)
+	}
+}
+
+// A merge takes an index input's children into a new index: the signature of the
+// input's own index signs nothing the output has, so it stays behind.
+func TestMergeLeavesReferrersOfInputIndex(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	runOK(t, "merge", "-q", "-o", out+":1.0", fixture("regctl-referrers")+":v1")
+	b, err := os.ReadFile(filepath.Join(out, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "sha256-") || strings.Contains(mustRun(t, "ls", out), regctlSigDgt) {
+		t.Errorf("the signature of the input's index came along: %s", b)
+	}
 }
