@@ -214,6 +214,9 @@ func FallbackTag(subject digest.Digest) string {
 // cannot make it read an unbounded fan-out. Real images have a handful each.
 const MaxReferrers = 10000
 
+// maxReferrers is MaxReferrers, lowered by tests.
+var maxReferrers = MaxReferrers
+
 // ReferrerClosure lists the referrers of everything under roots (every index and
 // manifest a walk from them meets), then the referrers of those referrers and of what is
 // under them, and so on: a signature of an SBOM of an image comes along. Each referrer
@@ -250,8 +253,8 @@ func (l *Layout) ReferrerClosure(ctx context.Context, rs *Referrers, roots []oci
 			if seen[r.Descriptor.Digest] {
 				continue
 			}
-			if len(out) >= MaxReferrers {
-				return nil, fmt.Errorf("referrers in %s: %w: more than %d referrers", l.path, ErrTooLarge, MaxReferrers)
+			if len(out) >= maxReferrers {
+				return nil, fmt.Errorf("referrers in %s: %w: more than %d referrers", l.path, ErrTooLarge, maxReferrers)
 			}
 			out = append(out, r)
 			if err := collect([]ocispec.Descriptor{r.Descriptor}); err != nil {
