@@ -43,6 +43,7 @@ type Referrer struct {
 type Referrers struct {
 	by    map[digest.Digest][]Referrer
 	known map[digest.Digest]bool
+	pairs map[[2]digest.Digest]bool // (subject, referrer) recorded
 }
 
 // Of lists the referrers of d, ordered by digest.
@@ -71,11 +72,10 @@ func (r *Referrers) add(subject digest.Digest, d ocispec.Descriptor) {
 	if subject == d.Digest {
 		return // a referrer of itself describes nothing else; it cannot be carried for anything
 	}
-	for _, x := range r.by[subject] {
-		if x.Descriptor.Digest == d.Digest {
-			return
-		}
+	if r.pairs[[2]digest.Digest{subject, d.Digest}] {
+		return
 	}
+	r.pairs[[2]digest.Digest{subject, d.Digest}] = true
 	r.by[subject] = append(r.by[subject], Referrer{Subject: subject, Descriptor: d})
 	r.known[d.Digest] = true
 }
@@ -91,7 +91,7 @@ func (l *Layout) Referrers(ctx context.Context) (*Referrers, error) {
 }
 
 func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) (*Referrers, error) {
-	rs := &Referrers{by: map[digest.Digest][]Referrer{}, known: map[digest.Digest]bool{}}
+	rs := &Referrers{by: map[digest.Digest][]Referrer{}, known: map[digest.Digest]bool{}, pairs: map[[2]digest.Digest]bool{}}
 	read := map[digest.Digest]bool{}
 	// consider reads d and records it when its document has a subject (or, failing
 	// that, when hint names one).
@@ -480,7 +480,7 @@ func hasFallbackTag(entries []ocispec.Descriptor) bool {
 func (l *Layout) referrersToCopy(ctx context.Context, roots, have []ocispec.Descriptor) ([]Referrer, []ocispec.Descriptor, error) {
 	rs, err := l.Referrers(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w (--no-referrers copies without looking for referrers)", err)
 	}
 	refs, err := l.ReferrerClosure(ctx, rs, roots)
 	if err != nil || len(refs) == 0 {

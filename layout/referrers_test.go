@@ -465,3 +465,24 @@ func TestRemovePlatformTakesItsReferrers(t *testing.T) {
 		t.Errorf("%d referrers left, want 1", rs.Len())
 	}
 }
+
+// An index.json entry that cannot be read might be a referrer: copy refuses, naming it,
+// rather than leave a signature behind unseen; --no-referrers copies without looking.
+func TestCopyRefusesUnreadableEntryUnlessNoReferrers(t *testing.T) {
+	b := tl.New(t)
+	img := b.Image(tl.P("linux", "amd64", "", ""), "layer")
+	other := b.Image(tl.P("linux", "arm64", "", ""), "other")
+	b.WriteFile("blobs/sha256/"+other.Digest.Encoded(), []byte(strings.Repeat("x", int(other.Size))))
+	b.SetIndex(tl.Tag(img, "v1"), tl.Tag(other, "v2"))
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := layout.Copy(context.Background(), resolveIn(t, b.Dir+":v1"), out, layout.CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), string(other.Digest)) || !strings.Contains(err.Error(), "--no-referrers") {
+		t.Fatalf("copy beside a corrupt entry: %v, want an error naming %s", err, other.Digest)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused copy created %s: %v", out, err)
+	}
+	if _, err := layout.Copy(context.Background(), resolveIn(t, b.Dir+":v1"), out, layout.CopyOptions{NoReferrers: true}); err != nil {
+		t.Fatalf("copy --no-referrers: %v", err)
+	}
+}

@@ -302,7 +302,7 @@ func referrersOf(ctx context.Context, sources []source, children []Child) ([]lay
 		l := sources[i].l
 		rs, err := l.Referrers(ctx)
 		if err != nil {
-			return nil, nil, fmt.Errorf("merge: input %s: %w", sources[i].ref, err)
+			return nil, nil, fmt.Errorf("merge: input %s: %w (--no-referrers merges without looking for referrers)", sources[i].ref, err)
 		}
 		found, err := l.ReferrerClosure(ctx, rs, byInput[i])
 		if err != nil {
