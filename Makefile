@@ -28,6 +28,9 @@ help:
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
+	@echo "make cosign-proof  sign an image on a loopback registry with cosign, carry it with"
+	@echo "             ocil copy, verify it again (not part of make test: cosign and the"
+	@echo "             registry take minutes to build)"
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
@@ -112,3 +115,15 @@ clean:
 .PHONY: interop
 interop:
 	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_ORAS=1 OCIL_REQUIRE_REGCTL=1 $(GO) test -count=1 ./...
+
+# cosign-proof: a cosign signature survives ocil copy and still verifies, on a registry
+# bound to 127.0.0.1 (scripts/cosign-proof.sh). Not part of `make test`: cosign and
+# distribution's registry take several minutes to build with go install.
+COSIGN_VERSION   ?= v3.1.3
+REGISTRY_VERSION ?= v3.0.0
+.PHONY: cosign-proof
+cosign-proof: build tools
+	@command -v curl >/dev/null || { echo "cosign-proof needs curl"; exit 1; }
+	@[ -x "$(GOBIN_DIR)/cosign" ] || { echo "go install cosign@$(COSIGN_VERSION)"; GOBIN="$(GOBIN_DIR)" $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN_VERSION); }
+	@[ -x "$(GOBIN_DIR)/registry" ] || { echo "go install registry@$(REGISTRY_VERSION)"; GOBIN="$(GOBIN_DIR)" $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION); }
+	OCIL=$(BIN) scripts/cosign-proof.sh
