@@ -56,7 +56,7 @@ regctl image copy "ocidir://$root/testdata/fixtures/umoci-image:latest" "$reg/ap
 dig=$(regctl image digest "$reg/app:v1")
 echo "image $reg/app@$dig"
 (cd "$work" && COSIGN_PASSWORD= cosign generate-key-pair >/dev/null 2>&1)
-COSIGN_PASSWORD= cosign sign --key "$work/cosign.key" --tlog-upload=false --allow-http-registry --yes "$reg/app@$dig"
+COSIGN_PASSWORD= cosign sign --key "$work/cosign.key" --use-signing-config=false --tlog-upload=false --allow-http-registry --yes "$reg/app@$dig"
 cosign verify --key "$work/cosign.pub" --insecure-ignore-tlog --allow-http-registry "$reg/app@$dig" >/dev/null
 echo "verifies at the source"
 
