@@ -25,8 +25,9 @@ the same digests. With --platform (repeatable), only the manifests matching one 
 platforms are kept: the index is rewritten to list just them (a new digest), and only
 their blobs are copied. Each platform must match something. A --platform value may list
 several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ',' before
-osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
-unless --keep-attestations.
+osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). The attestations
+docker buildx puts in the index (unknown/unknown children naming an image) are kept for
+the kept manifests, as referrers are, and dropped with --no-referrers.
 
 Referrers come along: the signatures, SBOMs and other artifacts whose subject is an
 index or manifest the copy brings, and their own referrers in turn, found the ways
@@ -63,8 +64,8 @@ Examples:
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
-			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
-			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied"},
+			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
+			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of DST"},
@@ -110,7 +111,7 @@ Examples:
 				Stdout:           c.App.Writer,
 				Progress:         bar.Update,
 				Platforms:        plats,
-				KeepAttestations: c.Bool("keep-attestations"),
+				KeepAttestations: c.Bool("keep-attestations") || !c.Bool("no-referrers"),
 				NoReferrers:      c.Bool("no-referrers"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
 				ModTime:          mtime,

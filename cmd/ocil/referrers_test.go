@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	tl "github.com/ocil-dev/ocil/internal/testlayout"
 )
 
 // The image of oras-attached-sbom, its SBOM (attached with oras attach), and the SBOM's
@@ -284,5 +288,36 @@ func TestMergeLeavesReferrersOfInputIndex(t *testing.T) {
 	}
 	if strings.Contains(string(b), "sha256-") || strings.Contains(mustRun(t, "ls", out), regctlSigDgt) {
 		t.Errorf("the signature of the input's index came along: %s", b)
+	}
+}
+
+// buildx attestations are children of the index that name an image: a filtered copy
+// keeps those of the kept manifests, as it keeps their referrers; --no-referrers drops
+// them; --keep-attestations keeps them even then.
+func TestCopyPlatformKeepsAttestations(t *testing.T) {
+	b := tl.New(t)
+	amd := b.Image(tl.P("linux", "amd64", "", ""), "amd64")
+	arm := b.Image(tl.P("linux", "arm64", "", ""), "arm64")
+	att := func(of ocispec.Descriptor, text string) ocispec.Descriptor {
+		m := b.Manifest(ocispec.Manifest{Config: b.Config(nil), Layers: []ocispec.Descriptor{b.Blob("application/vnd.in-toto+json", []byte(text))}})
+		d := tl.WithPlatform(m, *tl.P("unknown", "unknown", "", ""))
+		d.Annotations = map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": string(of.Digest)}
+		return d
+	}
+	amdAtt, armAtt := att(amd, "amd64 provenance"), att(arm, "arm64 provenance")
+	b.SetIndex(tl.Tag(b.Index(tl.WithPlatform(amd, *tl.P("linux", "amd64", "", "")), tl.WithPlatform(arm, *tl.P("linux", "arm64", "", "")), amdAtt, armAtt), "v1"))
+	for _, tc := range []struct {
+		flags []string
+		want  bool
+	}{{nil, true}, {[]string{"--no-referrers"}, false}, {[]string{"--no-referrers", "--keep-attestations"}, true}} {
+		out := filepath.Join(t.TempDir(), "out")
+		runOK(t, append([]string{"copy", "-q", "--platform", "linux/amd64", b.Dir + ":v1", out}, tc.flags...)...)
+		text := mustRun(t, "ls", out)
+		if got := strings.Contains(text, string(amdAtt.Digest)); got != tc.want {
+			t.Errorf("copy --platform linux/amd64 %v: amd64 attestation kept %v, want %v\n%s", tc.flags, got, tc.want, text)
+		}
+		if strings.Contains(text, string(armAtt.Digest)) {
+			t.Errorf("copy --platform linux/amd64 %v kept the arm64 attestation\n%s", tc.flags, text)
+		}
 	}
 }
