@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -25,6 +26,9 @@ type Referrer struct {
 	// mediaType, digest, size, artifactType (the document's artifactType, else a
 	// manifest's config.mediaType) and the document's annotations.
 	Descriptor ocispec.Descriptor `json:"descriptor"`
+	// Tag is set for a referrer recorded by a tag of cosign 2 (<alg>-<hex>.sig, .att,
+	// .sbom): a plain manifest without a subject, which is written back under that tag.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Referrers holds the referrers of a layout, by subject. It is read from every
@@ -36,7 +40,9 @@ type Referrer struct {
 //     whose document has no subject of its own;
 //   - the children of an index tagged with a referrers fallback tag (<alg>-<hex>,
 //     regclient and the distribution spec's referrers tag schema); a child's own subject
-//     wins over the tag, which truncation may have cut.
+//     wins over the tag, which truncation may have cut;
+//   - a manifest tagged <alg>-<hex>.sig, .att or .sbom (cosign 2's tag-based
+//     signatures, attestations and SBOMs), whose subject is the tag's digest.
 //
 // buildx attestation manifests are children of the image index they describe and travel
 // with it; they are not listed here.
@@ -68,7 +74,9 @@ func (r *Referrers) Len() int {
 // IsReferrer reports whether d is a referrer of some subject in this set.
 func (r *Referrers) IsReferrer(d digest.Digest) bool { return r != nil && r.known[d] }
 
-func (r *Referrers) add(subject digest.Digest, d ocispec.Descriptor) {
+func (r *Referrers) add(subject digest.Digest, d ocispec.Descriptor) { r.addTagged(subject, d, "") }
+
+func (r *Referrers) addTagged(subject digest.Digest, d ocispec.Descriptor, tag string) {
 	if subject == d.Digest {
 		return // a referrer of itself describes nothing else; it cannot be carried for anything
 	}
@@ -76,7 +84,7 @@ func (r *Referrers) add(subject digest.Digest, d ocispec.Descriptor) {
 		return
 	}
 	r.pairs[[2]digest.Digest{subject, d.Digest}] = true
-	r.by[subject] = append(r.by[subject], Referrer{Subject: subject, Descriptor: d})
+	r.by[subject] = append(r.by[subject], Referrer{Subject: subject, Descriptor: d, Tag: tag})
 	r.known[d.Digest] = true
 }
 
@@ -137,6 +145,17 @@ func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) 
 			}
 			continue
 		}
+		if s := CosignTagSubject(tag); s != "" && IsManifest(e.MediaType) {
+			rd, _, err := l.referrerDescriptor(ctx, e)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			rs.addTagged(s, rd, tag)
+			continue
+		}
 		hint := digest.Digest(e.Annotations[AnnotationReferrerSubject])
 		if hint != "" && ValidateDigest(hint) != nil {
 			hint = ""
@@ -185,6 +204,24 @@ func subjectOfTag(tag string) digest.Digest {
 		return ""
 	}
 	d := digest.Digest(alg + ":" + enc)
+	if ValidateDigest(d) != nil {
+		return ""
+	}
+	return d
+}
+
+// cosignTag matches cosign 2's tags for the signatures, attestations and SBOMs of a
+// digest: sha256-<hex>.sig, .att, .sbom.
+var cosignTag = regexp.MustCompile(`^([a-z0-9]+)-([a-f0-9]{64,128})\.(sig|att|sbom)$`)
+
+// CosignTagSubject is the digest a cosign 2 tag (sha256-<hex>.sig, .att, .sbom) names,
+// "" when tag is none.
+func CosignTagSubject(tag string) digest.Digest {
+	m := cosignTag.FindStringSubmatch(tag)
+	if m == nil {
+		return ""
+	}
+	d := digest.Digest(m[1] + ":" + m[2])
 	if ValidateDigest(d) != nil {
 		return ""
 	}
@@ -270,7 +307,7 @@ func (l *Layout) ReferrerClosure(ctx context.Context, rs *Referrers, roots []oci
 // annotation, or an untagged entry whose document has a subject.
 func (l *Layout) isReferrerEntry(ctx context.Context, d ocispec.Descriptor) bool {
 	tag, tagged := d.Annotations[ocispec.AnnotationRefName]
-	if IsReferrersTag(tag) || d.Annotations[AnnotationReferrerSubject] != "" {
+	if IsReferrersTag(tag) || CosignTagSubject(tag) != "" || d.Annotations[AnnotationReferrerSubject] != "" {
 		return true
 	}
 	if tagged || (!IsIndex(d.MediaType) && !IsManifest(d.MediaType)) {
@@ -299,6 +336,12 @@ func addReferrers(cur *ocispec.Index, refs []Referrer, read func(ocispec.Descrip
 	var subjects []digest.Digest
 	bySubject := map[digest.Digest][]Referrer{}
 	for _, r := range refs {
+		if r.Tag != "" {
+			// cosign 2 finds its signatures by this tag, not by a subject.
+			cur.Manifests = setTag(cur.Manifests, r.Tag, ocispec.Descriptor{MediaType: r.Descriptor.MediaType,
+				Digest: r.Descriptor.Digest, Size: r.Descriptor.Size})
+			continue
+		}
 		if !listed[r.Descriptor.Digest] {
 			listed[r.Descriptor.Digest] = true
 			cur.Manifests = append(cur.Manifests, ocispec.Descriptor{MediaType: r.Descriptor.MediaType, Digest: r.Descriptor.Digest,
@@ -368,6 +411,9 @@ func addReferrers(cur *ocispec.Index, refs []Referrer, read func(ocispec.Descrip
 // artifact someone named, and stays.
 func referrerEntryGone(e ocispec.Descriptor, subjectOf map[digest.Digest]digest.Digest, keep func(digest.Digest) bool) bool {
 	tag, tagged := e.Annotations[ocispec.AnnotationRefName]
+	if s := CosignTagSubject(tag); s != "" {
+		return !keep(s)
+	}
 	if IsReferrersTag(tag) {
 		s := subjectOfTag(tag)
 		if s == "" {
@@ -409,7 +455,7 @@ func (l *Layout) pruneReferrers(ctx context.Context, cur *ocispec.Index, gone fu
 		tag, tagged := e.Annotations[ocispec.AnnotationRefName]
 		_, isRef := subjectOf[e.Digest]
 		switch {
-		case IsReferrersTag(tag):
+		case IsReferrersTag(tag), CosignTagSubject(tag) != "":
 		case isRef && !tagged:
 		default:
 			roots = append(roots, e)
@@ -468,7 +514,7 @@ func (l *Layout) pruneReferrers(ctx context.Context, cur *ocispec.Index, gone fu
 
 func hasFallbackTag(entries []ocispec.Descriptor) bool {
 	for _, e := range entries {
-		if IsReferrersTag(e.Annotations[ocispec.AnnotationRefName]) {
+		if tag := e.Annotations[ocispec.AnnotationRefName]; IsReferrersTag(tag) || CosignTagSubject(tag) != "" {
 			return true
 		}
 	}

@@ -486,3 +486,53 @@ func TestCopyRefusesUnreadableEntryUnlessNoReferrers(t *testing.T) {
 		t.Fatalf("copy --no-referrers: %v", err)
 	}
 }
+
+// cosign 2 records a signature as a plain manifest tagged sha256-<hex>.sig: copy brings
+// it under the same tag, a filtered copy only for kept manifests, and gc drops it with
+// its subject.
+func TestCosignTagsTravel(t *testing.T) {
+	b, ds := multi(t)
+	sig := b.Manifest(ocispec.Manifest{Config: b.Blob("application/vnd.oci.image.config.v1+json", []byte(`{}`)),
+		Layers: []ocispec.Descriptor{b.Blob("application/vnd.dev.cosign.simplesigning.v1+json", []byte(`{"critical":{}}`))}})
+	sigTag := "sha256-" + ds["amd64"].Digest.Encoded() + ".sig"
+	b.SetIndex(tl.Tag(ds["index"], "v1"), tl.Tag(sig, sigTag))
+	assertReferrers(t, readReferrers(t, b.Dir), ds["amd64"].Digest, sig.Digest)
+	tagOf := func(dir string, d digest.Digest) []string {
+		var tags []string
+		for _, e := range indexJSON(t, dir).Manifests {
+			if e.Digest == d {
+				tags = append(tags, e.Annotations[ocispec.AnnotationRefName])
+			}
+		}
+		return tags
+	}
+	for arch, want := range map[string]bool{"": true, "amd64": true, "arm64": false} {
+		out := filepath.Join(t.TempDir(), "out")
+		opts := layout.CopyOptions{}
+		if arch != "" {
+			opts.Platforms = []ocispec.Platform{{OS: "linux", Architecture: arch}}
+		}
+		if _, err := layout.Copy(context.Background(), resolveIn(t, b.Dir+":v1"), out+":v1", opts); err != nil {
+			t.Fatal(err)
+		}
+		got := tagOf(out, sig.Digest)
+		if want && !slices.Equal(got, []string{sigTag}) || !want && len(got) != 0 {
+			t.Errorf("copy %q: the signature is tagged %q in the copy, want it %v under %s", arch, got, want, sigTag)
+		}
+	}
+	l, err := layout.Open(b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Untag(context.Background(), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.GC(context.Background(), layout.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Referrers) != 1 || res.Referrers[0].Digest != sig.Digest {
+		t.Errorf("gc dropped %v, want the cosign tag", res.Referrers)
+	}
+}

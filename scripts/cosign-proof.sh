@@ -6,7 +6,9 @@
 # referrers into a layout folder; ocil copies that into a tarball (the air-gap hop);
 # the tarball is unpacked and regctl pushes it, referrers included, under another name;
 # cosign verify then checks the signature there. As a control, the same hop with
-# `ocil copy --no-referrers` must leave cosign with no signature to verify.
+# `ocil copy --no-referrers` must leave cosign with no signature to verify. This is done
+# twice: with cosign 3's bundle, an OCI 1.1 referrer, and with the tag-based signature
+# of cosign 2 (--new-bundle-format=false: a manifest tagged sha256-<hex>.sig).
 #
 # Needs ocil ($OCIL, default bin/ocil), registry, cosign and regctl on PATH or in
 # $(go env GOPATH)/bin (make cosign-proof installs them). Nothing leaves 127.0.0.1.
@@ -51,33 +53,44 @@ curl -fsS "http://$reg/v2/" >/dev/null || { cat "$work/registry.log" >&2; exit 1
 regctl registry set --tls disabled "$reg" >/dev/null
 
 step() { printf '\n== %s\n' "$*"; }
-step "push an image and sign it with cosign sign --key"
-regctl image copy "ocidir://$root/testdata/fixtures/umoci-image:latest" "$reg/app:v1" >/dev/null
-dig=$(regctl image digest "$reg/app:v1")
-echo "image $reg/app@$dig"
 (cd "$work" && COSIGN_PASSWORD= cosign generate-key-pair >/dev/null 2>&1)
-COSIGN_PASSWORD= cosign sign --key "$work/cosign.key" --use-signing-config=false --tlog-upload=false --allow-http-registry --yes "$reg/app@$dig"
-cosign verify --key "$work/cosign.pub" --insecure-ignore-tlog --allow-http-registry "$reg/app@$dig" >/dev/null
-echo "verifies at the source"
 
-step "regctl copies it with its referrers into a layout; ocil copies that into a tarball"
-regctl image copy --referrers --digest-tags "$reg/app:v1" "ocidir://$work/src:v1" >/dev/null
-"$OCIL" ls "$work/src"
-"$OCIL" copy -q "$work/src:v1" "$work/site.tar"
-"$OCIL" copy -q --no-referrers "$work/src:v1" "$work/bare.tar"
-"$OCIL" validate "$work/site.tar"
-"$OCIL" ls "$work/site.tar:v1"
+# proof NAME SOURCE-IMAGE COSIGN-FLAGS...: sign, carry, push, verify, and the control.
+proof() {
+	local name=$1 image=$2
+	shift 2
+	step "$name: push an image and sign it with cosign sign --key $*"
+	regctl image copy "ocidir://$root/testdata/fixtures/$image" "$reg/$name:v1" >/dev/null
+	local dig
+	dig=$(regctl image digest "$reg/$name:v1")
+	echo "image $reg/$name@$dig"
+	COSIGN_PASSWORD= cosign sign --key "$work/cosign.key" "$@" --use-signing-config=false --tlog-upload=false --allow-http-registry --yes "$reg/$name@$dig"
+	cosign verify --key "$work/cosign.pub" "$@" --insecure-ignore-tlog --allow-http-registry "$reg/$name@$dig" >/dev/null
+	echo "verifies at the source"
 
-step "on the far side: unpack, push with referrers, verify"
-for name in site bare; do
-	mkdir "$work/$name"
-	tar -C "$work/$name" -xf "$work/$name.tar"
-	regctl image copy --referrers --digest-tags "ocidir://$work/$name:v1" "$reg/$name:v1" >/dev/null
-done
-cosign verify --key "$work/cosign.pub" --insecure-ignore-tlog --allow-http-registry "$reg/site@$dig"
-echo "the signature carried by ocil copy verifies"
-if cosign verify --key "$work/cosign.pub" --insecure-ignore-tlog --allow-http-registry "$reg/bare@$dig" >/dev/null 2>&1; then
-	echo "cosign-proof: the copy without referrers verified too: the control failed" >&2
-	exit 1
-fi
-echo "control: after ocil copy --no-referrers there is no signature to verify"
+	step "$name: regctl copies it with its referrers into a layout; ocil copies that into a tarball"
+	regctl image copy --referrers --digest-tags "$reg/$name:v1" "ocidir://$work/$name-src:v1" >/dev/null
+	"$OCIL" ls "$work/$name-src"
+	"$OCIL" copy -q "$work/$name-src:v1" "$work/$name-site.tar"
+	"$OCIL" copy -q --no-referrers "$work/$name-src:v1" "$work/$name-bare.tar"
+	"$OCIL" validate "$work/$name-site.tar"
+	"$OCIL" ls "$work/$name-site.tar"
+
+	step "$name: on the far side: unpack, push with referrers, verify"
+	for kind in site bare; do
+		mkdir "$work/$name-$kind"
+		tar -C "$work/$name-$kind" -xf "$work/$name-$kind.tar"
+		regctl image copy --referrers --digest-tags "ocidir://$work/$name-$kind:v1" "$reg/$name-$kind:v1" >/dev/null
+	done
+	cosign verify --key "$work/cosign.pub" "$@" --insecure-ignore-tlog --allow-http-registry "$reg/$name-site@$dig" >/dev/null
+	echo "the signature carried by ocil copy verifies at $reg/$name-site@$dig"
+	if cosign verify --key "$work/cosign.pub" "$@" --insecure-ignore-tlog --allow-http-registry "$reg/$name-bare@$dig" >/dev/null 2>&1; then
+		echo "cosign-proof: $name: the copy without referrers verified too: the control failed" >&2
+		exit 1
+	fi
+	echo "control: after ocil copy --no-referrers there is no signature to verify"
+}
+
+proof bundle umoci-image:latest
+proof tag umoci-image:arm64 --new-bundle-format=false
+printf '\ncosign-proof: both signatures survived ocil copy and verify\n'

@@ -31,11 +31,12 @@ the kept manifests, as referrers are, and dropped with --no-referrers.
 
 Referrers come along: the signatures, SBOMs and other artifacts whose subject is an
 index or manifest the copy brings, and their own referrers in turn, found the ways
-oras, regctl and docker buildx record them (see ocil ls). DST records each both ways:
-an untagged index.json entry (as oras attach writes it) and an index under the
-fallback tag sha256-<hex> (as regctl and the distribution spec's referrers tag schema
-keep it). With --platform only the referrers of the kept manifests come; the rewritten
-index is new, so referrers of the old one stay behind. --no-referrers leaves them all.
+oras, regctl and cosign record them (see ocil ls). DST records each both ways: an
+untagged index.json entry (as oras attach writes it) and an index under the fallback
+tag sha256-<hex> (as regctl and the distribution spec's referrers tag schema keep it);
+a cosign 2 signature keeps its sha256-<hex>.sig tag. With --platform only the referrers
+of the kept manifests come; the rewritten index is new, so referrers of the old one stay
+behind. --no-referrers leaves them all.
 
 A folder DST is created when missing and keeps its other entries (an entry with the
 same tag is replaced). A tarball DST is written anew: relative names, oci-layout and

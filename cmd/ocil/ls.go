@@ -48,7 +48,8 @@ Referrers (signatures, SBOMs, attestations whose subject is a listed index or ma
 are listed under their subject as "referrer", with their artifact type and digest, and
 their own referrers under them. They are found however they were recorded: untagged
 index.json entries with a subject (oras attach), sha256-<hex> fallback tags (regctl),
-or the org.opencontainers.image.referrer.subject annotation.
+sha256-<hex>.sig, .att and .sbom tags (cosign 2), or the
+org.opencontainers.image.referrer.subject annotation.
 
 --format json prints {"layout": PATH, "entries": [...]}, each entry with "tag",
 "root", "descriptor", "platform", "platformSource" (descriptor, config or

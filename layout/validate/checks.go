@@ -147,7 +147,7 @@ var checkTable = []struct {
 
 	{CheckInfo{checkSubjectMissing, SeverityNote, "the manifest a subject points to is in the layout"}, notForPush},
 
-	{CheckInfo{checkReferrerSubject, SeverityWarning, "a referrer index.json records (an untagged entry with a subject, an org.opencontainers.image.referrer.subject annotation, a sha256-<hex> fallback tag) has its subject in the layout; ocil gc drops it otherwise"}, always},
+	{CheckInfo{checkReferrerSubject, SeverityWarning, "a referrer index.json records (an untagged entry with a subject, an org.opencontainers.image.referrer.subject annotation, a sha256-<hex> fallback tag, a cosign sha256-<hex>.sig tag) has its subject in the layout; ocil gc drops it otherwise"}, always},
 	{CheckInfo{checkReferrerFallback, SeverityWarning, "a sha256-<hex> fallback tag's index agrees with the referrers present: each child's subject is the tag's, and every referrer of that subject in index.json is listed (regctl reads only the tag, oras only the documents)"}, always},
 
 	{CheckInfo{checkPushTag, SeverityError, "every index.json ref.name is a registry tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"}, forPushOnly},

@@ -34,6 +34,12 @@ func (v *validator) checkReferrers(entries []child) {
 		if !e.ok || layout.IsReferrersTag(tag) {
 			continue
 		}
+		if s := layout.CosignTagSubject(tag); s != "" {
+			if !inLayout(s) {
+				v.add(checkReferrerSubject, tagObject(tag), "the subject %s of this cosign tag is not in the layout; ocil gc drops the tag", s)
+			}
+			continue
+		}
 		subject := digest.Digest("")
 		if doc := v.docs[e.d.Digest]; doc != nil && doc.subjectDigest != "" {
 			subject = doc.subjectDigest

@@ -147,3 +147,22 @@ func TestCopiedReferrersValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCosignTagChecks(t *testing.T) {
+	runCases(t, []vcase{
+		{name: "cosign tag of an image in the layout", build: func(t *testing.T) string {
+			b, img, _ := referrerLayout(t)
+			sig := b.Manifest(ocispec.Manifest{Config: b.Blob(ocispec.MediaTypeEmptyJSON, []byte("{}")), ArtifactType: "application/vnd.dev.cosign.simplesigning.v1+json",
+				Layers: []ocispec.Descriptor{b.Blob("application/vnd.dev.cosign.simplesigning.v1+json", []byte("{}"))}})
+			b.SetIndex(tl.Tag(img, "v1"), tl.Tag(sig, "sha256-"+img.Digest.Encoded()+".sig"))
+			return b.Dir
+		}},
+		{name: "cosign tag of an image not in the layout", build: func(t *testing.T) string {
+			b, img, _ := referrerLayout(t)
+			sig := b.Manifest(ocispec.Manifest{Config: b.Blob(ocispec.MediaTypeEmptyJSON, []byte("{}")), ArtifactType: "application/vnd.dev.cosign.simplesigning.v1+json",
+				Layers: []ocispec.Descriptor{b.Blob("application/vnd.dev.cosign.simplesigning.v1+json", []byte("{}"))}})
+			b.SetIndex(tl.Tag(img, "v1"), tl.Tag(sig, "sha256-"+digest.FromString("elsewhere").Encoded()+".sig"))
+			return b.Dir
+		}, want: []string{"warning referrer.subject-missing"}},
+	})
+}
