@@ -462,12 +462,16 @@ func (l *Layout) pruneReferrers(ctx context.Context, cur *ocispec.Index, gone fu
 		}
 	}
 	live := map[digest.Digest]bool{}
+	var queue []digest.Digest // live digests whose referrers are still to be marked
 	mark := func(ds []ocispec.Descriptor) error {
 		return l.Walk(ctx, ds, func(ctx context.Context, n *Node) error {
 			if !IsIndex(n.Descriptor.MediaType) && !IsManifest(n.Descriptor.MediaType) {
 				return SkipChildren
 			}
-			live[n.Descriptor.Digest] = true
+			if !live[n.Descriptor.Digest] {
+				live[n.Descriptor.Digest] = true
+				queue = append(queue, n.Descriptor.Digest)
+			}
 			return nil
 		})
 	}
@@ -479,24 +483,22 @@ func (l *Layout) pruneReferrers(ctx context.Context, cur *ocispec.Index, gone fu
 	keep := func(s digest.Digest) bool {
 		return live[s] || (gone != nil && !gone(s) && !rs.IsReferrer(s))
 	}
-	// Referrers of kept subjects are live, and so is what they carry: to a fixed point.
-	for {
-		var more []ocispec.Descriptor
-		for s, list := range rs.by {
-			if !keep(s) {
-				continue
+	if gone != nil {
+		for s := range rs.by {
+			if !live[s] && keep(s) {
+				queue = append(queue, s)
 			}
-			for _, r := range list {
-				if !live[r.Descriptor.Digest] {
-					more = append(more, r.Descriptor)
+		}
+	}
+	// Referrers of kept subjects are live, and so is what they carry: one pass over a
+	// work list, so a long chain of referrers costs its length, not its square.
+	for i := 0; i < len(queue); i++ {
+		for _, r := range rs.Of(queue[i]) {
+			if !live[r.Descriptor.Digest] {
+				if err := mark([]ocispec.Descriptor{r.Descriptor}); err != nil {
+					return nil, err
 				}
 			}
-		}
-		if len(more) == 0 {
-			break
-		}
-		if err := mark(more); err != nil {
-			return nil, err
 		}
 	}
 	var dropped []ocispec.Descriptor
@@ -594,26 +596,29 @@ func (l *Layout) referrerEntries(ctx context.Context, entries []ocispec.Descript
 }
 
 // AddReferrers fills in the Referrers of every node of trees (children included) from
-// rs, and theirs in turn. A referrer met again under the same root (a cycle) is listed
-// with Repeated set and not expanded.
+// rs, and theirs in turn, down to MaxDepth levels below the root. A referrer met again
+// under the same root (a cycle) is listed with Repeated set and not expanded.
 func (l *Layout) AddReferrers(ctx context.Context, rs *Referrers, trees []*TreeNode) error {
 	if rs.Len() == 0 {
 		return nil
 	}
 	for _, t := range trees {
-		if err := l.addReferrerNodes(ctx, rs, t, map[digest.Digest]bool{t.Descriptor.Digest: true}); err != nil {
+		if err := l.addReferrerNodes(ctx, rs, t, map[digest.Digest]bool{t.Descriptor.Digest: true}, 0); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (l *Layout) addReferrerNodes(ctx context.Context, rs *Referrers, n *TreeNode, seen map[digest.Digest]bool) error {
+func (l *Layout) addReferrerNodes(ctx context.Context, rs *Referrers, n *TreeNode, seen map[digest.Digest]bool, depth int) error {
 	for _, c := range n.Children {
 		seen[c.Descriptor.Digest] = true
-		if err := l.addReferrerNodes(ctx, rs, c, seen); err != nil {
+		if err := l.addReferrerNodes(ctx, rs, c, seen, depth+1); err != nil {
 			return err
 		}
+	}
+	if depth > MaxDepth {
+		return nil // a chain of referrers of referrers is listed this deep, no deeper
 	}
 	for _, r := range rs.Of(n.Descriptor.Digest) {
 		if seen[r.Descriptor.Digest] {
@@ -627,7 +632,7 @@ func (l *Layout) addReferrerNodes(ctx context.Context, rs *Referrers, n *TreeNod
 		}
 		t[0].Descriptor = r.Descriptor
 		n.Referrers = append(n.Referrers, t[0])
-		if err := l.addReferrerNodes(ctx, rs, t[0], seen); err != nil {
+		if err := l.addReferrerNodes(ctx, rs, t[0], seen, depth+1); err != nil {
 			return err
 		}
 	}

@@ -536,3 +536,60 @@ func TestCosignTagsTravel(t *testing.T) {
 		t.Errorf("gc dropped %v, want the cosign tag", res.Referrers)
 	}
 }
+
+// A long chain of referrers (each signing the one before) is hostile input: gc keeps it
+// whole in one pass, and ls lists it MaxDepth levels deep, no deeper.
+func TestReferrerChain(t *testing.T) {
+	b := tl.New(t)
+	img := b.Image(tl.P("linux", "amd64", "", ""), "layer")
+	empty := b.Blob(ocispec.MediaTypeEmptyJSON, []byte("{}"))
+	entries := []ocispec.Descriptor{tl.Tag(img, "v1")}
+	prev := img
+	const n = 300
+	for i := range n {
+		prev = b.Manifest(ocispec.Manifest{ArtifactType: typeSig, Config: empty,
+			Layers: []ocispec.Descriptor{b.Blob(typeSig, []byte(strings.Repeat("s", i+1)))}, Subject: subjectOf(prev)})
+		entries = append(entries, prev)
+	}
+	b.SetIndex(entries...)
+	l, err := layout.Open(b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	res, err := l.GC(ctx, layout.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Referrers) != 0 || len(res.Removed) != 0 {
+		t.Fatalf("gc of a chain whose head is tagged dropped %d entries, removed %d files", len(res.Referrers), len(res.Removed))
+	}
+	rs, err := l.Referrers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := l.Tree(ctx, []ocispec.Descriptor{img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddReferrers(ctx, rs, tree); err != nil {
+		t.Fatal(err)
+	}
+	depth := 0
+	for n := tree[0]; len(n.Referrers) > 0; n = n.Referrers[0] {
+		depth++
+	}
+	if depth != layout.MaxDepth+1 {
+		t.Errorf("ls lists the chain %d levels deep, want %d", depth, layout.MaxDepth+1)
+	}
+	if err := l.Untag(ctx, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = l.GC(ctx, layout.GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Referrers) != n {
+		t.Errorf("gc after untag dropped %d entries, want %d", len(res.Referrers), n)
+	}
+}
