@@ -20,15 +20,11 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 // change, the two ways oras and regctl find them (see addReferrers). The blobs of refs
 // must be in the layout already.
 func (l *Layout) SetEntryWithReferrers(ctx context.Context, tag string, d ocispec.Descriptor, refs []Referrer) error {
-	d.Annotations = copyAnnotations(d.Annotations)
-	delete(d.Annotations, ocispec.AnnotationRefName)
+	d = WithoutTag(d)
 	if tag != "" {
 		if err := ValidateRefName(tag); err != nil {
 			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
 		}
-	}
-	if len(d.Annotations) == 0 {
-		d.Annotations = nil
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
@@ -73,15 +69,4 @@ func (l *Layout) untaggedConflict(ctx context.Context, cur *ocispec.Index, d oci
 		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(others), "entry", "entries"), l.path)
 	}
 	return nil
-}
-
-func copyAnnotations(a map[string]string) map[string]string {
-	if a == nil {
-		return nil
-	}
-	out := make(map[string]string, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	return out
 }

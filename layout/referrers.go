@@ -128,7 +128,7 @@ func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) 
 		return nil
 	}
 	for _, e := range entries {
-		tag := e.Annotations[ocispec.AnnotationRefName]
+		tag := TagOf(e)
 		if IsReferrersTag(tag) && IsIndex(e.MediaType) {
 			_, idx, _, err := l.ReadDocument(ctx, e)
 			if errors.Is(err, ErrNotFound) {
@@ -358,7 +358,7 @@ func addReferrers(cur *ocispec.Index, refs []Referrer, read func(ocispec.Descrip
 		var fallback ocispec.Index
 		present := map[digest.Digest]bool{}
 		for _, e := range cur.Manifests {
-			if e.Annotations[ocispec.AnnotationRefName] != tag {
+			if TagOf(e) != tag {
 				continue
 			}
 			b, err := read(e)
@@ -516,7 +516,7 @@ func (l *Layout) pruneReferrers(ctx context.Context, cur *ocispec.Index, gone fu
 
 func hasFallbackTag(entries []ocispec.Descriptor) bool {
 	for _, e := range entries {
-		if tag := e.Annotations[ocispec.AnnotationRefName]; IsReferrersTag(tag) || CosignTagSubject(tag) != "" {
+		if tag := TagOf(e); IsReferrersTag(tag) || CosignTagSubject(tag) != "" {
 			return true
 		}
 	}

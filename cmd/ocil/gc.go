@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/internal/progress"
@@ -86,7 +85,7 @@ Examples:
 			}
 			for _, d := range res.Referrers {
 				what := "referrer entry"
-				if tag := d.Annotations[ocispec.AnnotationRefName]; tag != "" {
+				if tag := layout.TagOf(d); tag != "" {
 					what = "referrers tag " + tag
 				}
 				fmt.Fprintf(w, "%s %s %s (its subject is gone)\n", verb, what, d.Digest)

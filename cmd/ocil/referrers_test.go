@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	tl "github.com/ocil-dev/ocil/internal/testlayout"
+	"github.com/ocil-dev/ocil/layout"
 )
 
 // The image of oras-attached-sbom, its SBOM (attached with oras attach), and the SBOM's
@@ -318,6 +320,88 @@ func TestCopyPlatformKeepsAttestations(t *testing.T) {
 		}
 		if strings.Contains(text, string(armAtt.Digest)) {
 			t.Errorf("copy --platform linux/amd64 %v kept the arm64 attestation\n%s", tc.flags, text)
+		}
+	}
+}
+
+// TestReferrersEveryOutputForm writes referrers through each form of output: copy creates
+// it, merge adds to it (the tarball is rewritten), rm --platform takes the SBOM away.
+// Every form gets the same index.json: each referrer both as an untagged entry and under
+// its subject's fallback tag, and the other entries kept.
+func TestReferrersEveryOutputForm(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	index := func(path string) []ocispec.Descriptor {
+		t.Helper()
+		l, err := layout.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		idx, err := l.Index(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx.Manifests
+	}
+	entries := func(ms []ocispec.Descriptor) (untagged map[string]string, tags map[string]string) {
+		untagged, tags = map[string]string{}, map[string]string{}
+		for _, e := range ms {
+			if tag := layout.TagOf(e); tag != "" {
+				tags[tag] = string(e.Digest)
+			} else {
+				untagged[string(e.Digest)] = e.Annotations[layout.AnnotationReferrerSubject]
+			}
+		}
+		return untagged, tags
+	}
+	sbomTag := layout.FallbackTag(sbomSubject)
+	regctlTag := "sha256-35918c857284ed039c775722e60e900d0ae29107bab5aa7f2e95436873ed7ecf"
+	var want [2][]ocispec.Descriptor
+	for _, form := range []string{"folder", "out.tar", "out.tar.gz", "out.tar.zst"} {
+		out := filepath.Join(tmp, form)
+		runOK(t, "copy", "-q", fixture("regctl-referrers")+":v1", out+":reg")
+		mergeWithSBOM(t, out)
+		var got [2][]ocispec.Descriptor
+		got[0] = index(out)
+		untagged, tags := entries(got[0])
+		if untagged[sbomDigest] != sbomSubject || untagged[regctlSigDgt] == "" {
+			t.Errorf("%s: untagged entries %v, want the SBOM (subject %s) and the regctl signature", form, untagged, sbomSubject)
+		}
+		for _, tag := range []string{"reg", "1.0", sbomTag, regctlTag} {
+			if tags[tag] == "" {
+				t.Errorf("%s: no tag %s: %v", form, tag, tags)
+			}
+		}
+		if code, _, stderr := runCLI(t, "validate", "-q", out); code != 0 {
+			t.Errorf("%s: validate: %s", form, stderr)
+		}
+
+		runOK(t, "rm", "-q", out+":1.0", "--platform", "linux/amd64")
+		got[1] = index(out)
+		untagged, tags = entries(got[1])
+		if _, ok := untagged[sbomDigest]; ok || tags[sbomTag] != "" {
+			t.Errorf("%s: rm --platform linux/amd64 left the SBOM: %v %v", form, untagged, tags)
+		}
+		if untagged[regctlSigDgt] == "" || tags[regctlTag] == "" || tags["reg"] == "" || tags["1.0"] == "" {
+			t.Errorf("%s: rm took more than the SBOM: %v %v", form, untagged, tags)
+		}
+		if text := runOK(t, "ls", out); strings.Contains(text, sbomDigest) {
+			t.Errorf("%s: ls lists the SBOM after rm:\n%s", form, text)
+		}
+		if code, _, stderr := runCLI(t, "validate", "-q", out); code != 0 {
+			t.Errorf("%s: validate after rm: %s", form, stderr)
+		}
+		if want[0] == nil {
+			want = got
+			continue
+		}
+		for i := range got {
+			a, _ := json.Marshal(got[i])
+			b, _ := json.Marshal(want[i])
+			if string(a) != string(b) {
+				t.Errorf("%s: index.json after step %d\n%s\nin the folder\n%s", form, i, a, b)
+			}
 		}
 	}
 }

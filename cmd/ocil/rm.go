@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -21,9 +22,10 @@ platform: linux/arm64/v8,osver=el8 is one).
 Their referrers (signatures, SBOMs: see ocil ls) go with them, as do those of the old
 index, which is replaced: their index.json entries and sha256-<hex> fallback tags are
 dropped, unless another entry still lists their subject.
-The removed blobs stay until ocil gc. Prints the new index's digest; --format json prints
-{"index": the new index.json entry, "removed": [the manifests removed, then the
-index.json entries of the referrers dropped]}, and --format
+The removed blobs stay in a folder until ocil gc; a layout tarball is rewritten with
+what its entries reach. Prints the new index's digest; --format json prints {"index":
+the new index.json entry, "removed": [the manifests removed, then the index.json
+entries of the referrers dropped]}, and --format
 go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
@@ -59,12 +61,17 @@ Examples:
 			if ref.Tag == "" || ref.Digest != "" {
 				return usagef("rm: %s: name the index by its tag, LAYOUT:TAG", arg)
 			}
-			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := openExisting(c, ref.Transport+ref.Path)
 			if err != nil {
 				return err
 			}
-			defer l.Close()
-			d, removed, err := l.RemovePlatforms(c.Context, ref.Tag, plats)
+			defer out.Close()
+			var d ocispec.Descriptor
+			var removed []ocispec.Descriptor
+			err = out.Write(c.Context, func(l *layout.Layout) error {
+				d, removed, err = l.RemovePlatforms(c.Context, ref.Tag, plats)
+				return err
+			})
 			if err != nil {
 				return err
 			}

@@ -56,7 +56,7 @@ func (v *validator) checkReferrers(entries []child) {
 		}
 	}
 	for _, e := range entries {
-		tag := e.d.Annotations[ocispec.AnnotationRefName]
+		tag := layout.TagOf(e.d)
 		if !e.ok || !layout.IsReferrersTag(tag) || !layout.IsIndex(e.d.MediaType) {
 			continue
 		}
