@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +20,10 @@ type CopyOptions struct {
 	Platforms []ocispec.Platform
 	// KeepAttestations keeps the attestations of the kept manifests when filtering.
 	KeepAttestations bool
+	// NoReferrers leaves out the referrers (signatures, SBOMs, attestations with a
+	// subject) that a copy otherwise brings: those of every index and manifest it copies,
+	// and theirs in turn (see ReferrerClosure).
+	NoReferrers bool
 	// Transfer says how blobs reach the destination, and whether they are verified (see
 	// OutputOptions).
 	Transfer TransferOptions
@@ -45,8 +50,10 @@ type CopyResult struct {
 	// Kept and Dropped list the manifests a platform filter kept and dropped.
 	Kept    []ocispec.Descriptor `json:"kept,omitempty"`
 	Dropped []ocispec.Descriptor `json:"dropped,omitempty"`
-	Blobs   int                  `json:"blobs"`
-	Bytes   int64                `json:"bytes"`
+	// Referrers lists the referrers copied with it.
+	Referrers []Referrer `json:"referrers,omitempty"`
+	Blobs     int        `json:"blobs"`
+	Bytes     int64      `json:"bytes"`
 }
 
 // Copy copies what src selected (src.Root) into the destination reference dst through an
@@ -91,6 +98,13 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
 	}
+	if !opts.NoReferrers {
+		refs, refBlobs, err := l.referrersToCopy(ctx, roots, blobs)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		res.Referrers, blobs = refs, append(blobs, refBlobs...)
+	}
 	entry := WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
 		ArtifactType: root.ArtifactType, Annotations: root.Annotations, Platform: root.Platform})
 	for _, b := range blobs {
@@ -111,8 +125,27 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
 			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
 		}
+		tarBlobs = slices.Clip(tarBlobs)
 		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{WithTag(entry, tag)}}
 		idx.SchemaVersion = 2
+		if topts.Extra == nil {
+			topts.Extra = map[digest.Digest][]byte{}
+		}
+		// The fallback tag indexes are not in src either: they are written from memory.
+		err := addReferrers(&idx, res.Referrers, func(ocispec.Descriptor) ([]byte, error) { return nil, ErrNotFound },
+			func(b []byte) (ocispec.Descriptor, error) {
+				d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(b), Size: int64(len(b))}
+				if _, ok := topts.Extra[d.Digest]; !ok {
+					topts.Extra[d.Digest] = b
+					tarBlobs = append(tarBlobs, d)
+					res.Blobs++
+					res.Bytes += d.Size
+				}
+				return d, nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		}
 		ij, err := EncodeJSON(idx)
 		if err != nil {
 			return nil, err
@@ -147,7 +180,7 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 				return fmt.Errorf("copy to %s: %w", dst, err)
 			}
 		}
-		if err := out.SetEntry(ctx, tag, entry); err != nil {
+		if err := out.SetEntryWithReferrers(ctx, tag, entry, res.Referrers); err != nil {
 			return fmt.Errorf("copy to %s: %w", dst, err)
 		}
 		return nil

@@ -10,18 +10,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/internal/progress"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 	"github.com/ocil-dev/ocil/lock"
 )
 
@@ -84,8 +82,8 @@ func SourceDateEpoch() (time.Time, error) {
 // group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
-// mismatch fails the write. It holds path+".lock" exclusively while it writes (see
-// UpdateTarball), and removes what killed writers of path left beside it.
+// mismatch fails the write. It holds path+".lock" exclusively while it writes (as an
+// Output on a tarball does), and removes what killed writers of path left beside it.
 func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	release, err := lockTarball(ctx, path, opts.LockTimeout)
 	if err != nil {
@@ -131,8 +129,8 @@ func lockTarball(ctx context.Context, path string, timeout time.Duration) (relea
 }
 
 // Leftovers of a write of the tarball path are named TempPrefix+base+"-"+digits (the temp
-// file of writeTarball) or TempPrefix+base+"-stage-"+digits (UpdateTarball's stage
-// folder), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
+// file of writeTarball) or TempPrefix+base+"-stage-"+digits (the stage folder of an
+// Output on a tarball), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
 // else matches: not another tarball's leftovers, even one named base+"-1.tar".
 func tarballLeftover(base, name string) bool {
 	rest, ok := strings.CutPrefix(name, TempPrefix+base+"-")
@@ -225,26 +223,23 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
 	bw := bufio.NewWriterSize(out, 1<<20)
-	var w io.Writer = bw
-	var gz *pgzip.Writer
-	if opts.Gzip {
-		gz, err = pgzip.NewWriterLevel(bw, pgzip.DefaultCompression)
+	var ew tarEntryWriter
+	switch {
+	case opts.Gzip, opts.Zstd:
+		// Compressed tarballs are seekable: one gzip member or zstd frame per entry and a
+		// seek index, still one standard stream for every other reader (see tarfs).
+		compression := "zstd"
+		if opts.Gzip {
+			compression = "gzip"
+		}
+		sw, err := tarfs.NewSeekableWriter(bw, compression)
 		if err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
-		if err := gz.SetConcurrency(1<<20, max(2*runtime.GOMAXPROCS(0), 4)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		w = gz
+		ew = sw
+	default:
+		ew = plainTarWriter{tar.NewWriter(bw)}
 	}
-	var zw *zstd.Encoder
-	if opts.Zstd && !opts.Gzip {
-		if zw, err = zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		w = zw
-	}
-	tw := tar.NewWriter(w)
 	mtime := opts.ModTime
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
@@ -257,10 +252,10 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 		name string
 		data []byte
 	}{{LayoutFile, layoutHdr}, {IndexFile, indexJSON}} {
-		if err := tw.WriteHeader(header(small.name, int64(len(small.data)))); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		if _, err := tw.Write(small.data); err != nil {
+		if err := ew.WriteEntry(header(small.name, int64(len(small.data))), func(w io.Writer) error {
+			_, err := w.Write(small.data)
+			return err
+		}); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
@@ -273,43 +268,53 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(header(e.name, e.d.Size)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
 		if data, ok := opts.Extra[e.d.Digest]; ok {
 			if int64(len(data)) != e.d.Size || digest.FromBytes(data) != e.d.Digest {
 				return fmt.Errorf("write tarball %s: blob %s: %w", path, e.d.Digest, ErrDigestMismatch)
 			}
-			if _, err := tw.Write(data); err != nil {
+			if err := ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
+				_, err := w.Write(data)
+				return err
+			}); err != nil {
 				return fmt.Errorf("write tarball %s: %w", path, err)
 			}
 			continue
 		}
-		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify); err != nil {
+		if err := ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
+			return src.copyBlobTo(ctx, w, e.d, opts.Verify)
+		}); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		if done += e.d.Size; opts.Progress != nil {
 			opts.Progress(done, total)
 		}
 	}
-	if err := tw.Close(); err != nil {
+	if err := ew.Close(*header("", 0)); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if gz != nil {
-		if err := gz.Close(); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
 	return nil
 }
+
+// tarEntryWriter writes the entries of a tarball: a plain tar, or a seekable compressed
+// one (tarfs.SeekableWriter).
+type tarEntryWriter interface {
+	WriteEntry(hdr *tar.Header, data func(w io.Writer) error) error
+	Close(hdr tar.Header) error
+}
+
+type plainTarWriter struct{ tw *tar.Writer }
+
+func (p plainTarWriter) WriteEntry(hdr *tar.Header, data func(w io.Writer) error) error {
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	return data(p.tw)
+}
+
+func (p plainTarWriter) Close(tar.Header) error { return p.tw.Close() }
 
 // copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
 // Without verify it reads the file raw (the caller trusts it); the size is always checked.

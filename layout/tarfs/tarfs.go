@@ -150,6 +150,7 @@ type FS struct {
 	files       map[string]*entry
 	names       []string        // files' keys, sorted
 	dirs        map[string]*dir // ".", "blobs", "blobs/<alg>"
+	seekable    bool            // read in place through a seek index
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
@@ -162,6 +163,7 @@ type entry struct {
 	off     int64
 	size    int64
 	modTime time.Time
+	piece   *piece // in a seekable archive: the compressed piece holding the entry
 }
 
 // dir is a folder of the layout, from its tar entry or implied by the files under it.
@@ -210,6 +212,9 @@ func (f *FS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrClosed}
 	}
 	if e, ok := f.files[name]; ok {
+		if e.piece != nil {
+			return newSeekFile(f, e), nil
+		}
 		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size)}, nil
 	}
 	if d, ok := f.dirs[name]; ok {
