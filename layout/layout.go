@@ -66,6 +66,14 @@ func (l *Layout) Close() error {
 	return nil
 }
 
+// IsDockerSave reports whether the layout is served from a docker save archive in the
+// format before Docker 25 (manifest.json, <id>/layer.tar): a tarball read as the OCI
+// layout it stands for, never rewritten.
+func (l *Layout) IsDockerSave() bool {
+	t, ok := l.fsys.(*tarfs.FS)
+	return ok && t.IsDockerSave()
+}
+
 // Path is the layout's path as it was given to Open or Create.
 func (l *Layout) Path() string { return l.path }
 

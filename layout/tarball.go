@@ -435,6 +435,9 @@ func (l *Layout) importLayout(ctx context.Context, path string) error {
 		return err
 	}
 	defer src.Close()
+	if src.IsDockerSave() {
+		return fmt.Errorf("%w: it is a docker save archive, which ocil reads but does not rewrite; copy it to an OCI layout first (ocil copy %s NEW.tar)", ErrReadOnly, path)
+	}
 	idx, err := src.Index(ctx)
 	if err != nil {
 		return err

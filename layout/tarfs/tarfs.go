@@ -153,6 +153,7 @@ type FS struct {
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
+	dockerSave  bool // served from a docker save archive's manifest.json
 }
 
 // entry is a regular file of the layout: where its bytes are in f.
@@ -162,6 +163,7 @@ type entry struct {
 	off     int64
 	size    int64
 	modTime time.Time
+	data    []byte // the bytes of a file built in memory (docker save archives), or nil
 }
 
 // dir is a folder of the layout, from its tar entry or implied by the files under it.
@@ -210,6 +212,9 @@ func (f *FS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrClosed}
 	}
 	if e, ok := f.files[name]; ok {
+		if e.data != nil {
+			return &file{e: e, r: dataReader(e)}, nil
+		}
 		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size)}, nil
 	}
 	if d, ok := f.dirs[name]; ok {
