@@ -12,6 +12,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzParseReference \
 	./layout:FuzzDecodeIndex \
 	./layout:FuzzDecodeManifest \
+	./layout:FuzzCheckJSON \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \

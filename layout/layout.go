@@ -111,7 +111,7 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		}
 		l.fsys = folderFS{path}
 		if !fi.IsDir() {
-			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
+			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxIndexSize})
 			if err != nil {
 				if dir, ok := layoutFolderOf(path); ok {
 					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
@@ -252,7 +252,7 @@ func (l *Layout) IndexBytes(ctx context.Context) ([]byte, error) {
 }
 
 func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
-	b, err := readCapped(l.fsys, IndexFile, MaxJSONSize)
+	b, err := readCapped(l.fsys, IndexFile, MaxIndexSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("read %s: %w: index.json is missing", l.path, ErrNotLayout)

@@ -46,7 +46,7 @@ func (s *source) Close() error {
 // blobs are all hashed while it is read.
 func openSource(path string) (*source, error) {
 	if path == layout.Stdio {
-		t, err := tarfs.OpenReader("standard input", os.Stdin, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
+		t, err := tarfs.OpenReader("standard input", os.Stdin, tarfs.Options{MaxJSONSize: layout.MaxIndexSize})
 		if err != nil {
 			return nil, tarballError(err)
 		}
@@ -73,7 +73,7 @@ func openSource(path string) (*source, error) {
 		}
 		return &source{fsys: fsys, folder: true, path: path, root: root}, nil
 	}
-	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
+	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxIndexSize})
 	if err != nil {
 		return nil, tarballError(err)
 	}
