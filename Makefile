@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeIndex \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzCheckJSON \
+	./layout:FuzzFastIndex \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
@@ -77,6 +78,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	GO=$(GO) bash bench/run.sh
 	GO=$(GO) bash bench/tar.sh
+	GO=$(GO) bash bench/tags.sh
 
 # bench-quick: the merge benchmarks on small datasets (A 4 x 16 MiB, B 16 x 1 MiB,
 # C 256 and 64 x 64 KiB), printed only; BENCHMARKS.md is left as it is.

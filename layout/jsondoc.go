@@ -98,9 +98,12 @@ func DecodeIndex(b []byte) (*ocispec.Index, error) {
 	if p.Config != nil || p.Layers != nil {
 		return nil, fmt.Errorf("%w: an index with config or layers is ambiguous (CVE-2021-41190)", ErrInvalidDocument)
 	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	idx, ok := decodeIndexFast(b)
+	if !ok {
+		idx = &ocispec.Index{}
+		if err := json.Unmarshal(b, idx); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		}
 	}
 	for i, d := range idx.Manifests {
 		if err := checkDescriptor(d); err != nil {
@@ -112,7 +115,7 @@ func DecodeIndex(b []byte) (*ocispec.Index, error) {
 			return nil, fmt.Errorf("subject: %w", err)
 		}
 	}
-	return &idx, nil
+	return idx, nil
 }
 
 // DecodeManifest parses an OCI image manifest or Docker schema 2 manifest with the same

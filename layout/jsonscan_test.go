@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // referenceCheckJSON is the token walk checkJSON was before its byte scanner: the
@@ -139,4 +142,52 @@ func FuzzCheckJSON(f *testing.F) {
 			t.Fatalf("accepted invalid JSON %q", b)
 		}
 	})
+}
+
+// indexCases are index documents for the fast decoder: every field it knows, and the
+// shapes it leaves to json.Unmarshal.
+var indexCases = []string{
+	`{"schemaVersion":2,"manifests":[]}`,
+	`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","artifactType":"a/b","manifests":[{"mediaType":"m","digest":"sha256:` + strings.Repeat("a", 64) + `","size":12,"urls":["u1","u2"],"annotations":{"k":"v","\u00e9":"\n"},"data":"aGVsbG8=","platform":{"architecture":"arm64","os":"linux","os.version":"1","os.features":["f"],"variant":"v8","features":["x"]},"artifactType":"t","extra":{"a":[1,2,{"b":null}]}}],"subject":{"mediaType":"m","digest":"sha256:` + strings.Repeat("b", 64) + `","size":1},"annotations":{}}`,
+	`{"schemaVersion":2,"manifests":null}`, `{"schemaVersion":2.0,"manifests":[]}`, `{"schemaVersion":2,"manifests":[{"size":1e3}]}`,
+	`{"schemaVersion":2,"manifests":[{"size":"1"}]}`, `{"schemaVersion":2,"manifests":[{"annotations":null}]}`,
+	`{"schemaVersion":2,"manifests":[{"data":"!!"}]}`, `{"schemaVersion":2,"manifests":[{"data":""}]}`, `{"schemaVersion":2,"manifests":[{"urls":[]}]}`,
+	`{"schemaVersion":2,"manifests":[{"size":99999999999999999999}]}`, `{"schemaVersion":2,"manifests":[{"size":-0}]}`,
+	` { "schemaVersion" : 2 , "manifests" : [ { "digest" : "x\"y" } ] } `, `[]`, `{"schemaVersion":"2"}`,
+}
+
+// TestFastIndexAgreesWithUnmarshal and FuzzFastIndex: where the fast decoder decodes a
+// document, json.Unmarshal gives the same value.
+func TestFastIndexAgreesWithUnmarshal(t *testing.T) {
+	for _, c := range indexCases {
+		checkFastIndex(t, []byte(c))
+	}
+	if _, ok := decodeIndexFast([]byte(indexCases[1])); !ok {
+		t.Error("the fast decoder left the full index to json.Unmarshal")
+	}
+}
+
+func FuzzFastIndex(f *testing.F) {
+	for _, c := range indexCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkFastIndex(t, b) })
+}
+
+func checkFastIndex(t *testing.T, b []byte) {
+	t.Helper()
+	if _, err := scanDocument(b); err != nil {
+		return // DecodeIndex never gets this far
+	}
+	got, ok := decodeIndexFast(b)
+	if !ok {
+		return
+	}
+	var want ocispec.Index
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%s: decoded fast, json.Unmarshal says %v", b, err)
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Fatalf("%s:\nfast      %#v\nUnmarshal %#v", b, *got, want)
+	}
 }
