@@ -110,7 +110,7 @@ func Open(path string, opts ...Option) (*Layout, error) {
 			}
 			return nil, fmt.Errorf("open layout %s: %w", path, err)
 		}
-		l.fsys = folderFS{path}
+		l.fsys = folderFS{dir: path, blobs: &blobDirs{}}
 		if !fi.IsDir() {
 			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxIndexSize})
 			if err != nil {
@@ -222,7 +222,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	if err := os.MkdirAll(filepath.Join(dir, BlobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}
-	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir}, lockTimeout: DefaultLockTimeout}
+	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir: dir, blobs: &blobDirs{}}, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(l)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -97,12 +98,13 @@ Examples:
 			case !o.text():
 				return o.print(c.App.Writer, out)
 			case c.Bool("quiet"):
+				bw := bufio.NewWriterSize(c.App.Writer, 64<<10)
 				for _, e := range out.Entries {
-					if _, err := fmt.Fprintln(c.App.Writer, e.Descriptor.Digest); err != nil {
+					if _, err := fmt.Fprintln(bw, e.Descriptor.Digest); err != nil {
 						return err
 					}
 				}
-				return nil
+				return bw.Flush()
 			}
 			return printTree(c.App.Writer, out)
 		},
@@ -110,7 +112,10 @@ Examples:
 }
 
 func printTree(w io.Writer, out lsOutput) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// tabwriter writes every cell on its own: buffered, 100,000 entries are a few
+	// writes instead of a million.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tPLATFORM\tTYPE\tSIZE\tDIGEST")
 	for _, e := range out.Entries {
 		name := e.Tag
@@ -119,7 +124,10 @@ func printTree(w io.Writer, out lsOutput) error {
 		}
 		printNode(tw, name, "", e.TreeNode, e.NotRoot)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note string) {
