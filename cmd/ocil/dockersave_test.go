@@ -163,3 +163,41 @@ func TestDockerSaveDamagedLayer(t *testing.T) {
 		t.Errorf("copy added to %s: %s", out, idx)
 	}
 }
+
+// TestDockerSaveConvertedLoads: the OCI tarball copy makes from a docker save archive is
+// loaded by podman under the image's full name, with the archive's config and layer, and
+// skopeo reads the converted folder's manifest byte for byte.
+func TestDockerSaveConvertedLoads(t *testing.T) {
+	tmp := t.TempDir()
+	tarball, folder := filepath.Join(tmp, "app.tar"), filepath.Join(tmp, "app")
+	for _, dst := range []string{tarball, folder} {
+		if code, _, stderr := runCLI(t, "copy", "-q", fixture("skopeo-docker-archive.tar")+":"+savedTag, dst); code != 0 {
+			t.Fatalf("copy to %s: %s", dst, stderr)
+		}
+	}
+	t.Run("podman", func(t *testing.T) {
+		podman := imageTool(t, "podman")
+		// podman refuses a run root of over 50 characters, which t.TempDir() is here.
+		store, err := os.MkdirTemp("", "ocil-podman-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(store) })
+		base := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs",
+			"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", filepath.Join(store, "tmp")}
+		os.MkdirAll(filepath.Join(store, "tmp"), 0o700)
+		if out := runTool(t, podman, append(base, "load", "-i", tarball)...); !strings.Contains(out, "Loaded image: "+savedTag) {
+			t.Errorf("podman load: %s", out)
+		}
+		out := runTool(t, podman, append(base, "image", "inspect", "--format", "{{.Id}} {{.Architecture}} {{.RootFS.Layers}}", savedTag)...)
+		if want := savedConfigHex + " amd64 [sha256:" + savedLayerHex + "]"; strings.TrimSpace(out) != want {
+			t.Errorf("podman image inspect %s = %q, want %q", savedTag, out, want)
+		}
+	})
+	t.Run("skopeo", func(t *testing.T) {
+		skopeo := skopeoPath(t)
+		if out := runTool(t, skopeo, "inspect", "--raw", "oci:"+folder+":"+savedTag); out != savedManifest {
+			t.Errorf("skopeo inspect --raw = %s\nwant %s", out, savedManifest)
+		}
+	})
+}
