@@ -22,6 +22,8 @@ type TreeNode struct {
 	// and platform. A manifest listed again for another platform is an entry of its own.
 	Repeated bool        `json:"repeated,omitempty"`
 	Children []*TreeNode `json:"children,omitempty"`
+
+	subject bool // the document has a subject (it is a referrer)
 }
 
 // Tree lists what roots contain, indexes down to manifests (configs and layers are not
@@ -39,7 +41,8 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 		if !IsIndex(n.Descriptor.MediaType) && !IsManifest(n.Descriptor.MediaType) && n.Depth() > 0 {
 			return SkipChildren
 		}
-		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType)}
+		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType),
+			subject: (n.Manifest != nil && n.Manifest.Subject != nil) || (n.Index != nil && n.Index.Subject != nil)}
 		if p := n.Descriptor.Platform; p != nil {
 			t.Platform, t.PlatformSource = p, FromDescriptor
 		} else if f, ok := own[n.Descriptor.Digest]; ok {

@@ -74,25 +74,31 @@ Examples:
 			}
 			defer l.Close()
 			var entries []layout.Entry
+			var trees []*layout.TreeNode
 			if ref.Tag != "" || ref.Digest != "" {
 				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
 				if err != nil {
 					return err
 				}
 				entries = []layout.Entry{{Tag: res.Tag, Descriptor: res.Root, Root: true}}
-			} else if entries, err = l.Entries(c.Context); err != nil {
-				return err
+				if layout.IsIndex(res.Root.MediaType) || layout.IsManifest(res.Root.MediaType) {
+					tree, err := l.Tree(c.Context, []ocispec.Descriptor{res.Root})
+					if err != nil {
+						return fmt.Errorf("ls %s: %w", arg, err)
+					}
+					trees = tree
+				} else {
+					trees = []*layout.TreeNode{nil}
+				}
+			} else if entries, trees, err = l.EntryTrees(c.Context); err != nil {
+				return fmt.Errorf("ls %s: %w", arg, err)
 			}
 			out := lsOutput{Layout: ref.Path, Entries: []lsEntry{}}
-			for _, e := range entries {
-				if !layout.IsIndex(e.Descriptor.MediaType) && !layout.IsManifest(e.Descriptor.MediaType) {
+			for i, e := range entries {
+				if trees[i] == nil {
 					continue // unknown media types (application/xml...) are not listed
 				}
-				tree, err := l.Tree(c.Context, []ocispec.Descriptor{e.Descriptor})
-				if err != nil {
-					return fmt.Errorf("ls %s: %w", arg, err)
-				}
-				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: tree[0]})
+				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: trees[i]})
 			}
 			switch {
 			case !o.text():
