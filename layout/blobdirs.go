@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,18 +25,37 @@ type blobDirs struct {
 // open opens blobs/<alg>/<encoded> when it is a regular file reached without a link, or
 // returns nil.
 func (b *blobDirs) open(f folderFS, name string) *os.File {
+	d, enc := b.dir(f, name)
+	if d == nil {
+		return nil
+	}
+	return openRegularAt(d, enc, filepath.Join(f.dir, filepath.FromSlash(name)))
+}
+
+// stat describes blobs/<alg>/<encoded> when it is a regular file reached without a link,
+// or returns nil.
+func (b *blobDirs) stat(f folderFS, name string) fs.FileInfo {
+	d, enc := b.dir(f, name)
+	if d == nil {
+		return nil
+	}
+	return statRegularAt(d, enc)
+}
+
+// dir returns the open folder of the blob name and the blob's name in it, or nil.
+func (b *blobDirs) dir(f folderFS, name string) (*os.File, string) {
 	rest, ok := strings.CutPrefix(name, BlobsDir+"/")
 	if !ok {
-		return nil
+		return nil, ""
 	}
 	alg, enc, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(enc, "/") || enc == "" || enc == "." || enc == ".." {
-		return nil
+		return nil, ""
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil
+		return nil, ""
 	}
 	d, seen := b.dirs[alg]
 	if !seen {
@@ -47,10 +67,7 @@ func (b *blobDirs) open(f folderFS, name string) *os.File {
 		}
 		b.dirs[alg] = d
 	}
-	if d == nil {
-		return nil
-	}
-	return openRegularAt(d, enc, filepath.Join(f.dir, filepath.FromSlash(name)))
+	return d, enc
 }
 
 // Close closes the folders.

@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,6 +26,32 @@ func openDirNoFollow(dir, rel string, fi fs.FileInfo) *os.File {
 	}
 	return d
 }
+
+// statRegularAt describes name in the folder d without following a link, when it is a
+// regular file.
+func statRegularAt(d *os.File, name string) fs.FileInfo {
+	var st unix.Stat_t
+	if unix.Fstatat(int(d.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	ts := func(t unix.Timespec) syscall.Timespec { return syscall.Timespec{Sec: t.Sec, Nsec: t.Nsec} }
+	return blobInfo{name: name, st: syscall.Stat_t{Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode, Uid: st.Uid, Gid: st.Gid,
+		Rdev: st.Rdev, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks, Atim: ts(st.Atim), Mtim: ts(st.Mtim), Ctim: ts(st.Ctim)}}
+}
+
+// blobInfo is the fs.FileInfo of a regular file from fstatat; Sys is its
+// *syscall.Stat_t, as os.Lstat gives.
+type blobInfo struct {
+	name string
+	st   syscall.Stat_t
+}
+
+func (i blobInfo) Name() string       { return i.name }
+func (i blobInfo) Size() int64        { return i.st.Size }
+func (i blobInfo) Mode() fs.FileMode  { return fs.FileMode(i.st.Mode & 0o777) }
+func (i blobInfo) ModTime() time.Time { return time.Unix(i.st.Mtim.Unix()) }
+func (i blobInfo) IsDir() bool        { return false }
+func (i blobInfo) Sys() any           { return &i.st }
 
 // openRegularAt opens name in the folder d without following a link and without waiting
 // (a FIFO), and keeps it only when it is a regular file.

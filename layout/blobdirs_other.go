@@ -11,3 +11,5 @@ import (
 func openDirNoFollow(string, string, fs.FileInfo) *os.File { return nil }
 
 func openRegularAt(*os.File, string, string) *os.File { return nil }
+
+func statRegularAt(*os.File, string) fs.FileInfo { return nil }

@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	tl "github.com/ocil-dev/ocil/internal/testlayout"
@@ -66,5 +69,40 @@ func TestBlobFolderSwappedForLink(t *testing.T) {
 	defer l2.Close()
 	if got, err := l2.ReadBlob(ctx, kept); !errors.Is(err, layout.ErrUnsafeFile) || bytes.Contains(got, []byte("OUTSIDE")) {
 		t.Errorf("ReadBlob(kept) in a layout opened after the swap = %q, %v; want ErrUnsafeFile", got, err)
+	}
+}
+
+// TestBlobStatMatchesLstat: a layout's file system describes a blob as os.Lstat does
+// (size, mode, time, the system's stat), and a blob that is a FIFO still goes the checked
+// way.
+func TestBlobStatMatchesLstat(t *testing.T) {
+	b := tl.New(t)
+	d := b.Blob("text/plain", []byte("twelve bytes"))
+	rel := "blobs/sha256/" + d.Digest.Encoded()
+	fsys := layout.OpenFolderFS(b.Dir)
+	defer fsys.Close()
+	got, err := fs.Stat(fsys, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Lstat(filepath.Join(b.Dir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name() != want.Name() || got.Size() != 12 || got.Mode() != want.Mode() || !got.ModTime().Equal(want.ModTime()) || got.IsDir() {
+		t.Errorf("Stat = %s %d %v %v, os.Lstat = %s %d %v %v", got.Name(), got.Size(), got.Mode(), got.ModTime(), want.Name(), want.Size(), want.Mode(), want.ModTime())
+	}
+	if gs, ok := got.Sys().(*syscall.Stat_t); !ok || gs.Ino != want.Sys().(*syscall.Stat_t).Ino {
+		t.Errorf("Sys() = %T, want the *syscall.Stat_t of the same inode", got.Sys())
+	}
+	fifo := "blobs/sha256/" + strings.Repeat("f", 64)
+	if err := syscall.Mkfifo(filepath.Join(b.Dir, fifo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := fs.Stat(fsys, fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("Stat(FIFO) = %v, %v; want the FIFO described", fi, err)
+	}
+	if _, err := fsys.Open(fifo); !errors.Is(err, layout.ErrUnsafeFile) {
+		t.Errorf("Open(FIFO) = %v, want ErrUnsafeFile", err)
 	}
 }

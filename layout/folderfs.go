@@ -96,6 +96,11 @@ func (f folderFS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
+	if f.blobs != nil {
+		if fi := f.blobs.stat(f, name); fi != nil {
+			return fi, nil
+		}
+	}
 	fi, linked, err := f.lstat(name)
 	if err != nil || !linked {
 		return fi, err
