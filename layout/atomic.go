@@ -6,88 +6,32 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
-// TempPrefix starts the name of every temporary file this package makes. A leading dot
-// keeps the name outside the digest grammar, so a temp file left by a killed process can
-// never be mistaken for a blob; gc removes stale ones.
-const TempPrefix = ".ocil-tmp-"
+// TempPrefix starts the name of every temporary file ocil makes. A leading dot keeps the
+// name outside the digest grammar, so a temp file left by a killed process can never be
+// mistaken for a blob; gc removes stale ones.
+const TempPrefix = atomicfile.TempPrefix
 
-// WriteFileAtomic replaces name with data so that a reader sees the old file or the new
-// one, never a part, and the new one survives a crash once this returns. It is how ocil
-// writes index.json and its reports.
-func WriteFileAtomic(name string, data []byte, perm os.FileMode) error {
-	return writeFileAtomic(name, data, perm)
-}
-
-// writeFileAtomic replaces name with data so that a reader sees the old file or the new
-// one, never a mix, and the new one survives a crash once this returns: temp file in the
-// same folder, fsync, rename, fsync of the folder.
-func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(name)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	ok = true
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("write %s: sync folder: %w", name, err)
-	}
-	return nil
-}
-
-// tempBlob is a temp file in a blob folder. discard removes it unless it was committed;
-// it is safe to defer right after creation, whatever happens next.
-type tempBlob struct {
-	*os.File
-	committed bool
-}
-
-func newTempBlob(algDir string) (*tempBlob, error) {
+// newTempBlob makes a temp file in a blob folder, blobs/<alg>/, once blobs/ and it are
+// checked to be real folders (see checkBlobDirs).
+func newTempBlob(algDir string) (*atomicfile.File, error) {
 	if err := checkBlobDirs(algDir); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(algDir, TempPrefix+"*")
-	if err != nil {
-		return nil, err
-	}
-	return &tempBlob{File: f}, nil
+	return atomicfile.Create(algDir, "*")
 }
 
-// commit makes the temp file the blob at final (see commitTemp).
-func (t *tempBlob) commit(final, algDir string) error {
-	t.committed = true // commitTemp removes the file itself if it fails
-	return commitTemp(t.File, final, algDir)
-}
-
-func (t *tempBlob) discard() {
-	if !t.committed {
-		t.Close()
-		os.Remove(t.Name())
-	}
+// commitBlob makes the temp file f the blob at final: mode 0444, fsync, rename. It is the
+// tail of every blob write (WriteBlob, Ingest, CopyBlob). The rename is made durable by
+// UpdateIndex, which syncs the blob folders once before index.json can reference the
+// blob (see syncBlobDirs): one folder sync per change of index.json instead of one per blob.
+// In a tarball output's stage (scratch) nothing is synced: the tarball is.
+func commitBlob(l *Layout, f *atomicfile.File, final string) error {
+	f.NoSync = l.scratch
+	return f.Commit(final, 0o444, false)
 }
 
 // mkdirBlobDirs makes blobs/ and blobs/<alg>/ where missing, without following a

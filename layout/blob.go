@@ -8,11 +8,12 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/ctxio"
 )
 
 // OpenBlob opens the blob d describes for reading, through the one verified read path:
@@ -131,7 +132,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 		}
 		return n, v.err
 	case err == io.EOF:
-		v.err = fmt.Errorf("read blob %s in %s: %w: %d bytes, descriptor says %d", v.d.Digest, v.where, ErrSizeMismatch, v.n, v.d.Size)
+		v.err = fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, checkRead(v.d, v.n, nil))
 		return n, v.err
 	case err != nil:
 		v.err = fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
@@ -146,7 +147,7 @@ func (v *verifier) finish() error {
 	for {
 		n, err := v.r.Read(one[:])
 		if n > 0 {
-			return fmt.Errorf("read blob %s in %s: %w: more than the %d bytes the descriptor says", v.d.Digest, v.where, ErrSizeMismatch, v.d.Size)
+			return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, checkRead(v.d, v.n+1, nil))
 		}
 		if err == io.EOF {
 			break
@@ -155,8 +156,8 @@ func (v *verifier) finish() error {
 			return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
 		}
 	}
-	if got := digest.NewDigest(v.d.Digest.Algorithm(), v.h); got != v.d.Digest {
-		return fmt.Errorf("read blob %s in %s: %w: the bytes hash to %s", v.d.Digest, v.where, ErrDigestMismatch, got)
+	if err := checkRead(v.d, v.n, v.h); err != nil {
+		return fmt.Errorf("read blob %s in %s: %w", v.d.Digest, v.where, err)
 	}
 	return io.EOF
 }
@@ -202,48 +203,14 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 	if err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	defer f.discard()
-	h := expected.Digest.Algorithm().Hash()
-	n, err := copyHashing(newEarlyWriteback(f.File), io.LimitReader(ctxReader{ctx, r}, expected.Size+1), h)
-	if err != nil {
+	defer f.Discard()
+	if err := verifiedCopy(ctx, newEarlyWriteback(f.File), r, expected, true); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	if n != expected.Size {
-		return false, fmt.Errorf("write blob %s to %s: %w: got %s, descriptor says %d", expected.Digest, l.path, ErrSizeMismatch, sizeSeen(n, expected.Size), expected.Size)
-	}
-	if got := digest.NewDigest(expected.Digest.Algorithm(), h); got != expected.Digest {
-		return false, fmt.Errorf("write blob %s to %s: %w: the bytes hash to %s", expected.Digest, l.path, ErrDigestMismatch, got)
-	}
-	if err := f.commit(final, algDir); err != nil {
+	if err := commitBlob(l, f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
-}
-
-// commitTemp makes the temp file f the blob at final: mode 0444, fsync, close, rename. It removes the temp file if any step before the rename fails. It is
-// the tail of every blob write (WriteBlob, CopyBlob).
-func commitTemp(f *os.File, final, algDir string) error {
-	tmp := f.Name()
-	err := f.Chmod(0o444)
-	if err == nil {
-		if err = f.Sync(); err != nil {
-			err = fmt.Errorf("sync: %w", err)
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	// The rename is made durable by UpdateIndex, which syncs the blob folders once before
-	// index.json can reference the blob (see syncBlobDirs): one folder sync per change of
-	// index.json instead of one per blob.
-	return nil
 }
 
 func sizeSeen(n, want int64) string {
@@ -262,19 +229,6 @@ func (l *Layout) PutBlob(ctx context.Context, mediaType string, b []byte) (ocisp
 	return d, nil
 }
 
-// ctxReader stops a long copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // Ingest stores the bytes r yields as a sha256 blob whose digest is learned while they
 // are copied, through the same temp-file, fsync and rename steps as WriteBlob. If the
 // blob was already there, the copy is dropped and the existing file kept.
@@ -290,9 +244,9 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
-	defer f.discard()
+	defer f.Discard()
 	h := digest.SHA256.Digester()
-	n, err := copyHashing(newEarlyWriteback(f.File), ctxReader{ctx, r}, h.Hash())
+	n, err := copyHashing(newEarlyWriteback(f.File), ctxio.NewReader(ctx, r), h.Hash())
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob to %s: %w", l.path, err)
 	}
@@ -301,7 +255,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := f.commit(final, algDir); err != nil {
+	if err := commitBlob(l, f, final); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

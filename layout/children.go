@@ -96,7 +96,7 @@ func (l *Layout) matchChildren(ctx context.Context, idx *ocispec.Index, platform
 func attestationsOf(children []ocispec.Descriptor, set map[digest.Digest]bool) []bool {
 	out := make([]bool, len(children))
 	for i, c := range children {
-		out[i] = IsAttestation(c) && set[digest.Digest(c.Annotations["vnd.docker.reference.digest"])]
+		out[i] = IsAttestation(c) && set[digest.Digest(AttestationOf(c))]
 	}
 	return out
 }

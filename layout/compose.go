@@ -37,7 +37,7 @@ func (l *Layout) AddToIndex(ctx context.Context, tag string, child ocispec.Descr
 	err := l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		pos := -1
 		for i, e := range cur.Manifests {
-			if name := e.Annotations[ocispec.AnnotationRefName]; name == tag || (tag == "" && len(cur.Manifests) == 1 && name == "") {
+			if name := TagOf(e); name == tag || (tag == "" && len(cur.Manifests) == 1 && name == "") {
 				pos = i
 				break
 			}
@@ -118,7 +118,7 @@ func (l *Layout) AddToIndex(ctx context.Context, tag string, child ocispec.Descr
 
 func indexOfTag(ds []ocispec.Descriptor, tag string) int {
 	for i, d := range ds {
-		if d.Annotations[ocispec.AnnotationRefName] == tag {
+		if TagOf(d) == tag {
 			return i
 		}
 	}
@@ -145,7 +145,7 @@ func SortChildren(ds []ocispec.Descriptor) []int {
 		}
 	}
 	subject := func(i int) int {
-		if p, ok := at[ds[i].Annotations["vnd.docker.reference.digest"]]; ok {
+		if p, ok := at[AttestationOf(ds[i])]; ok {
 			return p
 		}
 		return len(ds)
@@ -192,7 +192,7 @@ func CompareChildren(a, b ocispec.Descriptor) int {
 			return c
 		}
 	case 2:
-		if c := strings.Compare(a.Annotations["vnd.docker.reference.digest"], b.Annotations["vnd.docker.reference.digest"]); c != 0 {
+		if c := strings.Compare(AttestationOf(a), AttestationOf(b)); c != 0 {
 			return c
 		}
 	}

@@ -19,9 +19,11 @@ type CopyOptions struct {
 	Platforms []ocispec.Platform
 	// KeepAttestations keeps the attestations of the kept manifests when filtering.
 	KeepAttestations bool
-	// Transfer says how blobs reach a folder destination, and whether they are verified.
-	// A tarball destination is always written by streaming; Verify applies to it too.
+	// Transfer says how blobs reach the destination, and whether they are verified (see
+	// OutputOptions).
 	Transfer TransferOptions
+	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
+	Jobs int
 	// ModTime stamps the entries of a tarball destination (zero: the Unix epoch).
 	ModTime time.Time
 	// LockTimeout bounds the wait for the destination's lock (a folder's index lock, a
@@ -47,20 +49,18 @@ type CopyResult struct {
 	Bytes   int64                `json:"bytes"`
 }
 
-// Copy copies what src selected (src.Root) into the destination reference dst: a folder
-// (created when missing; its other entries are kept, as with SetEntry) or a tarball
-// (.tar, .tar.gz, .tgz, or any name after oci-archive:: written anew, atomically, with the
-// same bytes for the same input), or "-", the same tarball, uncompressed, on opts.Stdout.
-// The tag is dst's, else the one src was selected by, else none. Without platforms the
-// root and everything under it are copied byte for byte: the same digests. With platforms,
-// see CopyOptions.Platforms. Only the blobs of what is kept are copied.
+// Copy copies what src selected (src.Root) into the destination reference dst through an
+// Output: a folder or a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst, or any name after
+// oci-archive:), created when missing, its other entries kept (an entry with the same tag
+// is replaced, see SetEntry); or "-", a tarball of just this entry, uncompressed, streamed
+// to opts.Stdout. The tag is dst's, else the one src was selected by, else none. Without
+// platforms the root and everything under it are copied byte for byte: the same digests.
+// With platforms, see CopyOptions.Platforms. Only the blobs of what is kept are copied,
+// several at a time.
 func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*CopyResult, error) {
-	ref, err := ParseReference(dst)
+	ref, err := ParseOutput(dst)
 	if err != nil {
-		return nil, err
-	}
-	if ref.Digest != "" {
-		return nil, fmt.Errorf("copy to %s: %w: a destination takes a tag, not a digest", dst, ErrInvalidReference)
+		return nil, fmt.Errorf("copy to %w", err)
 	}
 	tag := ref.Tag
 	if tag == "" {
@@ -91,12 +91,8 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
 	}
-	entry := ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
-		ArtifactType: root.ArtifactType, Annotations: copyAnnotations(root.Annotations), Platform: root.Platform}
-	delete(entry.Annotations, ocispec.AnnotationRefName)
-	if len(entry.Annotations) == 0 {
-		entry.Annotations = nil
-	}
+	entry := WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
+		ArtifactType: root.ArtifactType, Annotations: root.Annotations, Platform: root.Platform})
 	for _, b := range blobs {
 		res.Blobs++
 		res.Bytes += b.Size
@@ -106,83 +102,60 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		res.Bytes += root.Size
 	}
 
-	if IsTarballPath(ref.Path) || ref.IsArchive() || ref.Path == Stdio {
-		topts := TarOptions{Gzip: IsGzipPath(ref.Path), Zstd: IsZstdPath(ref.Path), Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress, LockTimeout: opts.LockTimeout}
+	if ref.Path == Stdio {
+		// A stream has no other entries to keep: the tarball is written straight from src.
+		topts := TarOptions{Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := blobs
 		if newIndex != nil {
 			// The rewritten index is not in src: it is written from memory.
 			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
 			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
 		}
-		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{entry}}
+		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{WithTag(entry, tag)}}
 		idx.SchemaVersion = 2
-		if tag != "" {
-			idx.Manifests[0].Annotations = copyAnnotations(entry.Annotations)
-			if idx.Manifests[0].Annotations == nil {
-				idx.Manifests[0].Annotations = map[string]string{}
-			}
-			idx.Manifests[0].Annotations[ocispec.AnnotationRefName] = tag
-		}
 		ij, err := EncodeJSON(idx)
 		if err != nil {
 			return nil, err
 		}
-		if ref.Path == Stdio {
-			w := opts.Stdout
-			if w == nil {
-				w = os.Stdout
-			}
-			topts.Gzip = false
-			err = WriteTarballTo(ctx, w, "standard output", l, ij, tarBlobs, topts)
-		} else {
-			err = WriteTarball(ctx, ref.Path, l, ij, tarBlobs, topts)
+		w := opts.Stdout
+		if w == nil {
+			w = os.Stdout
 		}
-		if err != nil {
+		if err := WriteTarballTo(ctx, w, "standard output", l, ij, tarBlobs, topts); err != nil {
 			return nil, err
 		}
 		res.Descriptor = idx.Manifests[0]
 		return res, nil
 	}
 
-	var lopts []Option
-	if opts.LockTimeout > 0 {
-		lopts = append(lopts, WithLockTimeout(opts.LockTimeout))
-	}
-	out, err := Create(ref.Path, lopts...)
+	out, err := OpenOutput(ctx, dst, OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
+		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress})
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
-	end, err := out.Session(ctx)
+	defer out.Close()
+	jobs := make([]TransferBlob, len(blobs))
+	for i, b := range blobs {
+		jobs[i] = TransferBlob{From: l, Blob: b}
+	}
+	err = out.Write(ctx, func(*Layout) error {
+		if _, err := out.Transfer(ctx, jobs); err != nil {
+			return fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
+		}
+		if newIndex != nil {
+			if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
+				return fmt.Errorf("copy to %s: %w", dst, err)
+			}
+		}
+		if err := out.SetEntry(ctx, tag, entry); err != nil {
+			return fmt.Errorf("copy to %s: %w", dst, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		return nil, err
 	}
-	defer end()
-	var done int64
-	for _, b := range blobs {
-		if _, err := out.CopyBlob(ctx, l, b, opts.Transfer); err != nil {
-			return nil, fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
-		}
-		done += b.Size
-		if opts.Progress != nil {
-			opts.Progress(done, res.Bytes)
-		}
-	}
-	if newIndex != nil {
-		if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
-			return nil, fmt.Errorf("copy to %s: %w", dst, err)
-		}
-	}
-	if err := out.SetEntry(ctx, tag, entry); err != nil {
-		return nil, fmt.Errorf("copy to %s: %w", dst, err)
-	}
-	res.Descriptor = entry
-	if tag != "" {
-		res.Descriptor.Annotations = copyAnnotations(entry.Annotations)
-		if res.Descriptor.Annotations == nil {
-			res.Descriptor.Annotations = map[string]string{}
-		}
-		res.Descriptor.Annotations[ocispec.AnnotationRefName] = tag
-	}
+	res.Descriptor = WithTag(entry, tag)
 	return res, nil
 }
 

@@ -262,16 +262,41 @@ func TestCopyToTarballFailsCleanly(t *testing.T) {
 	// previous tarball in place, with no temp file.
 	tmp := t.TempDir()
 	p := filepath.Join(tmp, "x.tar")
+	// A file that is not a layout tarball is refused and left as it is.
 	os.WriteFile(p, []byte("previous"), 0o644)
-	layer := filepath.Join(b.Dir, "blobs", "sha256", digest.FromString("own layer of arm").Encoded())
-	os.Chmod(layer, 0o644)
-	os.WriteFile(layer, []byte("OWN LAYER OF ARM"), 0o644)
 	_, err := layout.Copy(ctx, resolveIn(t, b.Dir+":v1"), p, layout.CopyOptions{Transfer: layout.TransferOptions{Verify: true}})
-	if !errors.Is(err, layout.ErrDigestMismatch) {
-		t.Fatalf("= %v, want ErrDigestMismatch", err)
+	if !errors.Is(err, layout.ErrInvalidArchive) {
+		t.Fatalf("over a file that is no tarball: %v, want ErrInvalidArchive", err)
 	}
 	if got, _ := os.ReadFile(p); string(got) != "previous" {
 		t.Fatalf("the target was replaced: %q", got)
+	}
+	// So is a file whose name does not say how to compress it.
+	img := filepath.Join(tmp, "x.img")
+	os.WriteFile(img, []byte("previous"), 0o644)
+	if _, err := layout.Copy(ctx, resolveIn(t, b.Dir+":v1"), img, layout.CopyOptions{}); !errors.Is(err, layout.ErrInvalidOption) {
+		t.Fatalf("over x.img: %v, want ErrInvalidOption", err)
+	}
+	if got, _ := os.ReadFile(img); string(got) != "previous" {
+		t.Fatalf("x.img was replaced: %q", got)
+	}
+	os.Remove(img)
+	os.Remove(p)
+	// The previous tarball holds amd64 only, so the arm layer must come from the source.
+	amd64 := []ocispec.Platform{*tl.P("linux", "amd64", "", "")}
+	if _, err := layout.Copy(ctx, resolveIn(t, b.Dir+":v1"), p+":prev", layout.CopyOptions{Platforms: amd64, Transfer: layout.TransferOptions{Verify: true}}); err != nil {
+		t.Fatal(err)
+	}
+	previous, _ := os.ReadFile(p)
+	layer := filepath.Join(b.Dir, "blobs", "sha256", digest.FromString("own layer of arm").Encoded())
+	os.Chmod(layer, 0o644)
+	os.WriteFile(layer, []byte("OWN LAYER OF ARM"), 0o644)
+	_, err = layout.Copy(ctx, resolveIn(t, b.Dir+":v1"), p, layout.CopyOptions{Transfer: layout.TransferOptions{Verify: true}})
+	if !errors.Is(err, layout.ErrDigestMismatch) {
+		t.Fatalf("= %v, want ErrDigestMismatch", err)
+	}
+	if got, _ := os.ReadFile(p); !bytes.Equal(got, previous) {
+		t.Fatal("the target was replaced")
 	}
 	// Only the tarball and its lock file (which every writer of x.tar takes) are there.
 	if ents, _ := os.ReadDir(tmp); len(ents) != 2 || ents[0].Name() != "x.tar" || ents[1].Name() != "x.tar.lock" {

@@ -5,18 +5,15 @@ import (
 	_ "crypto/sha512"
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 )
 
-// digestGrammar is the OCI descriptor digest grammar (descriptor.md): algorithm ":" encoded.
-// Neither part can hold "/" or "..", so a digest that matches it is safe to use as a path.
-// matchesDigestGrammar is the same check without the regexp engine, for the hot path; a
-// test holds the two to agree.
-var digestGrammar = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
-
+// matchesDigestGrammar checks the OCI descriptor digest grammar (descriptor.md):
+// algorithm ":" encoded, where the algorithm is [a-z0-9]+ components joined by single
+// [+._-] and the encoded part is [a-zA-Z0-9=_-]+. Neither part can hold "/" or "..", so a
+// digest that matches is safe to use as a path. A test holds it to the grammar's regexp.
 func matchesDigestGrammar(s string) bool {
 	colon := strings.IndexByte(s, ':')
 	if colon <= 0 || colon == len(s)-1 {

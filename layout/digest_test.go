@@ -2,6 +2,7 @@ package layout
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,6 +66,10 @@ func TestValidateDigest(t *testing.T) {
 }
 
 // The hand-written grammar check agrees with the grammar's regular expression.
+// digestGrammar is the OCI descriptor digest grammar (descriptor.md) as a regexp, which
+// matchesDigestGrammar must agree with.
+var digestGrammar = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+
 func FuzzDigestGrammar(f *testing.F) {
 	for _, s := range []string{"sha256:abc", "a+b.c_d-e:x=y", "+a:b", "a+:b", "a++b:c", "a:", ":b", "A:b", "a:b/c", "a:b:c", "sha256:" + strings.Repeat("a", 64)} {
 		f.Add(s)

@@ -1,6 +1,6 @@
 // Package layout reads and writes OCI image layouts: a folder holding oci-layout,
 // index.json and blobs/<alg>/<encoded>, as oras, skopeo, regctl, crane, umoci and buildx
-// write them.
+// write them, or a tarball of one (read in place through package tarfs).
 //
 // # Reading
 //
@@ -36,6 +36,12 @@
 //     CopyBlob brings a blob from another layout by reflink, hard link or kernel copy
 //     where it can, with the same temp-file, fsync and rename steps (a hard link shares
 //     the source's file and keeps its mode). Nothing else writes under blobs/.
+//   - Outputs: OpenOutput is how every writer (copy, merge, add, tag, untag, rm) opens
+//     what it writes: a folder or a tarball, created when missing, locked, its other
+//     entries kept. Output.Transfer copies blobs several at a time; a tarball output is
+//     staged beside the tarball, reading through to it, and written anew at Commit.
+//   - Files are put in place by package internal/atomicfile (temp file, fsync, rename,
+//     folder sync), for index.json, blobs, tarballs and pulled files alike.
 //   - index.json: UpdateIndex takes an exclusive flock on index.json.lock (the file
 //     buildkit locks too), reads index.json fresh, applies the caller's change and writes
 //     the result atomically and durably. Readers take no lock: they see the old file or

@@ -13,15 +13,11 @@ import (
 // (or hold d alone): an untagged entry beside others could not be told apart from them,
 // so that is ErrConflict.
 func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
-	d.Annotations = copyAnnotations(d.Annotations)
-	delete(d.Annotations, ocispec.AnnotationRefName)
+	d = WithoutTag(d)
 	if tag != "" {
 		if err := ValidateRefName(tag); err != nil {
 			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
 		}
-	}
-	if len(d.Annotations) == 0 {
-		d.Annotations = nil
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
@@ -59,15 +55,4 @@ func (l *Layout) untaggedConflict(cur *ocispec.Index, d ocispec.Descriptor) erro
 		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
 	}
 	return nil
-}
-
-func copyAnnotations(a map[string]string) map[string]string {
-	if a == nil {
-		return nil
-	}
-	out := make(map[string]string, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/capped"
 	"github.com/ocil-dev/ocil/layout/platform"
 	"github.com/ocil-dev/ocil/lock"
 )
@@ -36,8 +37,9 @@ var (
 	ErrNotLayout = errors.New("not an OCI image layout")
 	// ErrInvalidDocument: an index.json, index or manifest that breaks the OCI rules.
 	ErrInvalidDocument = errors.New("invalid document")
-	// ErrTooLarge: a JSON document over the size this package reads.
-	ErrTooLarge = errors.New("too large")
+	// ErrTooLarge: a JSON document over the size this package reads (the same value as
+	// capped.ErrTooLarge).
+	ErrTooLarge = capped.ErrTooLarge
 	// ErrCycle: a descriptor graph in which an index contains itself.
 	ErrCycle = errors.New("descriptor cycle")
 	// ErrTooDeep: a descriptor graph nested deeper than MaxDepth.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/internal/safeopen"
 	"github.com/ocil-dev/ocil/lock"
 )
@@ -113,7 +114,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 		res.Bytes += c.Size
 	}
 	for dir := range synced {
-		syncDir(dir.Name())
+		atomicfile.SyncDir(dir.Name())
 	}
 	return res, nil
 }
@@ -277,7 +278,7 @@ func readDirIn(r *os.Root) ([]fs.DirEntry, error) {
 }
 
 // isLayoutTemp reports whether name, in the layout folder, is the temp file of an
-// index.json or oci-layout write (see writeFileAtomic). Other temp files there may be a
+// index.json or oci-layout write (see atomicfile.WriteFile). Other temp files there may be a
 // tarball being written beside the layout under its own lock.
 func isLayoutTemp(name string) bool {
 	return strings.HasPrefix(name, TempPrefix+IndexFile+"-") || strings.HasPrefix(name, TempPrefix+LayoutFile+"-")

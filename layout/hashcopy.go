@@ -1,9 +1,16 @@
 package layout
 
 import (
+	"context"
+	"fmt"
 	"hash"
 	"io"
 	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/ctxio"
 )
 
 // copyHashing copies src to dst while h hashes the same bytes, on two cores: each chunk
@@ -49,4 +56,51 @@ func copyHashing(dst io.Writer, src io.Reader, h hash.Hash) (int64, error) {
 		}
 		cur ^= 1
 	}
+}
+
+// verifiedCopy is the one loop that copies a blob while checking it (WriteBlob, the
+// tarball writer, CopyBlob's check of a linked or cloned source): it copies d.Size bytes
+// of src to dst, hashing them on a second core when verify is set (copyHashing), then
+// reads one more byte to be sure src ends there. A src that is shorter or longer is
+// ErrSizeMismatch, bytes that do not hash to d.Digest ErrDigestMismatch (see checkRead).
+// Without verify only the size is checked. It stops when ctx ends.
+func verifiedCopy(ctx context.Context, dst io.Writer, src io.Reader, d ocispec.Descriptor, verify bool) error {
+	lr := io.LimitReader(ctxio.NewReader(ctx, src), d.Size)
+	var h hash.Hash
+	var n int64
+	var err error
+	if verify {
+		h = d.Digest.Algorithm().Hash()
+		n, err = copyHashing(dst, lr, h)
+	} else {
+		bp := hashBuffers.Get().(*[]byte)
+		n, err = io.CopyBuffer(dst, lr, *bp)
+		hashBuffers.Put(bp)
+	}
+	if err != nil {
+		return err
+	}
+	if n == d.Size {
+		var one [1]byte
+		if m, err := io.ReadFull(src, one[:]); m > 0 {
+			n++
+		} else if err != nil && err != io.EOF {
+			return err
+		}
+	}
+	return checkRead(d, n, h)
+}
+
+// checkRead is the verdict on a read of the blob d: n bytes came (d.Size+1 standing for
+// more than d.Size), hashed by h (nil when not hashed).
+func checkRead(d ocispec.Descriptor, n int64, h hash.Hash) error {
+	if n != d.Size {
+		return fmt.Errorf("%w: %s, descriptor says %d", ErrSizeMismatch, sizeSeen(n, d.Size), d.Size)
+	}
+	if h != nil {
+		if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
+			return fmt.Errorf("%w: the bytes hash to %s", ErrDigestMismatch, got)
+		}
+	}
+	return nil
 }

@@ -392,7 +392,7 @@ func (l *Layout) SetSoleImage(ctx context.Context, d ocispec.Descriptor) (*ocisp
 	err := l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		switch {
 		case len(cur.Manifests) == 0:
-		case len(cur.Manifests) == 1 && cur.Manifests[0].Annotations[ocispec.AnnotationRefName] == "":
+		case len(cur.Manifests) == 1 && TagOf(cur.Manifests[0]) == "":
 			old := cur.Manifests[0]
 			if IsIndex(old.MediaType) {
 				intoIndex = true

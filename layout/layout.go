@@ -1,7 +1,6 @@
 package layout
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
+	"github.com/ocil-dev/ocil/internal/capped"
 	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
@@ -43,7 +44,10 @@ type Layout struct {
 	dir         string // the folder on disk; "" when the source cannot be written
 	fsys        fs.FS
 	lockTimeout time.Duration
-	stdin       io.Reader // what the path "-" reads; os.Stdin when nil
+	// scratch marks a tarball output's stage: nothing written there is fsynced, since it
+	// counts only once the tarball written from it is (see OpenOutput).
+	scratch bool
+	stdin   io.Reader // what the path "-" reads; os.Stdin when nil
 
 	// What CopyBlob's auto mode learned does not work into this folder, so it is not
 	// tried again for every blob: reflinks (per file system), hard links (per source).
@@ -166,7 +170,7 @@ func archiveError(err error) error {
 
 // checkHeader reads oci-layout: a JSON object whose imageLayoutVersion is the string "1.0.0".
 func (l *Layout) checkHeader() error {
-	b, err := readCapped(l.fsys, LayoutFile, 1<<20)
+	b, err := capped.ReadFile(l.fsys, LayoutFile, 1<<20)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: oci-layout is missing", ErrNotLayout)
@@ -215,7 +219,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	hdr := filepath.Join(dir, LayoutFile)
 	if _, err := os.Stat(hdr); errors.Is(err, fs.ErrNotExist) {
 		b, _ := EncodeJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-		if err := writeFileAtomic(hdr, b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(hdr, b, 0o644); err != nil {
 			return nil, fmt.Errorf("create layout %s: %w", dir, err)
 		}
 	}
@@ -246,14 +250,8 @@ func (l *Layout) Index(ctx context.Context) (*ocispec.Index, error) {
 	return idx, err
 }
 
-// IndexBytes returns index.json exactly as it is on disk.
-func (l *Layout) IndexBytes(ctx context.Context) ([]byte, error) {
-	_, raw, err := l.readIndex()
-	return raw, err
-}
-
 func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
-	b, err := readCapped(l.fsys, IndexFile, MaxIndexSize)
+	b, err := capped.ReadFile(l.fsys, IndexFile, MaxIndexSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("read %s: %w: index.json is missing", l.path, ErrNotLayout)
@@ -280,35 +278,6 @@ func decodeIndexJSON(b []byte) (*ocispec.Index, error) {
 
 func (l *Layout) indexName() string { return filepath.Join(l.path, IndexFile) }
 
-// ReadFileCapped reads the whole file name of fsys, which must not exceed limit bytes
-// (ErrTooLarge): JSON is capped before it is parsed.
-func ReadFileCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	return readCapped(fsys, name, limit)
-}
-
-// readCapped reads a whole file that must not exceed limit bytes.
-func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// Sized from the file, so a large index.json is read into one buffer, not grown into
-	// one by doubling.
-	var buf bytes.Buffer
-	if fi, err := f.Stat(); err == nil && fi.Size() >= 0 && fi.Size() <= limit {
-		buf.Grow(int(fi.Size()) + 1)
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
-		return nil, err
-	}
-	b := buf.Bytes()
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
-	}
-	return b, nil
-}
-
 // checkFolderName refuses the names that must never become a layout folder: "-"
 // (standard output) and a name that ends like a tarball, unless it already is a layout
 // folder.
@@ -318,7 +287,7 @@ func checkFolderName(dir string) error {
 	}
 	if IsTarballPath(filepath.Clean(dir)) {
 		if fi, err := os.Stat(filepath.Join(dir, LayoutFile)); err != nil || !fi.Mode().IsRegular() {
-			return fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it will not be made a folder; write a tarball with ocil copy or merge, or choose a folder name", dir, ErrInvalidOption)
+			return fmt.Errorf("create layout %s: %w: the name ends like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so it is not made a folder: to write a tarball, name it without a trailing /; else choose a folder name", dir, ErrInvalidOption)
 		}
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
 // Write runs fn on the layout folder dir inside a Session, creating dir when it is
@@ -57,7 +59,7 @@ func Write(ctx context.Context, dir string, fn func(*Layout) error, opts ...Opti
 	if err != nil {
 		return err
 	}
-	if err := syncDir(stage); err != nil {
+	if err := atomicfile.SyncDir(stage); err != nil {
 		return fmt.Errorf("create layout %s: sync: %w", dir, err)
 	}
 	err = renameNoReplace(stage, target)
@@ -71,7 +73,7 @@ func Write(ctx context.Context, dir string, fn func(*Layout) error, opts ...Opti
 		return fmt.Errorf("create layout %s: %w", dir, err)
 	}
 	published = true
-	if err := syncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return fmt.Errorf("create layout %s: sync folder: %w", dir, err)
 	}
 	return nil

@@ -79,8 +79,8 @@ func TestLockFileSymlinksNotFollowed(t *testing.T) {
 			"WriteTarball": func() error {
 				return layout.WriteTarball(ctx, out, sl, ij, blobs, layout.TarOptions{LockTimeout: time.Second})
 			},
-			"UpdateTarball": func() error {
-				return layout.UpdateTarball(ctx, out, layout.TarballUpdate{LockTimeout: time.Second}, func(*layout.Layout) error {
+			"Output": func() error {
+				return writeOutput(ctx, out, time.Second, func(*layout.Layout) error {
 					t.Error("fn ran without the lock")
 					return nil
 				})
@@ -180,8 +180,8 @@ func TestTarballLeftoversRemovedUnderLock(t *testing.T) {
 		"WriteTarball": func(out string, timeout time.Duration) error {
 			return layout.WriteTarball(ctx, out, sl, ij, blobs, layout.TarOptions{LockTimeout: timeout})
 		},
-		"UpdateTarball": func(out string, timeout time.Duration) error {
-			return layout.UpdateTarball(ctx, out, layout.TarballUpdate{LockTimeout: timeout}, func(stage *layout.Layout) error {
+		"Output": func(out string, timeout time.Duration) error {
+			return writeOutput(ctx, out, timeout, func(stage *layout.Layout) error {
 				if _, err := stage.CopyBlob(ctx, sl, m, layout.TransferOptions{}); err != nil {
 					return err
 				}
@@ -299,4 +299,14 @@ func treeNames(t *testing.T, dir string) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// writeOutput runs fn on the output out through OpenOutput and Output.Write.
+func writeOutput(ctx context.Context, out string, timeout time.Duration, fn func(*layout.Layout) error) error {
+	o, err := layout.OpenOutput(ctx, out, layout.OutputOptions{LockTimeout: timeout})
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	return o.Write(ctx, fn)
 }

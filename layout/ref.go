@@ -16,7 +16,7 @@ import (
 //	PATH@DIGEST       the blob DIGEST (an index.json entry or any index or manifest in it)
 //	PATH:TAG@DIGEST   DIGEST, which must be TAG's entry or under it
 //
-// PATH is a layout folder (later also a tarball). A tag may itself contain ':' and '/'
+// PATH is a layout folder or tarball. A tag may itself contain ':' and '/'
 // (docker.io/library/alpine:3.19 is a valid ref.name), so the split is made on disk: PATH
 // is the longest prefix, ending before a ':' or '@', that exists. When no prefix exists (a
 // new output), PATH ends at the first ':' or '@'. A TAG@DIGEST suffix is split at the last

@@ -50,7 +50,7 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 	}
 	entries := make([]Entry, len(idx.Manifests))
 	for i, d := range idx.Manifests {
-		entries[i] = Entry{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, Root: true}
+		entries[i] = Entry{Tag: TagOf(d), Descriptor: d, Root: true}
 	}
 	// Children of the indexes listed in index.json (oras-go also lists every child manifest
 	// at the top level).
@@ -219,7 +219,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 		if res.Root, err = l.oneListing(ctx, subject, "", ds, matcher, opts.Platform); err != nil {
 			return nil, err
 		}
-		res.Tag = res.Root.Annotations[ocispec.AnnotationRefName]
+		res.Tag = TagOf(res.Root)
 	default:
 		entries, err := l.Entries(ctx)
 		if err != nil {
@@ -247,7 +247,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 			var all []Candidate
 			var rootOf []Entry
 			for _, r := range roots {
-				cs, err := l.platformCandidates(ctx, r.Descriptor)
+				cs, err := l.PlatformCandidates(ctx, r.Descriptor)
 				if err != nil {
 					return nil, fmt.Errorf("resolve %s: %w", subject, err)
 				}
@@ -276,7 +276,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 	res.Descriptor = res.Root
 	switch {
 	case matcher != nil:
-		cs, err := l.platformCandidates(ctx, res.Root)
+		cs, err := l.PlatformCandidates(ctx, res.Root)
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", subject, err)
 		}
@@ -369,11 +369,11 @@ func dedupe(s []string) []string {
 	return out
 }
 
-// platformCandidates lists the manifests d stands for, each with its platform (from its
+// PlatformCandidates lists the manifests d stands for, each with its platform (from its
 // descriptor, else its config or annotations): d itself for a manifest, its children
 // (nested indexes flattened) for an index. A manifest listed several times is a candidate
 // each time, with the platform of that listing: identity is (digest, platform).
-func (l *Layout) platformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
+func (l *Layout) PlatformCandidates(ctx context.Context, d ocispec.Descriptor) ([]Candidate, error) {
 	type found struct {
 		p   *ocispec.Platform
 		src PlatformSource
@@ -427,7 +427,7 @@ func EntryKey(d digest.Digest, p *ocispec.Platform) string {
 // IsAttestation reports whether d is a buildkit attestation or another unknown/unknown
 // entry, which is never a platform of its own.
 func IsAttestation(d ocispec.Descriptor) bool {
-	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+	if d.Annotations[AnnotationReferenceType] == ReferenceTypeAttestation {
 		return true
 	}
 	return d.Platform != nil && platform.IsUnknown(d.Platform)
@@ -566,7 +566,7 @@ func (l *Layout) oneListing(ctx context.Context, subject, tag string, ds []ocisp
 	cs := make([]Candidate, len(ds))
 	keys := map[string]bool{}
 	for i, d := range ds {
-		cs[i] = Candidate{Tag: d.Annotations[ocispec.AnnotationRefName], Descriptor: d, attestation: IsAttestation(d)}
+		cs[i] = Candidate{Tag: TagOf(d), Descriptor: d, attestation: IsAttestation(d)}
 		if cs[i].Tag == "" {
 			cs[i].Tag = tag
 		}

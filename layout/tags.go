@@ -35,16 +35,12 @@ func (l *Layout) Tag(ctx context.Context, d ocispec.Descriptor, tags ...string) 
 // setTag returns entries with d under tag: the first entry with that tag is replaced in
 // place, others with it are dropped, or d is appended.
 func setTag(entries []ocispec.Descriptor, tag string, d ocispec.Descriptor) []ocispec.Descriptor {
-	d.Annotations = copyAnnotations(d.Annotations)
-	if d.Annotations == nil {
-		d.Annotations = map[string]string{}
-	}
-	d.Annotations[ocispec.AnnotationRefName] = tag
+	d = WithTag(d, tag)
 	replaced := false
 	kept := entries[:0]
 	for _, e := range entries {
 		switch {
-		case e.Annotations[ocispec.AnnotationRefName] != tag:
+		case TagOf(e) != tag:
 			kept = append(kept, e)
 		case !replaced:
 			kept = append(kept, d)
@@ -66,7 +62,7 @@ func (l *Layout) Untag(ctx context.Context, tags ...string) error {
 			found := false
 			kept := cur.Manifests[:0]
 			for _, e := range cur.Manifests {
-				if e.Annotations[ocispec.AnnotationRefName] == t {
+				if TagOf(e) == t {
 					found = true
 					continue
 				}
@@ -142,7 +138,7 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 	err = l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		// The tag must still point where it did when the index was read.
 		for _, e := range cur.Manifests {
-			if e.Annotations[ocispec.AnnotationRefName] == tag && e.Digest != entry.Digest {
+			if TagOf(e) == tag && e.Digest != entry.Digest {
 				return fmt.Errorf("rm %s: %w: the tag moved to %s meanwhile; run again", subject, ErrConflict, e.Digest)
 			}
 		}

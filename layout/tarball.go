@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -21,12 +20,13 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/lock"
 )
 
 // IsTarballPath reports whether an output path names a tarball rather than a folder:
 // it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst. No writer ever makes a folder of
-// such a name (Create refuses it).
+// such a name (Create refuses it; see OpenOutput).
 func IsTarballPath(p string) bool {
 	return strings.HasSuffix(p, ".tar") || IsGzipPath(p) || IsZstdPath(p)
 }
@@ -177,35 +177,16 @@ func writeTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
+	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := writeTar(ctx, newEarlyWriteback(f), path, src, indexJSON, blobs, opts); err != nil {
+	defer f.Discard()
+	if err := writeTar(ctx, newEarlyWriteback(f.File), path, src, indexJSON, blobs, opts); err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Commit(path, 0o644, true); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write tarball %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("write tarball %s: sync folder: %w", path, err)
 	}
 	return nil
 }
@@ -282,7 +263,6 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
-	buf := make([]byte, 1<<20)
 	var total, done int64
 	for _, e := range entries {
 		total += e.d.Size
@@ -303,7 +283,7 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			}
 			continue
 		}
-		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify, buf); err != nil {
+		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		if done += e.d.Size; opts.Progress != nil {
@@ -331,7 +311,7 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 
 // copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
 // Without verify it reads the file raw (the caller trusts it); the size is always checked.
-func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool, buf []byte) error {
+func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool) error {
 	if err := VerifiableDigest(d.Digest); err != nil {
 		return fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
@@ -347,113 +327,8 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 	if err := checkBlobFile(f, p, d); err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	var h hash.Hash
-	var n int64
-	if verify {
-		h = d.Digest.Algorithm().Hash()
-		n, err = copyHashing(w, io.LimitReader(ctxReader{ctx, f}, d.Size), h)
-	} else {
-		n, err = io.CopyBuffer(w, io.LimitReader(ctxReader{ctx, f}, d.Size), buf)
-	}
-	if err != nil {
+	if err := verifiedCopy(ctx, w, f, d, verify); err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	if n != d.Size {
-		return fmt.Errorf("blob %s in %s: %w: %d bytes, descriptor says %d", d.Digest, l.path, ErrSizeMismatch, n, d.Size)
-	}
-	var one [1]byte
-	if m, _ := f.Read(one[:]); m > 0 {
-		return fmt.Errorf("blob %s in %s: %w: more than the %d bytes the descriptor says", d.Digest, l.path, ErrSizeMismatch, d.Size)
-	}
-	if h != nil {
-		if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
-			return fmt.Errorf("blob %s in %s: %w: the bytes hash to %s", d.Digest, l.path, ErrDigestMismatch, got)
-		}
-	}
 	return nil
-}
-
-// TarballUpdate says how UpdateTarball writes.
-type TarballUpdate struct {
-	// Verify hashes every blob once on its way into the tarball.
-	Verify bool
-	// ModTime stamps the entries (see TarOptions).
-	ModTime time.Time
-	// LockTimeout bounds the wait for another writer of the same tarball.
-	LockTimeout time.Duration
-}
-
-// UpdateTarball changes the layout tarball at path as UpdateIndex changes a folder: it
-// takes an exclusive lock on path+".lock", unpacks the tarball's current content (when
-// it exists) into a scratch layout folder beside it, lets fn change that layout (write
-// blobs, SetEntry...), and writes the result back as a new tarball (WriteTarball: every
-// blob reachable from index.json, deterministic bytes, renamed into place at the end).
-// If anything fails, path is left as it was and the scratch folder is removed; what a
-// killed writer left beside path is removed by the next write, once it holds the lock.
-func UpdateTarball(ctx context.Context, path string, opts TarballUpdate, fn func(stage *Layout) error) (err error) {
-	if !IsTarballPath(path) {
-		return fmt.Errorf("update tarball %s: %w: the name must end in .tar, .tar.gz or .tgz", path, ErrInvalidOption)
-	}
-	release, err := lockTarball(ctx, path, opts.LockTimeout)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	defer func() { release(err) }()
-	scratch, err := os.MkdirTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+"-stage-")
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	defer os.RemoveAll(scratch)
-	stage, err := Create(scratch)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	if _, err := os.Stat(path); err == nil {
-		if err := stage.importLayout(ctx, path); err != nil {
-			return fmt.Errorf("update tarball %s: %w", path, err)
-		}
-	}
-	if err := fn(stage); err != nil {
-		return err
-	}
-	idx, raw, err := stage.readIndex()
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	blobs, err := stage.Blobs(ctx, idx.Manifests)
-	if err != nil {
-		return fmt.Errorf("update tarball %s: %w", path, err)
-	}
-	return writeTarball(ctx, path, stage, raw, blobs, TarOptions{Gzip: IsGzipPath(path), Zstd: IsZstdPath(path), Verify: opts.Verify, ModTime: opts.ModTime})
-}
-
-// importLayout copies the layout at path (index.json and every blob it reaches) into l,
-// which must be empty.
-func (l *Layout) importLayout(ctx context.Context, path string) error {
-	src, err := Open(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	if src.IsDockerSave() {
-		return fmt.Errorf("%w: it is a docker save archive, which ocil reads but does not rewrite; copy it to an OCI layout first (ocil copy %s NEW.tar)", ErrReadOnly, path)
-	}
-	idx, err := src.Index(ctx)
-	if err != nil {
-		return err
-	}
-	blobs, err := src.Blobs(ctx, idx.Manifests)
-	if err != nil {
-		return err
-	}
-	for _, b := range blobs {
-		if _, err := l.CopyBlob(ctx, src, b, TransferOptions{Mode: LinkAuto, Verify: true}); err != nil {
-			return err
-		}
-	}
-	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		cur.Manifests = idx.Manifests
-		cur.Annotations = idx.Annotations
-		return nil
-	})
 }

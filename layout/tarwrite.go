@@ -27,6 +27,27 @@ type tarEntry struct {
 	size int64 // of src when it was planned
 }
 
+// TarEntry is one entry of a layer IngestTar writes: a folder (Dir, Name ending in
+// '/'), a regular file (Src, with the Size it had when planned) or a symbolic link (Link).
+type TarEntry struct {
+	Name string
+	Src  string
+	Dir  bool
+	Link string
+	Mode int64
+	Size int64
+}
+
+// IngestTar writes entries as a compressed tar layer (see ingestTar), for the packages
+// that turn files into layers (artifact), and returns the layer and its diff ID.
+func (l *Layout) IngestTar(ctx context.Context, mediaType, compression string, entries []TarEntry, mtime time.Time) (ocispec.Descriptor, digest.Digest, error) {
+	es := make([]tarEntry, len(entries))
+	for i, e := range entries {
+		es[i] = tarEntry{name: e.Name, src: e.Src, dir: e.Dir, link: e.Link, mode: e.Mode, size: e.Size}
+	}
+	return l.ingestTar(ctx, mediaType, compression, es, mtime)
+}
+
 // ingestTar writes entries, in the order given, as a compressed tar layer: owner 0:0, no
 // user or group name, every time mtime, the header of each entry a function of its
 // fields only (so the bytes are the same on every machine). It returns the layer and the

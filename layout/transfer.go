@@ -12,11 +12,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// ErrInvalidOption: an option value this package does not know, such as a link mode.
 
 // LinkMode says how CopyBlob may make a blob of one layout present in another.
 type LinkMode string
@@ -69,6 +66,7 @@ const (
 	TransferHardlink   TransferMethod = "hardlink"    // hard link to the source's file
 	TransferKernelCopy TransferMethod = "kernel-copy" // (*os.File).ReadFrom: copy_file_range where the kernel can
 	TransferStream     TransferMethod = "stream"      // read, hashed and written through WriteBlob
+	TransferTarball    TransferMethod = "tarball"     // read from the source as a tarball output is written (Output.Transfer)
 )
 
 // TransferResult reports one CopyBlob.
@@ -260,7 +258,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err != nil {
 		return TransferResult{}, err
 	}
-	defer f.discard()
+	defer f.Discard()
 	if err := cloneFile(f.File, c.src); err != nil {
 		return TransferResult{}, err
 	}
@@ -272,7 +270,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	if err := f.commit(c.final, c.algDir); err != nil {
+	if err := commitBlob(c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -359,7 +357,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if err != nil {
 		return TransferResult{}, err
 	}
-	defer f.discard()
+	defer f.Discard()
 	// Chunks let a cancelled context stop a long copy. io.CopyN hands (*os.File).ReadFrom an
 	// *io.LimitedReader over the source file, which it still copies in the kernel.
 	const chunk = 16 << 20
@@ -380,7 +378,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	if err := f.commit(c.final, c.algDir); err != nil {
+	if err := commitBlob(c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil
@@ -414,31 +412,8 @@ var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &
 // hashFile reads f from its start (whatever its offset) and checks that it holds exactly
 // d.Size bytes that hash to d.Digest.
 func hashFile(ctx context.Context, f *os.File, d ocispec.Descriptor) error {
-	bp := hashBuffers.Get().(*[]byte)
-	defer hashBuffers.Put(bp)
-	buf := *bp
-	h := d.Digest.Algorithm().Hash()
-	r := io.NewSectionReader(f, 0, d.Size+1)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		m, err := r.Read(buf)
-		h.Write(buf[:m])
-		n += int64(m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if n != d.Size {
-		return fmt.Errorf("%w: the source has %s, descriptor says %d", ErrSizeMismatch, sizeSeen(n, d.Size), d.Size)
-	}
-	if got := digest.NewDigest(d.Digest.Algorithm(), h); got != d.Digest {
-		return fmt.Errorf("%w: the source bytes hash to %s", ErrDigestMismatch, got)
+	if err := verifiedCopy(ctx, io.Discard, io.NewSectionReader(f, 0, d.Size+1), d, true); err != nil {
+		return fmt.Errorf("the source: %w", err)
 	}
 	return nil
 }

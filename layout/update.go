@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
 // UpdateIndex is the one way index.json changes. It takes the layout's exclusive lock
@@ -57,10 +59,26 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if old != nil && bytes.Equal(b, old) {
 		return nil
 	}
+	if l.scratch {
+		// A tarball output's stage: the tarball written from it is made durable instead.
+		f, err := atomicfile.Create(l.dir, IndexFile+"-*")
+		if err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		defer f.Discard()
+		f.NoSync = true
+		if _, err := f.Write(b); err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		if err := f.Commit(filepath.Join(l.dir, IndexFile), 0o644, false); err != nil {
+			return fmt.Errorf("update %s: %w", l.indexName(), err)
+		}
+		return nil
+	}
 	if err := l.syncBlobDirs(); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
-	if err := writeFileAtomic(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(l.dir, IndexFile), b, 0o644); err != nil {
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
 	return nil
@@ -84,10 +102,10 @@ func (l *Layout) syncBlobDirs() error {
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := syncDir(filepath.Join(blobs, e.Name())); err != nil {
+			if err := atomicfile.SyncDir(filepath.Join(blobs, e.Name())); err != nil {
 				return fmt.Errorf("sync %s: %w", filepath.Join(blobs, e.Name()), err)
 			}
 		}
 	}
-	return syncDir(blobs)
+	return atomicfile.SyncDir(blobs)
 }

@@ -9,9 +9,11 @@
 // lose each other's updates, even when another tool deletes the lock file meanwhile.
 // BuildKit locks the same file, with the same kind of lock, when it reads or updates a
 // layout's index.json, so ocil and BuildKit working on one layout exclude each other too.
-// Readers that need a stable view, and a garbage collector that must not run while
-// blobs are being added, can coordinate with Shared locks on the same file: any number
-// of Shared holders may coexist, an Exclusive holder excludes everyone else.
+// Readers take no lock. ocil's writers also hold a Shared lock on <layout>/ocil-ingest.lock
+// from their first blob to their index.json change, and gc an Exclusive one, so gc never
+// sees a blob that a writer has written but not yet referenced; a layout tarball's
+// writers hold <tarball>.lock exclusively while they rewrite it. Any number of Shared
+// holders may coexist; an Exclusive holder excludes everyone else.
 //
 // # Semantics
 //

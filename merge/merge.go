@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -140,17 +137,9 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	out, err := layout.ParseReference(opts.Output)
+	out, err := layout.ParseOutput(opts.Output)
 	if err != nil {
-		return nil, fmt.Errorf("merge: output: %w", err)
-	}
-	if out.Digest != "" {
-		return nil, fmt.Errorf("merge: output %s: %w: an output takes a tag, not a digest", opts.Output, layout.ErrInvalidReference)
-	}
-	if out.Tag != "" {
-		if err := layout.ValidateRefName(out.Tag); err != nil {
-			return nil, fmt.Errorf("merge: output %s: %w", opts.Output, err)
-		}
+		return nil, fmt.Errorf("merge: output %w", err)
 	}
 	for k := range opts.DescriptorAnnotations {
 		if k == ocispec.AnnotationRefName {
@@ -213,15 +202,34 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Methods: map[layout.TransferMethod]int{}, Warnings: warnings(children)}
-	write := func(dst *layout.Layout, transfer layout.TransferOptions) error {
-		o := opts
-		o.Transfer = transfer
-		if err := copyBlobs(ctx, dst, sources, children, o, res); err != nil {
-			return err
-		}
-		d, err := dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes)
+	// 3. The output's blobs, then its index.json in one locked step (a tarball output is
+	// written anew once that succeeded, its blobs hashed once on the way).
+	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Warnings: warnings(children)}
+	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
+		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress})
+	if err != nil {
+		return nil, fmt.Errorf("merge: output: %w", err)
+	}
+	defer dst.Close()
+	var jobs []layout.TransferBlob
+	for _, c := range children {
+		src := &sources[c.Input]
+		blobs, err := src.l.Blobs(ctx, []ocispec.Descriptor{c.Descriptor})
 		if err != nil {
+			return nil, fmt.Errorf("merge: input %s: %w", src.ref, err)
+		}
+		for _, d := range blobs {
+			jobs = append(jobs, layout.TransferBlob{From: src.l, Blob: d, Name: "input " + src.ref})
+		}
+	}
+	var d ocispec.Descriptor
+	err = dst.Write(ctx, func(*layout.Layout) error {
+		st, err := dst.Transfer(ctx, jobs)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		res.Blobs, res.Bytes, res.Methods = st.Blobs, st.Bytes, st.Methods
+		if d, err = dst.PutBlob(ctx, ocispec.MediaTypeImageIndex, idxBytes); err != nil {
 			return fmt.Errorf("merge: write index: %w", err)
 		}
 		d.ArtifactType = opts.ArtifactType
@@ -229,44 +237,12 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		if out.Tag != "" {
-			if d.Annotations == nil {
-				d.Annotations = map[string]string{}
-			}
-			d.Annotations[ocispec.AnnotationRefName] = out.Tag
-		}
-		res.Index = d
 		return nil
-	}
-
-	// 3. The output's blobs, then its index.json in one locked step. A tarball output is
-	// staged in a folder beside it (blobs linked, not hashed there) and hashed once on
-	// the way into the new tarball.
-	if layout.IsTarballPath(out.Path) {
-		staging := layout.TransferOptions{Mode: opts.Transfer.Mode}
-		err := layout.UpdateTarball(ctx, out.Path, layout.TarballUpdate{Verify: opts.Transfer.Verify, ModTime: opts.TarModTime, LockTimeout: opts.LockTimeout},
-			func(stage *layout.Layout) error { return write(stage, staging) })
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
-	}
-	var lopts []layout.Option
-	if opts.LockTimeout > 0 {
-		lopts = append(lopts, layout.WithLockTimeout(opts.LockTimeout))
-	}
-	dst, err := layout.Create(out.Path, lopts...)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("merge: output: %w", err)
-	}
-	end, err := dst.Session(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("merge: output: %w", err)
-	}
-	defer end()
-	if err := write(dst, opts.Transfer); err != nil {
 		return nil, err
 	}
+	res.Index = layout.WithTag(d, out.Tag)
 	return res, nil
 }
 
@@ -296,16 +272,11 @@ func preflightOutput(ctx context.Context, out layout.Reference, idxBytes []byte)
 
 // warnings lists what the nested index holds that some registries or clients refuse.
 func warnings(children []Child) []string {
-	var docker, oci int
-	for _, c := range children {
-		switch c.Descriptor.MediaType {
-		case layout.MediaTypeDockerManifest, layout.MediaTypeDockerManifestList:
-			docker++
-		case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex:
-			oci++
-		}
+	ds := make([]ocispec.Descriptor, len(children))
+	for i, c := range children {
+		ds[i] = c.Descriptor
 	}
-	if docker > 0 && oci > 0 {
+	if docker, oci := layout.MixedTypes(ds); docker > 0 && oci > 0 {
 		return []string{fmt.Sprintf("the index mixes %d Docker and %d OCI manifests; some registries (quay, GCR) refuse mixed lists", docker, oci)}
 	}
 	return nil
@@ -352,7 +323,7 @@ func resolveInput(ctx context.Context, i int, in Input, opts Options) (source, [
 			}
 			cands = append(cands, idx.Manifests...)
 		case layout.IsManifest(d.MediaType):
-			d.Annotations = withoutRefName(d.Annotations)
+			d.Annotations = layout.WithoutTagAnnotations(d.Annotations)
 			cands = append(cands, d)
 		default:
 			return source{}, nil, fmt.Errorf("merge: input %s: %w: %s is a %s, not an index or manifest", in.Ref, layout.ErrNotFound, d.Digest, d.MediaType)
@@ -460,22 +431,6 @@ func sourceName(s layout.PlatformSource) string {
 	return "index entry"
 }
 
-func withoutRefName(a map[string]string) map[string]string {
-	if _, ok := a[ocispec.AnnotationRefName]; !ok {
-		return a
-	}
-	out := map[string]string{}
-	for k, v := range a {
-		if k != ocispec.AnnotationRefName {
-			out[k] = v
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
 // dedupe drops repeated entries and settles platforms claimed twice. Identity is
 // (digest, platform): one manifest listed for two platforms is two children, and only the
 // same digest with the same platform is dropped. Platforms are compared through
@@ -525,7 +480,7 @@ func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, 
 	}
 	final := out[:0]
 	for _, c := range out {
-		if ref := c.Descriptor.Annotations["vnd.docker.reference.digest"]; c.Attestation && ref != "" && !kept[digest.Digest(ref)] {
+		if ref := layout.AttestationOf(c.Descriptor); c.Attestation && ref != "" && !kept[digest.Digest(ref)] {
 			continue
 		}
 		final = append(final, c)
@@ -536,93 +491,10 @@ func dedupe(children []Child, inputs []Input, policy DuplicatePolicy) ([]Child, 
 func dropAttestationsOf(cs []Child, d digest.Digest) []Child {
 	out := cs[:0]
 	for _, c := range cs {
-		if c.Attestation && c.Descriptor.Annotations["vnd.docker.reference.digest"] == string(d) {
+		if c.Attestation && layout.AttestationOf(c.Descriptor) == string(d) {
 			continue
 		}
 		out = append(out, c)
 	}
 	return out
-}
-
-// blobJob is one blob to copy.
-type blobJob struct {
-	src  *source
-	desc ocispec.Descriptor
-}
-
-// copyBlobs copies every blob reachable from the children into dst, several at a time.
-func copyBlobs(ctx context.Context, dst *layout.Layout, sources []source, children []Child, opts Options, res *Result) error {
-	var jobs []blobJob
-	seen := map[digest.Digest]bool{}
-	for _, c := range children {
-		src := &sources[c.Input]
-		blobs, err := src.l.Blobs(ctx, []ocispec.Descriptor{c.Descriptor})
-		if err != nil {
-			return fmt.Errorf("merge: input %s: %w", src.ref, err)
-		}
-		for _, d := range blobs {
-			if !seen[d.Digest] {
-				seen[d.Digest] = true
-				jobs = append(jobs, blobJob{src: src, desc: d})
-			}
-		}
-	}
-	// Largest first, so the long copies start early and the small ones fill in.
-	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].desc.Size > jobs[j].desc.Size })
-	var total int64
-	for _, j := range jobs {
-		total += j.desc.Size
-	}
-	n := opts.Jobs
-	if n <= 0 {
-		n = max(runtime.GOMAXPROCS(0), 2)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		done     int64
-		wg       sync.WaitGroup
-	)
-	work := make(chan blobJob)
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				r, err := dst.CopyBlob(ctx, j.src.l, j.desc, opts.Transfer)
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil && !errors.Is(err, context.Canceled) {
-						firstErr = fmt.Errorf("merge: input %s: %w", j.src.ref, err)
-					}
-					cancel()
-				} else {
-					res.Methods[r.Method]++
-					res.Blobs++
-					res.Bytes += j.desc.Size
-					done += j.desc.Size
-					if opts.Progress != nil {
-						opts.Progress(done, total)
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		select {
-		case work <- j:
-			continue
-		case <-ctx.Done():
-		}
-		break
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
 }

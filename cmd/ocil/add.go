@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/artifact"
 	"github.com/ocil-dev/ocil/layout/platform"
 )
 
@@ -25,9 +26,9 @@ manifest into the OCI index TAG names, replacing the entry for the same platform
 (os.version included) or inserting one in canonical order (as ocil merge writes it), so
 adds in any order give the same index; TAG's index is created when missing, other tags
 are untouched. A folder is packed as a reproducible tar.gz layer (marked for unpacking, as
-oras does). DST is a folder, created when missing; a DST that ends like a tarball (.tar,
-.tar.gz, .tgz, .tar.zst, .tzst) is refused: add into a folder and ocil copy it. An add
-that fails leaves no DST behind.
+oras does). DST is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst
+or .tzst (rewritten whole, its other entries kept); it is created when missing. An add
+that fails leaves DST as it was, and no DST when there was none.
 
 The manifest's config is the empty {} with --artifact-type (default
 application/vnd.unknown.artifact.v1), or --config FILE[:TYPE], or with --platform-config
@@ -70,6 +71,7 @@ Examples:
   ocil add ./mybinary:v1 --platform linux/amd64 --artifact-type application/vnd.example.tool.v1 dist/amd64/tool
   ocil add ./mybinary:v1 --platform linux/arm64 dist/arm64/tool README.md:text/markdown
   ocil add ./repo:el8 --platform linux/amd64:el8 --platform-config rpms/
+  ocil add tools.tar.gz:v1 --platform linux/arm64 dist/arm64/tool
   ocil add ./bottles:1.2 --platform "darwin/arm64:macOS 14" --annotation-file annotations.json --descriptor-annotation sh.brew.bottle.digest=sha256:... foo.tar.gz
   ocil add ./mybinary:v1 -p linux/amd64 tool --format 'go-template={{.index.digest}}'
   SOURCE_DATE_EPOCH=1700000000 ocil add ./hello:latest --platform arm64v8 --image --entrypoint '["/hello"]' build/arm64/hello
@@ -104,18 +106,14 @@ Examples:
 			if err != nil {
 				return err
 			}
-			ref, err := layout.ParseReference(c.Args().First())
+			mtime, err := layout.SourceDateEpoch()
 			if err != nil {
-				return err
+				return usagef("%v", err)
 			}
-			if ref.Digest != "" {
-				return usagef("add: %s: a destination takes a tag, not a digest", c.Args().First())
+			if _, err := layout.ParseOutput(c.Args().First()); err != nil {
+				return fmt.Errorf("add to %w", err)
 			}
-			if ref.Tag != "" {
-				if err := layout.ValidateRefName(ref.Tag); err != nil {
-					return err
-				}
-			}
+			outOpts := layout.OutputOptions{LockTimeout: c.Duration("lock-timeout"), ModTime: mtime, Transfer: layout.TransferOptions{Verify: true}}
 			ann, err := parseAnnotations("--annotation", c.StringSlice("annotation"))
 			if err != nil {
 				return err
@@ -130,9 +128,9 @@ Examples:
 					return err
 				}
 				opts.Platform, opts.Annotations, opts.DescriptorAnnotations = p, ann, descAnn
-				return addImage(c, ref, opts, o)
+				return addImage(c, outOpts, opts, o)
 			}
-			opts := layout.ArtifactOptions{Platform: p, ArtifactType: c.String("artifact-type"), Annotations: ann,
+			opts := artifact.Options{Platform: p, ArtifactType: c.String("artifact-type"), Annotations: ann,
 				DescriptorAnnotations: descAnn, PlatformConfig: c.Bool("platform-config")}
 			if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 				return err
@@ -144,10 +142,8 @@ Examples:
 				}
 				opts.Config = &cf
 			}
-			if opts.ModTime, err = layout.SourceDateEpoch(); err != nil {
-				return usagef("%v", err)
-			}
-			var files []layout.ArtifactFile
+			opts.ModTime = mtime
+			var files []artifact.File
 			for _, a := range c.Args().Tail() {
 				f := splitMediaType(a)
 				if err := checkMediaTypeFlag(a, f.MediaType); err != nil {
@@ -164,16 +160,21 @@ Examples:
 					return err
 				}
 			}
+			out, err := layout.OpenOutput(c.Context, c.Args().First(), outOpts)
+			if err != nil {
+				return err
+			}
+			defer out.Close()
 			var m, entry ocispec.Descriptor
 			var replaced *ocispec.Descriptor
-			err = layout.Write(c.Context, ref.Path, func(l *layout.Layout) error {
+			err = out.Write(c.Context, func(l *layout.Layout) error {
 				var err error
-				if m, err = l.PutArtifact(c.Context, files, opts); err != nil {
+				if m, err = artifact.Put(c.Context, l, files, opts); err != nil {
 					return fmt.Errorf("add to %s: %w", c.Args().First(), err)
 				}
-				entry, replaced, err = l.AddToIndex(c.Context, ref.Tag, m)
+				entry, replaced, err = l.AddToIndex(c.Context, out.Tag, m)
 				return err
-			}, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			})
 			if err != nil {
 				return err
 			}
@@ -191,7 +192,7 @@ Examples:
 // on the layer of the file it names, by the path as given on the command line (as oras
 // matches) or by its title, the base name. A key that names no file is an error, and so
 // is a file named by two keys.
-func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []layout.ArtifactFile) error {
+func (af *annotationFile) applyToArtifact(opts *artifact.Options, files []artifact.File) error {
 	var err error
 	if opts.Annotations, err = af.withFlags(annotationsOfManifest, "--annotation", opts.Annotations); err != nil {
 		return err
@@ -201,7 +202,7 @@ func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []
 	var names []string
 	for i := range files {
 		f := &files[i]
-		title := layout.ArtifactTitle(f.Path)
+		title := artifact.Title(f.Path)
 		names = append(names, title)
 		var keys []string
 		for _, k := range []string{f.Path, filepath.ToSlash(filepath.Clean(f.Path)), title} {
@@ -226,12 +227,12 @@ func (af *annotationFile) applyToArtifact(opts *layout.ArtifactOptions, files []
 
 // splitMediaType reads FILE[:MEDIATYPE]: a name that exists as a whole is a file; else
 // the part after the last ':' is the media type when it looks like one (type/subtype).
-func splitMediaType(a string) layout.ArtifactFile {
+func splitMediaType(a string) artifact.File {
 	if _, err := os.Stat(a); err == nil {
-		return layout.ArtifactFile{Path: a}
+		return artifact.File{Path: a}
 	}
 	if i := strings.LastIndexByte(a, ':'); i > 0 && strings.Contains(a[i+1:], "/") {
-		return layout.ArtifactFile{Path: a[:i], MediaType: a[i+1:]}
+		return artifact.File{Path: a[:i], MediaType: a[i+1:]}
 	}
-	return layout.ArtifactFile{Path: a}
+	return artifact.File{Path: a}
 }

@@ -121,7 +121,7 @@ func checkImageFlags(c *cli.Context) error {
 
 // addImage is add --image after the common checks: the files and options are all checked
 // before the layout is created or changed.
-func addImage(c *cli.Context, ref layout.Reference, opts layout.ImageOptions, o *output) error {
+func addImage(c *cli.Context, outOpts layout.OutputOptions, opts layout.ImageOptions, o *output) error {
 	var files []layout.ImageFile
 	for _, a := range c.Args().Tail() {
 		f := splitImageArg(a)
@@ -143,15 +143,20 @@ func addImage(c *cli.Context, ref layout.Reference, opts layout.ImageOptions, o 
 	if err := layout.CheckImageOptions(opts); err != nil {
 		return fmt.Errorf("add to %s: %w", c.Args().First(), err)
 	}
+	dst, err := layout.OpenOutput(c.Context, c.Args().First(), outOpts)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
 	var m ocispec.Descriptor
 	out := map[string]any{}
-	err = layout.Write(c.Context, ref.Path, func(l *layout.Layout) error {
+	err = dst.Write(c.Context, func(l *layout.Layout) error {
 		var err error
 		if m, err = l.PutImage(c.Context, rootfs, opts); err != nil {
 			return fmt.Errorf("add to %s: %w", c.Args().First(), err)
 		}
 		out["manifest"] = m
-		if ref.Tag == "" {
+		if dst.Tag == "" {
 			replaced, err := l.SetSoleImage(c.Context, m)
 			if err != nil {
 				return err
@@ -159,13 +164,13 @@ func addImage(c *cli.Context, ref layout.Reference, opts layout.ImageOptions, o 
 			out["replaced"] = replaced
 			return nil
 		}
-		entry, replaced, err := l.AddToIndex(c.Context, ref.Tag, m)
+		entry, replaced, err := l.AddToIndex(c.Context, dst.Tag, m)
 		if err != nil {
 			return err
 		}
 		out["index"], out["replaced"] = entry, replaced
 		return nil
-	}, layout.WithLockTimeout(c.Duration("lock-timeout")))
+	})
 	if err != nil {
 		return err
 	}

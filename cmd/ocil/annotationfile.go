@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocil-dev/ocil/internal/capped"
 	"github.com/ocil-dev/ocil/layout"
 )
 
@@ -46,7 +47,7 @@ func readAnnotationFile(path string) (*annotationFile, error) {
 	if fi.IsDir() {
 		return nil, usagef("--annotation-file %s: a folder, not a file", path)
 	}
-	b, err := layout.ReadFileCapped(os.DirFS(filepath.Dir(path)), filepath.Base(path), layout.MaxJSONSize)
+	b, err := capped.ReadFile(os.DirFS(filepath.Dir(path)), filepath.Base(path), layout.MaxJSONSize)
 	if err != nil {
 		return nil, fmt.Errorf("--annotation-file %s: %w", path, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,22 +16,6 @@ import (
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/tarfs"
 )
-
-// Exit codes.
-const (
-	exitOK     = 0
-	exitFailed = 1 // the operation failed: not found, ambiguous, mismatch, invalid layout
-	exitUsage  = 2 // bad usage or bad input syntax
-)
-
-// usageError marks a command line that cannot be run as written.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
 
 // run is the whole program: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -66,20 +49,6 @@ func checkEnv() error {
 	return nil
 }
 
-// exitCode maps error classes to exit codes, in this one place.
-func exitCode(err error) int {
-	var ue *usageError
-	switch {
-	case errors.As(err, &ue),
-		errors.Is(err, layout.ErrInvalidReference),
-		errors.Is(err, layout.ErrInvalidPlatform),
-		errors.Is(err, layout.ErrInvalidDigest),
-		errors.Is(err, layout.ErrInvalidOption):
-		return exitUsage
-	}
-	return exitFailed
-}
-
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:  "ocil",
@@ -98,7 +67,13 @@ os(os.version)/arch[/variant] (windows(10.0.17763)/amd64); an os.version may hol
 spaces ("darwin/arm64:macOS 14"). Flag values are taken as written: never split at
 commas, except where a flag takes a list of platforms (copy, rm).
 
-Exit codes: 0 success, 1 failed (not found, ambiguous, mismatch), 2 bad usage or syntax.
+Exit codes, the same for the same error from every command:
+  0  success
+  1  failed: not found, not an OCI image layout, an unsafe or damaged tarball,
+     ambiguous, digest or size mismatch, conflict, lock timeout, errors found by
+     validate
+  2  bad usage or syntax: an unknown command or flag, a reference, platform, digest
+     or option value that does not parse
 A first SIGINT or SIGTERM stops ocil cleanly (temp files removed, locks released,
 exit 1); a second one ends it at once, even mid system call, with 130 (SIGINT) or
 143 (SIGTERM), and ocil gc removes what it left.

@@ -28,11 +28,13 @@ several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ','
 osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
 unless --keep-attestations.
 
-A folder DST is created when missing and keeps its other entries (an entry with the
-same tag is replaced). A tarball DST is written anew: relative names, oci-layout and
-index.json first, blobs sorted, fixed mode, owner and time (SOURCE_DATE_EPOCH, else
-1970), so the same input gives the same bytes; it is written beside DST and renamed
-at the end. .tar.gz output is compressed on all cores; .tar.zst with zstd.
+DST is created when missing and keeps its other entries, folder or tarball (an entry
+with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
+copied several at a time (--jobs). A tarball DST is rewritten whole: relative names,
+oci-layout and index.json first, blobs sorted, fixed mode, owner and time
+(SOURCE_DATE_EPOCH, else 1970), so the same content gives the same bytes; it is
+written beside DST and renamed at the end, under DST.lock. .tar.gz output is
+compressed on all cores; .tar.zst with zstd.
 
 SRC - reads a layout tarball (plain, gzip or zstd) from standard input: it is checked
 whole and spooled to a temp file before anything is copied, within the bounds of a
@@ -55,7 +57,8 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
-			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs reach a folder DST: auto, reflink, hardlink or copy"},
+			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: layout.DefaultLockTimeout, Usage: "how long to wait for another writer of DST"},
 			quietFlag("print the digest (as without -q)"),
@@ -102,6 +105,7 @@ Examples:
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
+				Jobs:             c.Int("jobs"),
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
 			})

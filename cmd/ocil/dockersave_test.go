@@ -130,9 +130,15 @@ func TestDockerSaveNotRewritten(t *testing.T) {
 	if err := os.WriteFile(archive, before, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCLI(t, "merge", "-o", archive+":more", fixture("oras-linux-amd64-el8"))
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "update tarball "+archive+": read-only layout: it is a docker save archive") {
-		t.Errorf("merge into a docker save archive = %d %q %s", code, stdout, stderr)
+	for _, args := range [][]string{
+		{"merge", "-o", archive + ":more", fixture("oras-linux-amd64-el8")},
+		{"copy", fixture("oras-linux-amd64-el8"), archive + ":more"},
+		{"tag", archive + ":" + savedTag, "more"},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "write "+archive+": read-only layout: it is a docker save archive") {
+			t.Errorf("%v = %d %q %s", args, code, stdout, stderr)
+		}
 	}
 	if after, _ := os.ReadFile(archive); !bytes.Equal(after, before) {
 		t.Error("the docker save archive changed")

@@ -42,8 +42,9 @@ are in canonical order, whatever the order of the inputs: by platform (normalize
 architecture, variant, os.version, os.features, each compared byte by byte), then
 digest; manifests without a platform after them, attestations last. --keep-order keeps
 the order of the inputs instead.
-OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst (written anew
-beside the old one and renamed into place; its entries are kept as a folder's are).
+OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst
+(written anew beside the old one and renamed into place; its entries are kept as a
+folder's are).
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
 --created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
@@ -100,9 +101,6 @@ func runMerge(c *cli.Context) error {
 	}
 	if c.NArg() == 0 {
 		return usagef("merge: no inputs (see ocil merge --help)")
-	}
-	if out, err := layout.ParseReference(c.String("output")); err == nil && out.IsArchive() && !layout.IsTarballPath(out.Path) {
-		return usagef("merge -o %s: a tarball output's name ends in .tar, .tar.gz or .tgz", c.String("output"))
 	}
 	opts := merge.Options{
 		Output:           c.String("output"),

@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/artifact"
 )
 
 func pullCommand() *cli.Command {
@@ -54,7 +55,7 @@ Examples:
 				return err
 			}
 			defer res.Layout.Close()
-			files, err := res.Layout.Pull(c.Context, res.Descriptor, c.String("output"), c.Bool("force"))
+			files, err := artifact.Pull(c.Context, res.Layout, res.Descriptor, c.String("output"), c.Bool("force"))
 			if err != nil {
 				return err
 			}

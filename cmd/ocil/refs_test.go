@@ -40,13 +40,23 @@ func TestTransportPrefixes(t *testing.T) {
 	if code, got, stderr := runCLI(t, "resolve", "oci-archive:"+img+":2", "-p", "linux/arm64"); code != 0 || got != want {
 		t.Errorf("resolve oci-archive:%s:2 = %d %q %s, want %q", img, code, got, stderr, want)
 	}
-	// merge cannot write a tarball whose name does not say so: it names the output.
-	code, stdout, stderr := runCLI(t, "merge", "-o", "oci-archive:"+img+"x:1", abs+":v1")
-	if code != 2 || stdout != "" || !strings.Contains(stderr, img+"x") {
-		t.Errorf("merge -o oci-archive:NAME = %d %q %q", code, stdout, stderr)
+	// merge writes one too, through the same output as copy: a plain tar, other tags kept.
+	code, _, stderr = runCLI(t, "merge", "-q", "-o", "oci-archive:"+img+":1", abs+":v1")
+	if code != 0 {
+		t.Fatalf("merge -o oci-archive:NAME = %d %q", code, stderr)
 	}
-	if _, err := os.Lstat(img + "x"); !os.IsNotExist(err) {
-		t.Errorf("merge wrote %s: %v", img+"x", err)
+	if b, _ := os.ReadFile(img); len(b) < 512 || string(b[257:262]) != "ustar" {
+		t.Fatalf("merge: %s is not a tar archive", img)
+	}
+	for _, tag := range []string{"1", "2"} {
+		if code, _, stderr := runCLI(t, "resolve", "oci-archive:"+img+":"+tag, "-p", "linux/arm64"); code != 0 {
+			t.Errorf("resolve oci-archive:%s:%s = %d %s", img, tag, code, stderr)
+		}
+	}
+	// Without oci-archive:, a file whose name does not say it is a tarball is refused.
+	code, stdout, stderr := runCLI(t, "merge", "-o", img+":3", abs+":v1")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, img) {
+		t.Errorf("merge -o NAME = %d %q %q", code, stdout, stderr)
 	}
 }
 

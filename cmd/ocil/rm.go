@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/layout"
@@ -18,8 +19,9 @@ the index TAG names: a new, smaller index is written and the tag moved to it; it
 annotations stay. A platform that matches nothing is an error and nothing changes. A
 --platform value may list several, separated by ',' (a ',' before osver= belongs to the
 platform: linux/arm64/v8,osver=el8 is one).
-The removed blobs stay until ocil gc. Prints the new index's digest; --format json prints
-{"index": the new index.json entry, "removed": [the manifests removed]}, and --format
+The removed blobs stay in a folder until ocil gc; a layout tarball is rewritten with
+what its entries reach. Prints the new index's digest; --format json prints {"index":
+the new index.json entry, "removed": [the manifests removed]}, and --format
 go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
@@ -55,12 +57,17 @@ Examples:
 			if ref.Tag == "" || ref.Digest != "" {
 				return usagef("rm: %s: name the index by its tag, LAYOUT:TAG", arg)
 			}
-			l, err := layout.Open(ref.Path, layout.WithLockTimeout(c.Duration("lock-timeout")))
+			out, err := openExisting(c, ref.Transport+ref.Path)
 			if err != nil {
 				return err
 			}
-			defer l.Close()
-			d, removed, err := l.RemovePlatforms(c.Context, ref.Tag, plats)
+			defer out.Close()
+			var d ocispec.Descriptor
+			var removed []ocispec.Descriptor
+			err = out.Write(c.Context, func(l *layout.Layout) error {
+				d, removed, err = l.RemovePlatforms(c.Context, ref.Tag, plats)
+				return err
+			})
 			if err != nil {
 				return err
 			}

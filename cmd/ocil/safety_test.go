@@ -92,8 +92,8 @@ func TestBadFlagValues(t *testing.T) {
 }
 
 // TestTarballNamesNeverFolders: an output name with a tarball suffix is written as a
-// tarball (copy and merge, zstd for .tar.zst and .tzst) or refused (add, which writes
-// folders only; tag, untag and rm, which change folders only), and never becomes a folder.
+// tarball by every writer (zstd for .tar.zst and .tzst), never a folder; tag, untag and rm
+// of a tarball that is missing are refused without making one.
 func TestTarballNamesNeverFolders(t *testing.T) {
 	work := t.TempDir()
 	file := filepath.Join(work, "tool.sh")
@@ -113,9 +113,9 @@ func TestTarballNamesNeverFolders(t *testing.T) {
 		{[]string{"copy", src + ":v1", "@OUT/"}, "slash.tar", "", exitUsage},
 		{[]string{"merge", "-o", "@OUT:v1", fixture("oras-linux-amd64-el8")}, "m.tar.zst", zstdMagic, exitOK},
 		{[]string{"merge", "-o", "@OUT:v1", fixture("oras-linux-amd64-el8")}, "m.tzst", zstdMagic, exitOK},
-		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar", "", exitUsage},
-		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar.zst", "", exitUsage},
-		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tgz", "", exitUsage},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar", "oci-layout", exitOK},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tar.zst", zstdMagic, exitOK},
+		{[]string{"add", "@OUT:v1", "--platform", "linux/amd64", file}, "a.tgz", "\x1f\x8b", exitOK},
 		{[]string{"tag", "@OUT:v1", "v2"}, "t.tar", "", exitFailed},
 		{[]string{"untag", "@OUT", "v1"}, "u.tar.gz", "", exitFailed},
 		{[]string{"rm", "@OUT:v1", "--platform", "linux/amd64"}, "r.tzst", "", exitFailed},
@@ -150,22 +150,34 @@ func TestTarballNamesNeverFolders(t *testing.T) {
 		}
 	}
 
-	// tag, untag and rm on an existing tarball refuse it and leave its bytes as they were.
+	// tag, untag and add change an existing tarball and keep it one, compressed as
+	// before; a failed rm leaves its bytes as they were.
 	tarball := filepath.Join(work, "c.tar.zst")
-	before, _ := os.ReadFile(tarball)
 	for _, args := range [][]string{
 		{"tag", tarball + ":v1", "v2"},
-		{"untag", tarball, "v1"},
-		{"rm", tarball + ":v1", "--platform", "linux/amd64"},
-		{"add", tarball + ":v1", "--platform", "linux/amd64", file},
+		{"untag", tarball, "v2"},
+		{"add", tarball + ":art", "--platform", "linux/amd64", file},
 	} {
-		code, _, stderr := runCLI(t, args...)
-		if code == exitOK || !strings.Contains(stderr, tarball) {
+		if code, _, stderr := runCLI(t, args...); code != exitOK {
 			t.Errorf("ocil %s: exit %d, %s", shellJoin(args), code, stderr)
 		}
-		if now, _ := os.ReadFile(tarball); string(now) != string(before) {
-			t.Errorf("ocil %s changed the tarball", shellJoin(args))
+		fi, err := os.Lstat(tarball)
+		if b, _ := os.ReadFile(tarball); err != nil || !fi.Mode().IsRegular() || !strings.HasPrefix(string(b), zstdMagic) {
+			t.Errorf("ocil %s: %s is no longer a zstd tarball (%v)", shellJoin(args), tarball, err)
 		}
+	}
+	for tag, want := range map[string]int{"v1": exitOK, "v2": exitFailed, "art": exitOK} {
+		if code, _, stderr := runCLI(t, "resolve", tarball+":"+tag); code != want {
+			t.Errorf("resolve %s:%s: exit %d, want %d; %s", tarball, tag, code, want, stderr)
+		}
+	}
+	before, _ := os.ReadFile(tarball)
+	args := []string{"rm", tarball + ":v1", "--platform", "linux/s390x"}
+	if code, _, stderr := runCLI(t, args...); code != exitFailed || !strings.Contains(stderr, tarball) {
+		t.Errorf("ocil %s: exit %d, %s", shellJoin(args), code, stderr)
+	}
+	if now, _ := os.ReadFile(tarball); string(now) != string(before) {
+		t.Errorf("ocil %s changed the tarball", shellJoin(args))
 	}
 }
 

@@ -147,7 +147,8 @@ func TestValidateStdin(t *testing.T) {
 		want string
 	}{
 		{tarball, 0, "ocil validate -: 0 errors, 0 warnings, 0 notes (6 blobs, 1.6 KiB checked)\n"},
-		{tarball[:len(tarball)/2], 2, "open tarball standard input: "},
+		// A damaged tarball exits 1 from validate as from copy (TestStdinRefused).
+		{tarball[:len(tarball)/2], 1, "open tarball standard input: "},
 	} {
 		cmd := ocilProcess(t, "validate", "-")
 		cmd.Stdin = strings.NewReader(tc.in)

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/internal/progress"
 	"github.com/ocil-dev/ocil/layout"
 	"github.com/ocil-dev/ocil/layout/validate"
@@ -56,8 +55,9 @@ the result: errors are failures, warnings skipped test cases (failures with
 --strict), so that GitLab's test report shows both; each check that found nothing
 is a passing test case.
 
-Exit codes: 0 no errors; 1 errors found, or a layout not found; 2 bad usage, or
-a path that is not a layout. With several layouts, the highest.
+Exit codes: 0 no errors; 1 errors found, or a path that is missing, not a layout
+or an unsafe tarball (as from every command); 2 bad usage. With several layouts,
+the highest.
 
 Examples:
   ocil validate ./out
@@ -121,11 +121,8 @@ func validateAction(c *cli.Context) error {
 		reports = append(reports, rep)
 		readable = append(readable, err == nil)
 		switch {
-		case errors.Is(err, layout.ErrNotFound):
-			code = max(code, exitFailed)
-			failures = append(failures, err.Error())
 		case err != nil:
-			code = exitUsage
+			code = max(code, exitCode(err))
 			failures = append(failures, err.Error())
 		case rep.Errors > 0:
 			code = max(code, exitFailed)
@@ -134,9 +131,9 @@ func validateAction(c *cli.Context) error {
 	}
 
 	if name := c.String("junit"); name != "" {
-		b, err := junitReport(reports, readable, durations, opts)
+		b, err := validate.JUnit(reports, readable, durations, opts)
 		if err == nil {
-			err = layout.WriteFileAtomic(name, b, 0o644)
+			err = atomicfile.WriteFile(name, b, 0o644)
 		}
 		if err != nil {
 			return fmt.Errorf("validate: write %s: %w", name, err)
@@ -213,109 +210,4 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// JUnit XML, in the shape GitLab, Jenkins and most CI systems read: one testsuite per
-// layout, one testcase per finding (classname = check, name = object). GitLab keeps only
-// the failure, error and skipped elements of a testcase and drops the output of passing
-// ones, so errors are failures and warnings are skipped cases, each with the finding as
-// message and text; notes pass, with the finding as output. Each check that ran and
-// found nothing is one passing testcase named after what it checks. A suite's time is
-// the time its layout took, shared evenly among its testcases so that totals add up.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Classname string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
-// junitReport renders the reports; readable[i] is false for a layout that could not be
-// read, whose only testcase is then the failure that says why; durations[i] is the time
-// layout i took.
-func junitReport(reports []*validate.Report, readable []bool, durations []time.Duration, opts validate.Options) ([]byte, error) {
-	out := junitSuites{Name: "ocil validate"}
-	var total time.Duration
-	for i, rep := range reports {
-		s := junitSuite{Name: rep.Layout}
-		found := map[string]bool{}
-		for _, f := range rep.Findings {
-			found[f.Check] = true
-			tc := junitCase{Classname: f.Check, Name: f.Object}
-			line := fmt.Sprintf("%s %s %s: %s", f.Severity, f.Check, f.Object, f.Message)
-			switch f.Severity {
-			case validate.SeverityError:
-				tc.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity), Text: line}
-				s.Failures++
-			case validate.SeverityWarning:
-				tc.Skipped = &junitSkipped{Message: f.Message, Text: line}
-				s.Skipped++
-			default:
-				tc.SystemOut = line
-			}
-			s.Cases = append(s.Cases, tc)
-		}
-		if readable[i] {
-			for _, ci := range validate.ChecksFor(opts) {
-				if !found[ci.ID] {
-					s.Cases = append(s.Cases, junitCase{Classname: ci.ID, Name: ci.Description})
-				}
-			}
-		}
-		s.Tests = len(s.Cases)
-		s.Time = seconds(durations[i])
-		share := seconds(durations[i] / time.Duration(max(len(s.Cases), 1)))
-		for j := range s.Cases {
-			s.Cases[j].Time = share
-		}
-		total += durations[i]
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-		out.Skipped += s.Skipped
-		out.Suites = append(out.Suites, s)
-	}
-	out.Time = seconds(total)
-	b, err := xml.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(append([]byte(xml.Header), b...), '\n'), nil
-}
-
-// seconds formats d as JUnit time attributes are written: seconds, to the microsecond.
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
 }

@@ -88,7 +88,7 @@ func validateCases(t *testing.T) []cliCase {
 		{
 			name:  "validate_not-a-layout",
 			args:  []string{"validate", fixturesDir, fixture(regctl)},
-			code:  2,
+			code:  1,
 			check: wantStderrLine("ocil: validate " + fixturesDir + ": not an OCI image layout: the folder has neither oci-layout nor index.json\n"),
 		},
 		{
@@ -379,9 +379,10 @@ func TestValidateExitCodes(t *testing.T) {
 		{[]string{broken}, exitFailed},
 		{[]string{"--fast", broken}, exitFailed},
 		{[]string{nope}, exitFailed},
-		{[]string{notLayout}, exitUsage},
+		{[]string{notLayout}, exitFailed},
 		{[]string{clean, broken}, exitFailed},
-		{[]string{broken, notLayout, clean}, exitUsage},
+		{[]string{broken, notLayout, clean}, exitFailed},
+		{[]string{broken, notLayout, clean + ":v1"}, exitUsage},
 		{[]string{nope, clean}, exitFailed},
 		{[]string{clean + "@sha256:" + strings.Repeat("0", 64)}, exitUsage},
 		{[]string{nope + ":v1"}, exitFailed},

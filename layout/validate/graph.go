@@ -185,15 +185,10 @@ func (v *validator) subject(raw json.RawMessage, object, schemaCheck string) boo
 // listed twice, ref.name annotations (which mean nothing there) and, for a push, Docker
 // and OCI manifests mixed.
 func (v *validator) checkIndexChildren(object string, children []child) {
-	var docker, oci int
 	first := map[string]int{}
+	ds := make([]ocispec.Descriptor, len(children))
 	for i, c := range children {
-		switch c.d.MediaType {
-		case layout.MediaTypeDockerManifest, layout.MediaTypeDockerManifestList:
-			docker++
-		case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex:
-			oci++
-		}
+		ds[i] = c.d
 		if name, ok := c.d.Annotations[ocispec.AnnotationRefName]; ok {
 			v.add(checkRefNested, c.object, "ref.name %q inside an index names nothing: only index.json's ref.name annotations are tags", name)
 		}
@@ -212,7 +207,7 @@ func (v *validator) checkIndexChildren(object string, children []child) {
 				platform.Format(*p), strings.TrimPrefix(o.object, object+" "), o.d.Digest)
 		}
 	}
-	if v.opts.ForPush && docker > 0 && oci > 0 {
+	if docker, oci := layout.MixedTypes(ds); v.opts.ForPush && docker > 0 && oci > 0 {
 		v.add(checkPushMixedTypes, object, "lists %d Docker and %d OCI manifests; some registries (quay, GCR) refuse mixed lists", docker, oci)
 	}
 }
@@ -274,7 +269,7 @@ func (v *validator) isRoot(e child) bool {
 	if !e.ok || (!layout.IsIndex(e.d.MediaType) && !layout.IsManifest(e.d.MediaType)) {
 		return false
 	}
-	if layout.IsReferrersTag(e.d.Annotations[ocispec.AnnotationRefName]) || v.descendants[e.d.Digest] {
+	if layout.IsReferrersTag(layout.TagOf(e.d)) || v.descendants[e.d.Digest] {
 		return false
 	}
 	doc := v.docs[e.d.Digest]

@@ -57,9 +57,6 @@ const (
 	orasPlatformOSVersion    = "land.oras.artifact.platform.osversion"
 )
 
-// attestationType is the annotation buildkit marks its attestation manifests with.
-const attestationType = "vnd.docker.reference.type"
-
 // imageConfig holds the platform members of an OCI or Docker image config.
 type imageConfig struct {
 	OS           string `json:"os"`
@@ -83,8 +80,8 @@ func (v *validator) checkPlatforms() {
 				continue
 			}
 			p := c.d.Platform
-			if p != nil && platform.IsUnknown(p) && c.d.Annotations[attestationType] != "attestation-manifest" {
-				v.add(checkPlatformUnmarked, c.object, "platform unknown/unknown without the annotation %s: attestation-manifest; clients and users take it for an image of its own", attestationType)
+			if p != nil && platform.IsUnknown(p) && c.d.Annotations[layout.AnnotationReferenceType] != layout.ReferenceTypeAttestation {
+				v.add(checkPlatformUnmarked, c.object, "platform unknown/unknown without the annotation %s: %s; clients and users take it for an image of its own", layout.AnnotationReferenceType, layout.ReferenceTypeAttestation)
 			}
 			if !layout.IsManifest(c.d.MediaType) || layout.IsAttestation(c.d) {
 				continue

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/capped"
 	"github.com/ocil-dev/ocil/layout"
 )
 
@@ -154,7 +155,7 @@ func entryName(name string, e fs.DirEntry) string {
 
 // readFile reads a whole file of at most limit bytes.
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	return layout.ReadFileCapped(fsys, name, limit)
+	return capped.ReadFile(fsys, name, limit)
 }
 
 // checkTarballLeftovers lists what an interrupted ocil write of a tarball leaves beside

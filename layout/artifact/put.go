@@ -1,9 +1,10 @@
-package layout
+package artifact
 
 import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/layout"
 )
 
 // Annotations oras uses for a folder packed as a layer, so `oras pull` unpacks it too.
@@ -20,12 +23,12 @@ const (
 	AnnotationContentDigest = "io.deis.oras.content.digest"
 )
 
-// DefaultArtifactType is the artifactType of an artifact with the empty config when none
+// DefaultType is the artifactType of an artifact with the empty config when none
 // is given (the value oras uses).
-const DefaultArtifactType = "application/vnd.unknown.artifact.v1"
+const DefaultType = "application/vnd.unknown.artifact.v1"
 
-// ArtifactFile is one file (or folder) of an artifact.
-type ArtifactFile struct {
+// File is one file (or folder) of an artifact.
+type File struct {
 	Path string
 	// MediaType of the layer; "" means application/vnd.oci.image.layer.v1.tar for a file
 	// (what oras uses) and application/vnd.oci.image.layer.v1.tar+gzip for a folder.
@@ -34,21 +37,21 @@ type ArtifactFile struct {
 	Annotations map[string]string
 }
 
-// ArtifactOptions describe an artifact manifest.
-type ArtifactOptions struct {
+// Options describe an artifact manifest.
+type Options struct {
 	Platform     ocispec.Platform
 	ArtifactType string
 	// Annotations go on the manifest.
 	Annotations map[string]string
 	// ConfigAnnotations go on the manifest's config descriptor.
 	ConfigAnnotations map[string]string
-	// DescriptorAnnotations go on the descriptor PutArtifact returns, which AddToIndex
+	// DescriptorAnnotations go on the descriptor Put returns, which (*layout.Layout).AddToIndex
 	// puts into the tag's index: per-child annotations, as Homebrew's index has
 	// (sh.brew.bottle.digest, org.opencontainers.image.ref.name).
 	DescriptorAnnotations map[string]string
 	// Config is a file to use as the config blob, with its media type
 	// (default application/vnd.unknown.config.v1+json). Nil means the empty config {}.
-	Config *ArtifactFile
+	Config *File
 	// PlatformConfig writes the platform into an image-config-typed config, as oras push
 	// --artifact-platform does, for clients that only look there. Not with Config.
 	PlatformConfig bool
@@ -56,7 +59,7 @@ type ArtifactOptions struct {
 	ModTime time.Time
 }
 
-// PutArtifact stores files as the layers of an artifact manifest (each titled with its
+// Put stores files in l as the layers of an artifact manifest (each titled with its
 // base name in org.opencontainers.image.title; a folder packed as a reproducible tar.gz
 // with the oras unpack annotations) and returns the manifest's descriptor with the
 // platform on it. Nothing is time-stamped: the same files and options give the same
@@ -64,16 +67,16 @@ type ArtifactOptions struct {
 // Annotations are copied as given onto the manifest, the config descriptor, each layer
 // and the returned descriptor; a file's annotations may not set the ones ocil writes on
 // layers (title, unpack, content digest): ErrInvalidOption, before anything is written.
-func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts ArtifactOptions) (ocispec.Descriptor, error) {
+func Put(ctx context.Context, l *layout.Layout, files []File, opts Options) (ocispec.Descriptor, error) {
 	if opts.Config != nil && opts.PlatformConfig {
-		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: a config file and the platform config exclude each other", ErrInvalidOption)
+		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: a config file and the platform config exclude each other", layout.ErrInvalidOption)
 	}
 	// The layer annotations ocil writes itself cannot be given: checked before any blob
 	// is written.
 	for _, f := range files {
 		for _, k := range []string{ocispec.AnnotationTitle, AnnotationUnpack, AnnotationContentDigest} {
 			if _, set := f.Annotations[k]; set {
-				return ocispec.Descriptor{}, fmt.Errorf("artifact: %s: %w: the annotation %s is set by ocil", f.Path, ErrInvalidOption, k)
+				return ocispec.Descriptor{}, fmt.Errorf("artifact: %s: %w: the annotation %s is set by ocil", f.Path, layout.ErrInvalidOption, k)
 			}
 		}
 	}
@@ -86,12 +89,12 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	}
 	for _, mt := range types {
 		if mt != "" {
-			if err := CheckMediaType(mt); err != nil {
+			if err := layout.CheckMediaType(mt); err != nil {
 				return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
 			}
 		}
 	}
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: copyAnnotations(opts.Annotations)}
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: opts.ArtifactType, Annotations: maps.Clone(opts.Annotations)}
 	m.SchemaVersion = 2
 	var diffIDs []digest.Digest
 	titles := map[string]string{}
@@ -100,9 +103,9 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
 		}
-		title := ArtifactTitle(f.Path)
+		title := Title(f.Path)
 		if prev, dup := titles[title]; dup {
-			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: %s and %s both have the title %q", ErrConflict, prev, f.Path, title)
+			return ocispec.Descriptor{}, fmt.Errorf("artifact: %w: %s and %s both have the title %q", layout.ErrConflict, prev, f.Path, title)
 		}
 		titles[title] = f.Path
 		var d ocispec.Descriptor
@@ -112,7 +115,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 				mt = ocispec.MediaTypeImageLayerGzip
 			}
 			var tarDigest string
-			d, tarDigest, err = l.ingestFolder(ctx, mt, f.Path, opts.ModTime)
+			d, tarDigest, err = ingestFolder(ctx, l, mt, f.Path, opts.ModTime)
 			if err != nil {
 				return ocispec.Descriptor{}, err
 			}
@@ -123,7 +126,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 			if mt == "" {
 				mt = ocispec.MediaTypeImageLayer
 			}
-			if d, err = l.ingestFile(ctx, mt, f.Path); err != nil {
+			if d, err = ingestFile(ctx, l, mt, f.Path); err != nil {
 				return ocispec.Descriptor{}, err
 			}
 			d.Annotations = map[string]string{}
@@ -149,7 +152,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		if mt == "" {
 			mt = "application/vnd.unknown.config.v1+json"
 		}
-		d, err := l.ingestFile(ctx, mt, opts.Config.Path)
+		d, err := ingestFile(ctx, l, mt, opts.Config.Path)
 		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -160,7 +163,7 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		p := opts.Platform
 		cfg := ocispec.Image{Platform: ocispec.Platform{Architecture: p.Architecture, OS: p.OS, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures, Variant: p.Variant},
 			RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
-		b, err := EncodeJSON(cfg)
+		b, err := layout.EncodeJSON(cfg)
 		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -174,11 +177,11 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 		}
 		m.Config = d
 	}
-	m.Config.Annotations = copyAnnotations(opts.ConfigAnnotations)
+	m.Config.Annotations = maps.Clone(opts.ConfigAnnotations)
 	if m.ArtifactType == "" && opts.Config == nil {
-		m.ArtifactType = DefaultArtifactType
+		m.ArtifactType = DefaultType
 	}
-	b, err := EncodeJSON(m)
+	b, err := layout.EncodeJSON(m)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -189,17 +192,17 @@ func (l *Layout) PutArtifact(ctx context.Context, files []ArtifactFile, opts Art
 	p := opts.Platform
 	d.Platform = &p
 	d.ArtifactType = m.ArtifactType
-	d.Annotations = copyAnnotations(opts.DescriptorAnnotations)
+	d.Annotations = maps.Clone(opts.DescriptorAnnotations)
 	return d, nil
 }
 
-// ArtifactTitle is the org.opencontainers.image.title PutArtifact gives the layer of the
+// Title is the org.opencontainers.image.title Put gives the layer of the
 // file or folder at path: its base name.
-func ArtifactTitle(path string) string {
+func Title(path string) string {
 	return filepath.Base(filepath.Clean(path))
 }
 
-func (l *Layout) ingestFile(ctx context.Context, mediaType, path string) (ocispec.Descriptor, error) {
+func ingestFile(ctx context.Context, l *layout.Layout, mediaType, path string) (ocispec.Descriptor, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("artifact: %w", err)
@@ -217,13 +220,13 @@ func (l *Layout) ingestFile(ctx context.Context, mediaType, path string) (ocispe
 // folders 0755 and files 0644 (0755 when executable), owner 0:0, one time stamp. Only
 // regular files and folders are packed; anything else is an error naming it. It returns
 // the layer and the digest of the uncompressed tar.
-func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime time.Time) (ocispec.Descriptor, string, error) {
+func ingestFolder(ctx context.Context, l *layout.Layout, mediaType, dir string, mtime time.Time) (ocispec.Descriptor, string, error) {
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
 	}
 	dir = filepath.Clean(dir)
 	base := filepath.Base(dir)
-	var entries []tarEntry
+	var entries []layout.TarEntry
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -236,11 +239,11 @@ func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime 
 			return err
 		}
 		rel, _ := filepath.Rel(filepath.Dir(dir), p)
-		t := tarEntry{name: filepath.ToSlash(rel), src: p, mode: 0o644, size: fi.Size()}
+		t := layout.TarEntry{Name: filepath.ToSlash(rel), Src: p, Mode: 0o644, Size: fi.Size()}
 		if fi.IsDir() {
-			t = tarEntry{name: t.name + "/", dir: true, mode: 0o755}
+			t = layout.TarEntry{Name: t.Name + "/", Dir: true, Mode: 0o755}
 		} else if fi.Mode()&0o111 != 0 {
-			t.mode = 0o755
+			t.Mode = 0o755
 		}
 		entries = append(entries, t)
 		return nil
@@ -248,11 +251,11 @@ func (l *Layout) ingestFolder(ctx context.Context, mediaType, dir string, mtime 
 	if err != nil {
 		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: %w", err)
 	}
-	// Sorted by the path on disk, as before tarEntry names carried a '/' for folders.
+	// Sorted by the path on disk, as before entry names carried a '/' for folders.
 	sort.SliceStable(entries, func(i, j int) bool {
-		return strings.TrimSuffix(entries[i].name, "/") < strings.TrimSuffix(entries[j].name, "/")
+		return strings.TrimSuffix(entries[i].Name, "/") < strings.TrimSuffix(entries[j].Name, "/")
 	})
-	d, diffID, err := l.ingestTar(ctx, mediaType, CompressionGzip, entries, mtime)
+	d, diffID, err := l.IngestTar(ctx, mediaType, layout.CompressionGzip, entries, mtime)
 	if err != nil {
 		return ocispec.Descriptor{}, "", fmt.Errorf("artifact: pack %s: %w", base, err)
 	}

@@ -1,4 +1,4 @@
-package layout_test
+package artifact_test
 
 import (
 	"archive/tar"
@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/artifact"
 )
 
 // pullLayer is one layer of a manifest built for a pull test.
@@ -82,7 +83,7 @@ func pullManifest(t *testing.T, layers ...pullLayer) (*layout.Layout, ocispec.De
 			d.Annotations[ocispec.AnnotationTitle] = *pl.title
 		}
 		if pl.packed {
-			d.Annotations[layout.AnnotationUnpack] = "true"
+			d.Annotations[artifact.AnnotationUnpack] = "true"
 		}
 		m.Layers = append(m.Layers, d)
 	}
@@ -146,7 +147,7 @@ func TestPullRefusesUnsafeNames(t *testing.T) {
 			l, d := pullManifest(t, good, goodPack, tc.layer)
 
 			out := filepath.Join(t.TempDir(), "out")
-			files, err := l.Pull(context.Background(), d, out, false)
+			files, err := artifact.Pull(context.Background(), l, d, out, false)
 			if err == nil {
 				t.Fatalf("Pull wrote %v", files)
 			}
@@ -160,7 +161,7 @@ func TestPullRefusesUnsafeNames(t *testing.T) {
 			// An existing folder is left as it was, with --force too.
 			existing := t.TempDir()
 			os.WriteFile(filepath.Join(existing, "keep"), []byte("mine"), 0o600)
-			if _, err := l.Pull(context.Background(), d, existing, true); err == nil {
+			if _, err := artifact.Pull(context.Background(), l, d, existing, true); err == nil {
 				t.Fatal("Pull into an existing folder succeeded")
 			}
 			ents, _ := os.ReadDir(existing)
@@ -177,7 +178,7 @@ func TestPullCorruptLayerWritesNothing(t *testing.T) {
 	packed := packTar(t, tar.Header{Name: "dir/", Typeflag: tar.TypeDir, Mode: 0o755}, tar.Header{Name: "dir/f", Typeflag: tar.TypeReg, Size: 4, Mode: 0o644})
 	l, d := pullManifest(t, pullLayer{title: title("ok.txt"), body: []byte("good")}, pullLayer{title: title("dir"), packed: true, body: packed, corrupt: true})
 	out := filepath.Join(t.TempDir(), "out")
-	_, err := l.Pull(context.Background(), d, out, false)
+	_, err := artifact.Pull(context.Background(), l, d, out, false)
 	if !errors.Is(err, layout.ErrDigestMismatch) && !errors.Is(err, layout.ErrSizeMismatch) {
 		t.Fatalf("Pull = %v, want a digest mismatch", err)
 	}
@@ -200,7 +201,7 @@ func TestPullWritesSafeNames(t *testing.T) {
 		pullLayer{title: title("dir"), packed: true, body: packed},
 		pullLayer{title: title("README"), body: []byte("read me")})
 	out := filepath.Join(t.TempDir(), "out")
-	files, err := l.Pull(context.Background(), d, out, false)
+	files, err := artifact.Pull(context.Background(), l, d, out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +229,10 @@ func TestPullWritesSafeNames(t *testing.T) {
 		}
 	}
 	// Pulled again without --force: the first existing name is a conflict, nothing changes.
-	if _, err := l.Pull(context.Background(), d, out, false); !errors.Is(err, layout.ErrConflict) {
+	if _, err := artifact.Pull(context.Background(), l, d, out, false); !errors.Is(err, layout.ErrConflict) {
 		t.Errorf("second Pull = %v, want ErrConflict", err)
 	}
-	if _, err := l.Pull(context.Background(), d, out, true); err != nil {
+	if _, err := artifact.Pull(context.Background(), l, d, out, true); err != nil {
 		t.Errorf("Pull --force = %v", err)
 	}
 }

@@ -1,11 +1,9 @@
-package layout
+package artifact
 
 import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,11 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/ctxio"
+	"github.com/ocil-dev/ocil/layout"
+
+	"github.com/ocil-dev/ocil/internal/atomicfile"
 )
 
 // PulledFile is one file or folder Pull wrote.
@@ -44,16 +47,16 @@ const maxPackedEntries = 1 << 20
 // extracted (read again through the verified path), and the files renamed into place;
 // writes go through an os.Root, so nothing lands outside dir. dir is created when missing
 // and something is to be written.
-func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, force bool) ([]PulledFile, error) {
+func Pull(ctx context.Context, l *layout.Layout, d ocispec.Descriptor, dir string, force bool) ([]PulledFile, error) {
 	_, _, m, err := l.ReadDocument(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	if m == nil {
-		return nil, l.choosePlatform(ctx, d)
+		return nil, choosePlatform(ctx, l, d)
 	}
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("pull %s: %w: "+format, append([]any{l.path, ErrInvalidDocument}, args...)...)
+		return fmt.Errorf("pull %s: %w: "+format, append([]any{l.Path(), layout.ErrInvalidDocument}, args...)...)
 	}
 	type job struct {
 		title   string
@@ -85,21 +88,21 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 	}
 	for i, j := range jobs {
 		if j.layer.Annotations[AnnotationUnpack] == "true" {
-			ents, err := l.checkPacked(ctx, j.layer, j.title)
+			ents, err := checkPacked(ctx, l, j.layer, j.title)
 			if err != nil {
-				return nil, fmt.Errorf("pull %s: layer %s (%s): %w", l.path, j.layer.Digest, j.title, err)
+				return nil, fmt.Errorf("pull %s: layer %s (%s): %w", l.Path(), j.layer.Digest, j.title, err)
 			}
 			jobs[i].entries = ents
 			if !force {
 				for _, e := range ents {
 					if err := noConflict(dir, e.name, e.dir); err != nil {
-						return nil, fmt.Errorf("pull %s: %w", l.path, err)
+						return nil, fmt.Errorf("pull %s: %w", l.Path(), err)
 					}
 				}
 			}
 		} else if !force {
 			if err := noConflict(dir, j.title, false); err != nil {
-				return nil, fmt.Errorf("pull %s: %w", l.path, err)
+				return nil, fmt.Errorf("pull %s: %w", l.Path(), err)
 			}
 		}
 	}
@@ -109,29 +112,29 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 
 	// Every name is good: write.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("pull %s: %w", l.path, err)
+		return nil, fmt.Errorf("pull %s: %w", l.Path(), err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: %w", l.path, err)
+		return nil, fmt.Errorf("pull %s: %w", l.Path(), err)
 	}
 	defer root.Close()
-	staged := map[string]string{} // title -> temp name
+	staged := map[string]*atomicfile.File{} // title -> its temp file, written and checked
 	defer func() {
-		for _, tmp := range staged {
-			root.Remove(tmp)
+		for _, f := range staged {
+			f.Discard()
 		}
 	}()
 	for _, j := range jobs {
 		if j.entries != nil {
 			continue
 		}
-		tmp, err := l.stageFile(ctx, root, j.layer, j.title)
-		if tmp != "" {
-			staged[j.title] = tmp
+		f, err := stageFile(ctx, l, root, j.layer, j.title)
+		if f != nil {
+			staged[j.title] = f
 		}
 		if err != nil {
-			return nil, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
+			return nil, fmt.Errorf("pull %s: %s: %w", l.Path(), j.title, err)
 		}
 	}
 	var out []PulledFile
@@ -139,8 +142,8 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 		if j.entries == nil {
 			continue
 		}
-		if err := l.unpackLayer(ctx, root, j.layer, j.title, j.entries, force); err != nil {
-			return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
+		if err := unpackLayer(ctx, l, root, j.layer, j.title, j.entries, force); err != nil {
+			return out, fmt.Errorf("pull %s: %s: %w", l.Path(), j.title, err)
 		}
 		out = append(out, PulledFile{Path: j.title, Layer: j.layer, Folder: true})
 	}
@@ -148,8 +151,8 @@ func (l *Layout) Pull(ctx context.Context, d ocispec.Descriptor, dir string, for
 		if j.entries != nil {
 			continue
 		}
-		if err := root.Rename(staged[j.title], filepath.FromSlash(j.title)); err != nil {
-			return out, fmt.Errorf("pull %s: %s: %w", l.path, j.title, err)
+		if err := staged[j.title].Commit(filepath.FromSlash(j.title), 0o644, true); err != nil {
+			return out, fmt.Errorf("pull %s: %s: %w", l.Path(), j.title, err)
 		}
 		delete(staged, j.title)
 		out = append(out, PulledFile{Path: j.title, Layer: j.layer})
@@ -202,35 +205,31 @@ func noConflict(dir, name string, isDir bool) error {
 	if err != nil || (isDir && fi.IsDir()) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s exists (use --force to overwrite)", ErrConflict, p)
+	return fmt.Errorf("%w: %s exists (use --force to overwrite)", layout.ErrConflict, p)
 }
 
 // stageFile streams a layer through the verified reader into a temp file beside its
-// title in root and returns the temp name once the digest matched.
-func (l *Layout) stageFile(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string) (string, error) {
+// title in root and returns it, open, once the digest matched; Commit puts it in place.
+func stageFile(ctx context.Context, l *layout.Layout, root *os.Root, layer ocispec.Descriptor, title string) (*atomicfile.File, error) {
 	rc, err := l.OpenBlob(ctx, layer)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
-	parent := path.Dir(title)
+	parent := filepath.FromSlash(path.Dir(title))
 	if parent != "." {
-		if err := root.MkdirAll(filepath.FromSlash(parent), 0o755); err != nil {
-			return "", err
+		if err := root.MkdirAll(parent, 0o755); err != nil {
+			return nil, err
 		}
 	}
-	var rnd [8]byte
-	rand.Read(rnd[:])
-	tmp := filepath.FromSlash(path.Join(parent, TempPrefix+hex.EncodeToString(rnd[:])))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := atomicfile.CreateIn(root, parent)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if _, err := io.Copy(f, ctxReader{ctx, rc}); err != nil {
-		f.Close()
-		return tmp, err
+	if _, err := io.Copy(f, ctxio.NewReader(ctx, rc)); err != nil {
+		return f, err
 	}
-	return tmp, f.Close()
+	return f, nil
 }
 
 // packedEntry is one entry of a packed folder, as checked before anything is written.
@@ -243,12 +242,12 @@ type packedEntry struct {
 
 // packedReader opens a packed folder's tar stream through the verified read path. done
 // reads the blob to its end and reports a size or digest mismatch.
-func (l *Layout) packedReader(ctx context.Context, layer ocispec.Descriptor) (tr *tar.Reader, done func() error, closeAll func(), err error) {
+func packedReader(ctx context.Context, l *layout.Layout, layer ocispec.Descriptor) (tr *tar.Reader, done func() error, closeAll func(), err error) {
 	rc, err := l.OpenBlob(ctx, layer)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var r io.Reader = ctxReader{ctx, rc}
+	var r io.Reader = ctxio.NewReader(ctx, rc)
 	var gz *gzip.Reader
 	if strings.HasSuffix(layer.MediaType, "+gzip") || strings.HasSuffix(layer.MediaType, ".gzip") {
 		if gz, err = gzip.NewReader(r); err != nil {
@@ -275,8 +274,8 @@ func (l *Layout) packedReader(ctx context.Context, layer ocispec.Descriptor) (tr
 
 // checkPacked reads a packed folder to its end through the verified read path and checks
 // every entry: a regular file or folder, named by a safe path under title, once.
-func (l *Layout) checkPacked(ctx context.Context, layer ocispec.Descriptor, title string) ([]packedEntry, error) {
-	tr, done, closeAll, err := l.packedReader(ctx, layer)
+func checkPacked(ctx context.Context, l *layout.Layout, layer ocispec.Descriptor, title string) ([]packedEntry, error) {
+	tr, done, closeAll, err := packedReader(ctx, l, layer)
 	if err != nil {
 		return nil, err
 	}
@@ -326,20 +325,20 @@ func newPackedChecker(title string) *packedChecker {
 // next checks one header. skip is true for a folder already known, which changes nothing.
 func (pc *packedChecker) next(h *tar.Header) (e packedEntry, skip bool, err error) {
 	if pc.n++; pc.n > maxPackedEntries {
-		return e, false, fmt.Errorf("%w: more than %d entries", ErrInvalidDocument, maxPackedEntries)
+		return e, false, fmt.Errorf("%w: more than %d entries", layout.ErrInvalidDocument, maxPackedEntries)
 	}
 	if e, err = checkPackedEntry(h, pc.title); err != nil {
 		return e, false, err
 	}
 	switch {
 	case pc.files[e.name] || (pc.dirs[e.name] && !e.dir):
-		return e, false, fmt.Errorf("%w: entry %q: a second entry for %s", ErrInvalidDocument, h.Name, e.name)
+		return e, false, fmt.Errorf("%w: entry %q: a second entry for %s", layout.ErrInvalidDocument, h.Name, e.name)
 	case e.dir && pc.dirs[e.name]:
 		return e, true, nil
 	}
 	for p := path.Dir(e.name); p != "."; p = path.Dir(p) {
 		if pc.files[p] {
-			return e, false, fmt.Errorf("%w: entry %q: %s is a file in the same layer", ErrInvalidDocument, h.Name, p)
+			return e, false, fmt.Errorf("%w: entry %q: %s is a file in the same layer", layout.ErrInvalidDocument, h.Name, p)
 		}
 		pc.dirs[p] = true
 	}
@@ -361,13 +360,13 @@ func checkPackedEntry(h *tar.Header, title string) (packedEntry, error) {
 		name = strings.TrimSuffix(name, "/")
 	case tar.TypeReg:
 	default:
-		return e, fmt.Errorf("%w: entry %q is not a regular file or folder (type %q)", ErrInvalidDocument, h.Name, h.Typeflag)
+		return e, fmt.Errorf("%w: entry %q is not a regular file or folder (type %q)", layout.ErrInvalidDocument, h.Name, h.Typeflag)
 	}
 	if why := unsafePullName(name); why != "" {
-		return e, fmt.Errorf("%w: entry %q would leave the output folder: %s", ErrInvalidDocument, h.Name, why)
+		return e, fmt.Errorf("%w: entry %q would leave the output folder: %s", layout.ErrInvalidDocument, h.Name, why)
 	}
 	if name != title && !strings.HasPrefix(name, title+"/") {
-		return e, fmt.Errorf("%w: entry %q is not inside the layer's folder %q", ErrInvalidDocument, h.Name, title)
+		return e, fmt.Errorf("%w: entry %q is not inside the layer's folder %q", layout.ErrInvalidDocument, h.Name, title)
 	}
 	e.name = name
 	return e, nil
@@ -375,13 +374,13 @@ func checkPackedEntry(h *tar.Header, title string) (packedEntry, error) {
 
 // unpackLayer extracts a packed folder whose entries checkPacked listed into root, reading
 // it again through the verified read path; an entry that differs from the list ends it.
-func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.Descriptor, title string, ents []packedEntry, force bool) error {
-	tr, done, closeAll, err := l.packedReader(ctx, layer)
+func unpackLayer(ctx context.Context, l *layout.Layout, root *os.Root, layer ocispec.Descriptor, title string, ents []packedEntry, force bool) error {
+	tr, done, closeAll, err := packedReader(ctx, l, layer)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	changed := fmt.Errorf("%w: blob %s changed while it was pulled", ErrDigestMismatch, layer.Digest)
+	changed := fmt.Errorf("%w: blob %s changed while it was pulled", layout.ErrDigestMismatch, layer.Digest)
 	pc := newPackedChecker(title)
 	i := 0
 	for {
@@ -426,7 +425,7 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 		w, err := root.OpenFile(name, flags, mode)
 		if err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%w: %s exists (use --force to overwrite)", ErrConflict, name)
+				return fmt.Errorf("%w: %s exists (use --force to overwrite)", layout.ErrConflict, name)
 			}
 			return err
 		}
@@ -446,29 +445,37 @@ func (l *Layout) unpackLayer(ctx context.Context, root *os.Root, layer ocispec.D
 
 // choosePlatform is the error for an index given to Pull: an AmbiguousError that lists
 // its manifests with their platforms, as Resolve lists them.
-func (l *Layout) choosePlatform(ctx context.Context, d ocispec.Descriptor) error {
-	cs, err := l.platformCandidates(ctx, d)
+func choosePlatform(ctx context.Context, l *layout.Layout, d ocispec.Descriptor) error {
+	cs, err := l.PlatformCandidates(ctx, d)
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", l.path, err)
+		return fmt.Errorf("pull %s: %w", l.Path(), err)
 	}
-	subject := l.path + "@" + string(d.Digest)
+	subject := l.Path() + "@" + string(d.Digest)
 	tag := ""
 	if idx, err := l.Index(ctx); err == nil {
 		for _, e := range idx.Manifests {
-			if e.Digest == d.Digest && e.Annotations[ocispec.AnnotationRefName] != "" {
-				tag = e.Annotations[ocispec.AnnotationRefName]
-				subject = l.path + ":" + tag
+			if e.Digest == d.Digest && layout.TagOf(e) != "" {
+				tag = layout.TagOf(e)
+				subject = l.Path() + ":" + tag
 				break
 			}
 		}
 	}
-	amb := &AmbiguousError{Subject: subject, Hint: "choose one with --platform or @DIGEST"}
+	amb := &layout.AmbiguousError{Subject: subject, Hint: "choose one with --platform or @DIGEST"}
 	for _, c := range cs {
-		if !c.attestation {
+		if !layout.IsAttestation(c.Descriptor) {
 			c.Parent = tag
 			amb.Candidates = append(amb.Candidates, c)
 		}
 	}
 	amb.Reason = fmt.Sprintf("pull takes one manifest, and %s is an index of %s", d.Digest, count(len(amb.Candidates), "manifest", "manifests"))
 	return amb
+}
+
+// count says "1 manifest" or "n manifests".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
