@@ -37,8 +37,8 @@ build:
 test: tools vet unit interop dist-check
 
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
-# podman (images written by add --image).
-TEST_TOOLS := skopeo umoci podman
+# podman (images written by add --image), containerd and ctr (copy --docker tarballs).
+TEST_TOOLS := skopeo umoci podman containerd
 tools:
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

@@ -31,6 +31,9 @@ type CopyOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// Docker, for a tarball dst, also writes docker save's manifest.json and repositories
+	// (see DockerOptions).
+	Docker *DockerOptions
 	// Stdout is where the destination "-" is written, an uncompressed tarball
 	// (os.Stdout when nil).
 	Stdout io.Writer
@@ -105,6 +108,9 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	if len(srcs) > 1 && ref.Path == Stdio {
 		return nil, fmt.Errorf("copy to %s: %w: several sources go to a folder or tarball, not to standard output", dst, ErrInvalidOption)
 	}
+	if opts.Docker != nil && ref.Path == Stdio {
+		return nil, fmt.Errorf("copy to %s: %w: --docker writes a tarball file (DST.tar, .tar.gz, .tar.zst), not standard output", dst, ErrInvalidOption)
+	}
 	if ref.Tag != "" && (len(srcs) > 1 || srcs[0].Name != "") {
 		return nil, fmt.Errorf("copy to %s: %w: the tag %q of DST names the entry of a single source; name each with SRC=NAME", dst, ErrInvalidOption, ref.Tag)
 	}
@@ -167,7 +173,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	}
 
 	out, err := OpenOutput(ctx, dst, OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
-		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress})
+		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress, Docker: opts.Docker})
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}

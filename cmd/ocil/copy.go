@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/internal/progress"
@@ -38,6 +39,12 @@ several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ','
 osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
 unless --keep-attestations.
 
+--docker also writes, into a tarball DST, the manifest.json and repositories docker save
+writes since Docker 25, beside the OCI layout, so docker load, podman load and ctr import
+load every tagged entry under its name (which must then be NAME:TAG). An entry with
+images for several platforms needs one --platform; artifacts that are not container
+images are refused.
+
 DST is created when missing and keeps its other entries, folder or tarball (an entry
 with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
 copied several at a time (--jobs). A tarball DST is rewritten whole: relative names,
@@ -64,10 +71,12 @@ Examples:
   ocil copy ./out:1.2 site-b.tar.zst
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
-  ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar`,
+  ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
+  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
+			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
@@ -135,6 +144,7 @@ Examples:
 				Jobs:             c.Int("jobs"),
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
+				Docker:           dockerOpt(c, plats),
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {
@@ -193,4 +203,16 @@ func parseCopySource(a string) (ref, name string, err error) {
 		i += 1 + j
 	}
 	return a, "", nil
+}
+
+// dockerOpt reads --docker; a single --platform also chooses the image of each entry.
+func dockerOpt(c *cli.Context, plats []ocispec.Platform) *layout.DockerOptions {
+	if !c.Bool("docker") {
+		return nil
+	}
+	o := &layout.DockerOptions{}
+	if len(plats) == 1 {
+		o.Platform = &plats[0]
+	}
+	return o
 }
