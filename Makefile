@@ -30,6 +30,9 @@ help:
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
+	@echo "make cosign-proof  sign an image on a loopback registry with cosign, carry it with"
+	@echo "             ocil copy, verify it again (not part of make test: cosign and the"
+	@echo "             registry take minutes to build)"
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ocil
@@ -39,7 +42,19 @@ test: tools vet unit interop dist-check
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
 # podman (images written by add --image), containerd and ctr (copy --docker tarballs).
 TEST_TOOLS := skopeo umoci podman containerd
+# Clients the referrer tests run (oras attach/discover/pull, regctl artifact list),
+# built with go install at pinned versions into $(GOBIN_DIR); the tests look there too.
+ORAS_VERSION   ?= v1.3.0
+REGCTL_VERSION ?= v0.11.7
+GOBIN_DIR      := $(shell $(GO) env GOPATH 2>/dev/null | cut -d: -f1)/bin
+
 tools:
+	@for t in oras.land/oras/cmd/oras@$(ORAS_VERSION) github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION); do \
+		b=$${t%@*}; b=$${b##*/}; \
+		if [ ! -x "$(GOBIN_DIR)/$$b" ] || ! "$(GOBIN_DIR)/$$b" version 2>/dev/null | grep -q "$${t#*@v}"; then \
+			echo "go install $$t"; GOBIN="$(GOBIN_DIR)" $(GO) install $$t || exit 1; \
+		fi; \
+	done
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -59,7 +74,7 @@ vet:
 # inputs and testdata/fuzz/ without fuzzing): the same cases every run, however busy the
 # machine.
 unit:
-	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 $(GO) test -race -count=1 ./...
+	OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_IMAGE_TOOLS=1 OCIL_REQUIRE_ORAS=1 OCIL_REQUIRE_REGCTL=1 $(GO) test -race -count=1 ./...
 
 # fuzz: time-boxed fuzzing, never part of `make test` (how far it gets depends on the
 # machine's speed). New inputs the fuzzers found are then kept in testdata/fuzz/.
@@ -102,4 +117,16 @@ clean:
 # written by ocil, read back with go-containerregistry, oras-go, regclient and skopeo.
 .PHONY: interop
 interop:
-	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 $(GO) test -count=1 ./...
+	cd interop && $(GO) vet ./... && OCIL_REQUIRE_SKOPEO=1 OCIL_REQUIRE_ORAS=1 OCIL_REQUIRE_REGCTL=1 $(GO) test -count=1 ./...
+
+# cosign-proof: a cosign signature survives ocil copy and still verifies, on a registry
+# bound to 127.0.0.1 (scripts/cosign-proof.sh). Not part of `make test`: cosign and
+# distribution's registry take several minutes to build with go install.
+COSIGN_VERSION   ?= v3.1.3
+REGISTRY_VERSION ?= v3.0.0
+.PHONY: cosign-proof
+cosign-proof: build tools
+	@command -v curl >/dev/null || { echo "cosign-proof needs curl"; exit 1; }
+	@[ -x "$(GOBIN_DIR)/cosign" ] || { echo "go install cosign@$(COSIGN_VERSION)"; GOBIN="$(GOBIN_DIR)" $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN_VERSION); }
+	@[ -x "$(GOBIN_DIR)/registry" ] || { echo "go install registry@$(REGISTRY_VERSION)"; GOBIN="$(GOBIN_DIR)" $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION); }
+	OCIL=$(BIN) scripts/cosign-proof.sh

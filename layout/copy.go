@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +20,10 @@ type CopyOptions struct {
 	Platforms []ocispec.Platform
 	// KeepAttestations keeps the attestations of the kept manifests when filtering.
 	KeepAttestations bool
+	// NoReferrers leaves out the referrers (signatures, SBOMs, attestations with a
+	// subject) that a copy otherwise brings: those of every index and manifest it copies,
+	// and theirs in turn (see ReferrerClosure).
+	NoReferrers bool
 	// Transfer says how blobs reach the destination, and whether they are verified (see
 	// OutputOptions).
 	Transfer TransferOptions
@@ -48,8 +53,10 @@ type CopyResult struct {
 	// Kept and Dropped list the manifests a platform filter kept and dropped.
 	Kept    []ocispec.Descriptor `json:"kept,omitempty"`
 	Dropped []ocispec.Descriptor `json:"dropped,omitempty"`
-	Blobs   int                  `json:"blobs"`
-	Bytes   int64                `json:"bytes"`
+	// Referrers lists the referrers copied with it.
+	Referrers []Referrer `json:"referrers,omitempty"`
+	Blobs     int        `json:"blobs"`
+	Bytes     int64      `json:"bytes"`
 }
 
 // Copy copies what src selected (src.Root) into the destination reference dst through an
@@ -148,6 +155,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 
 	if ref.Path == Stdio {
 		p := plans[0]
+		res := p.res
 		// A stream has no other entries to keep: the tarball is written straight from src.
 		topts := TarOptions{Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
 		tarBlobs := p.blobs
@@ -156,8 +164,27 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 			topts.Extra = map[digest.Digest][]byte{p.root.Digest: p.newIndex}
 			tarBlobs = append(append([]ocispec.Descriptor{}, p.blobs...), ocispec.Descriptor{MediaType: p.root.MediaType, Digest: p.root.Digest, Size: p.root.Size})
 		}
+		tarBlobs = slices.Clip(tarBlobs)
 		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{p.entry}}
 		idx.SchemaVersion = 2
+		if topts.Extra == nil {
+			topts.Extra = map[digest.Digest][]byte{}
+		}
+		// The fallback tag indexes are not in src either: they are written from memory.
+		err := addReferrers(&idx, res.Referrers, func(ocispec.Descriptor) ([]byte, error) { return nil, ErrNotFound },
+			func(b []byte) (ocispec.Descriptor, error) {
+				d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(b), Size: int64(len(b))}
+				if _, ok := topts.Extra[d.Digest]; !ok {
+					topts.Extra[d.Digest] = b
+					tarBlobs = append(tarBlobs, d)
+					res.Blobs++
+					res.Bytes += d.Size
+				}
+				return d, nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+		}
 		ij, err := EncodeJSON(idx)
 		if err != nil {
 			return nil, err
@@ -197,7 +224,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 					return fmt.Errorf("copy to %s: %w", dst, err)
 				}
 			}
-			if err := out.SetEntry(ctx, p.res.Tag, WithoutTag(p.entry)); err != nil {
+			if err := out.SetEntryWithReferrers(ctx, p.res.Tag, WithoutTag(p.entry), p.res.Referrers); err != nil {
 				return fmt.Errorf("copy to %s: %w", dst, err)
 			}
 		}
@@ -232,6 +259,13 @@ func (p *copyPlan) prepare(ctx context.Context, opts CopyOptions) error {
 	p.blobs, err = l.Blobs(ctx, roots)
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", src.Ref, err)
+	}
+	if !opts.NoReferrers {
+		refs, refBlobs, err := l.referrersToCopy(ctx, roots, p.blobs)
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		res.Referrers, p.blobs = refs, append(p.blobs, refBlobs...)
 	}
 	root := p.root
 	p.entry = WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,

@@ -11,8 +11,15 @@ import (
 // has the tag is replaced in place (any further entries with the same tag are dropped),
 // or d is appended; every other entry is kept. With an empty tag, index.json must be empty
 // (or hold d alone): an untagged entry beside others could not be told apart from them,
-// so that is ErrConflict.
+// so that is ErrConflict. Referrer entries (see Referrers) are not counted and are kept.
 func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor) error {
+	return l.SetEntryWithReferrers(ctx, tag, d, nil)
+}
+
+// SetEntryWithReferrers is SetEntry that also records refs, in the same index.json
+// change, the two ways oras and regctl find them (see addReferrers). The blobs of refs
+// must be in the layout already.
+func (l *Layout) SetEntryWithReferrers(ctx context.Context, tag string, d ocispec.Descriptor, refs []Referrer) error {
 	d = WithoutTag(d)
 	if tag != "" {
 		if err := ValidateRefName(tag); err != nil {
@@ -21,14 +28,15 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
 		if tag == "" {
-			if err := l.untaggedConflict(cur, d); err != nil {
+			if err := l.untaggedConflict(ctx, cur, d); err != nil {
 				return err
 			}
-			cur.Manifests = []ocispec.Descriptor{d}
-			return nil
+			cur.Manifests = append([]ocispec.Descriptor{d}, l.referrerEntries(ctx, cur.Manifests)...)
+		} else {
+			cur.Manifests = setTag(cur.Manifests, tag, d)
 		}
-		cur.Manifests = setTag(cur.Manifests, tag, d)
-		return nil
+		return addReferrers(cur, refs, func(e ocispec.Descriptor) ([]byte, error) { return l.ReadBlob(ctx, e) },
+			func(b []byte) (ocispec.Descriptor, error) { return l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b) })
 	})
 }
 
@@ -43,16 +51,22 @@ func (l *Layout) CheckSetEntry(ctx context.Context, tag string, d ocispec.Descri
 		return err
 	}
 	if tag == "" {
-		return l.untaggedConflict(cur, d)
+		return l.untaggedConflict(ctx, cur, d)
 	}
 	return nil
 }
 
 // untaggedConflict is SetEntry's rule for an empty tag: index.json must be empty or hold
-// d alone.
-func (l *Layout) untaggedConflict(cur *ocispec.Index, d ocispec.Descriptor) error {
-	if len(cur.Manifests) > 0 && !(len(cur.Manifests) == 1 && cur.Manifests[0].Digest == d.Digest) {
-		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(cur.Manifests), "entry", "entries"), l.path)
+// d alone, referrer entries aside.
+func (l *Layout) untaggedConflict(ctx context.Context, cur *ocispec.Index, d ocispec.Descriptor) error {
+	var others []ocispec.Descriptor
+	for _, e := range cur.Manifests {
+		if !l.isReferrerEntry(ctx, e) {
+			others = append(others, e)
+		}
+	}
+	if len(others) > 0 && !(len(others) == 1 && others[0].Digest == d.Digest) {
+		return fmt.Errorf("update %s: %w: it already has %s; name a tag (%s:TAG) so they are kept", l.path, ErrConflict, count(len(others), "entry", "entries"), l.path)
 	}
 	return nil
 }

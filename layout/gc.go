@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/atomicfile"
 	"github.com/ocil-dev/ocil/internal/safeopen"
@@ -43,6 +44,9 @@ type GCResult struct {
 	Bytes   int64     `json:"bytes"`
 	// Spared counts unreachable files kept because they are younger than the grace period.
 	Spared int `json:"spared"`
+	// Referrers lists the index.json entries dropped because their subject is gone:
+	// untagged referrer entries and fallback tags (see Layout.Referrers).
+	Referrers []ocispec.Descriptor `json:"referrers,omitempty"`
 }
 
 // GC removes the blobs that nothing in index.json reaches and the temp files killed
@@ -78,7 +82,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	}
 	defer releaseIndex()
 
-	idx, err := l.Index(ctx)
+	idx, dropped, err := l.gcReferrers(ctx, opts.DryRun)
 	if err != nil {
 		return nil, fmt.Errorf("gc %s: %w", l.path, err)
 	}
@@ -100,7 +104,7 @@ func (l *Layout) GC(ctx context.Context, opts GCOptions) (*GCResult, error) {
 	if err := s.find(); err != nil {
 		return nil, fmt.Errorf("gc %s: nothing removed: %w", l.path, err)
 	}
-	res := &GCResult{Removed: []Removed{}, Spared: s.spared}
+	res := &GCResult{Removed: []Removed{}, Spared: s.spared, Referrers: dropped}
 	sort.Slice(s.doomed, func(i, j int) bool { return s.doomed[i].Path < s.doomed[j].Path })
 	synced := map[*os.Root]bool{}
 	for _, c := range s.doomed {

@@ -245,6 +245,14 @@ func (o *Output) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 	return o.l.SetEntry(ctx, tag, d)
 }
 
+// SetEntryWithReferrers is SetEntry that also records refs, in the same index.json
+// change, as untagged entries and under their fallback tags (see
+// (*Layout).SetEntryWithReferrers); their blobs must have been brought by Transfer first.
+// Only inside Write.
+func (o *Output) SetEntryWithReferrers(ctx context.Context, tag string, d ocispec.Descriptor, refs []Referrer) error {
+	return o.l.SetEntryWithReferrers(ctx, tag, d, refs)
+}
+
 // TransferBlob is one blob for Transfer: the blob Blob of the layout From, which must stay
 // open until Write returns (a tarball output reads it only when it is written).
 type TransferBlob struct {

@@ -20,7 +20,8 @@ type Entry struct {
 	Descriptor ocispec.Descriptor
 	// Root is true for an entry that stands for an image or artifact of its own: not
 	// reachable from another entry, without a subject, not a referrers fallback tag
-	// (sha256-<hex>) and of an index or manifest media type.
+	// (sha256-<hex>) nor a cosign tag (sha256-<hex>.sig, .att, .sbom), and of an index
+	// or manifest media type.
 	Root bool
 	// NotRoot says why Root is false.
 	NotRoot string
@@ -57,7 +58,8 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 	children := map[digest.Digest]digest.Digest{}
 	var tops []ocispec.Descriptor
 	for _, e := range entries {
-		if IsIndex(e.Descriptor.MediaType) {
+		// A fallback tag's index lists referrers, which are marked as such below.
+		if IsIndex(e.Descriptor.MediaType) && !IsReferrersTag(e.Tag) {
 			tops = append(tops, e.Descriptor)
 		}
 	}
@@ -97,6 +99,8 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 			e.Root, e.NotRoot = false, fmt.Sprintf("media type %q is not an image", d.MediaType)
 		case IsReferrersTag(e.Tag):
 			e.Root, e.NotRoot = false, "referrers tag"
+		case CosignTagSubject(e.Tag) != "":
+			e.Root, e.NotRoot = false, "cosign tag"
 		case children[d.Digest] != "" && children[d.Digest] != d.Digest:
 			e.Root, e.NotRoot = false, "part of "+string(children[d.Digest])
 		case trees:

@@ -77,10 +77,13 @@ func (l *Layout) Untag(ctx context.Context, tags ...string) error {
 	})
 }
 
-// RemovePlatforms drops the manifests matching any of platforms (and their attestations)
-// from the index tag names, writes the smaller index as a new blob and moves the tag to
-// it; the entry keeps its other annotations. A platform that matches nothing is
-// ErrNotFound, and nothing changes. It returns the new entry and what was removed.
+// RemovePlatforms drops the manifests matching any of platforms (and their attestations
+// and referrers) from the index tag names, writes the smaller index as a new blob and
+// moves the tag to it; the entry keeps its other annotations. A platform that matches
+// nothing is ErrNotFound, and nothing changes. It returns the new entry and what was
+// removed: the index's children, then the index.json entries of referrers whose subject
+// went (see Layout.Referrers; those of the old index too, since the index is rewritten),
+// unless something still listed keeps that subject.
 func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []ocispec.Platform) (ocispec.Descriptor, []ocispec.Descriptor, error) {
 	end, err := l.Session(ctx)
 	if err != nil {
@@ -143,7 +146,15 @@ func (l *Layout) RemovePlatforms(ctx context.Context, tag string, platforms []oc
 			}
 		}
 		cur.Manifests = setTag(cur.Manifests, tag, nd)
-		return nil
+		// The referrers of what went (the removed manifests, the old index) go with it,
+		// unless something still listed keeps their subject.
+		gone := map[digest.Digest]bool{entry.Digest: true}
+		for _, r := range removed {
+			gone[r.Digest] = true
+		}
+		refs, err := l.pruneReferrers(ctx, cur, func(d digest.Digest) bool { return gone[d] })
+		removed = append(removed, refs...)
+		return err
 	})
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err

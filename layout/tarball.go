@@ -92,8 +92,8 @@ func SourceDateEpoch() (time.Time, error) {
 // group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
-// mismatch fails the write. It holds path+".lock" exclusively while it writes (see
-// UpdateTarball), and removes what killed writers of path left beside it.
+// mismatch fails the write. It holds path+".lock" exclusively while it writes (as an
+// Output on a tarball does), and removes what killed writers of path left beside it.
 func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	release, err := lockTarball(ctx, path, opts.LockTimeout)
 	if err != nil {
@@ -139,8 +139,8 @@ func lockTarball(ctx context.Context, path string, timeout time.Duration) (relea
 }
 
 // Leftovers of a write of the tarball path are named TempPrefix+base+"-"+digits (the temp
-// file of writeTarball) or TempPrefix+base+"-stage-"+digits (UpdateTarball's stage
-// folder), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
+// file of writeTarball) or TempPrefix+base+"-stage-"+digits (the stage folder of an
+// Output on a tarball), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
 // else matches: not another tarball's leftovers, even one named base+"-1.tar".
 func tarballLeftover(base, name string) bool {
 	rest, ok := strings.CutPrefix(name, TempPrefix+base+"-")

@@ -22,6 +22,8 @@ type TreeNode struct {
 	// and platform. A manifest listed again for another platform is an entry of its own.
 	Repeated bool        `json:"repeated,omitempty"`
 	Children []*TreeNode `json:"children,omitempty"`
+	// Referrers are the referrers whose subject this node is (see AddReferrers).
+	Referrers []*TreeNode `json:"referrers,omitempty"`
 
 	subject bool // the document has a subject (it is a referrer)
 }

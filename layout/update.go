@@ -30,7 +30,11 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 		return fmt.Errorf("update %s: %w", l.indexName(), err)
 	}
 	defer release()
+	return l.updateIndexLocked(fn)
+}
 
+// updateIndexLocked is UpdateIndex for a caller that holds the index lock already (gc).
+func (l *Layout) updateIndexLocked(fn func(*ocispec.Index) error) error {
 	idx, old, err := l.readIndex()
 	switch {
 	case err == nil:

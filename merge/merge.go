@@ -81,6 +81,9 @@ type Options struct {
 	// merge before anything references it. With it, a reflink, hard link or kernel copy
 	// carries a corrupt blob over as it is; only sizes are checked.
 	NoVerify bool
+	// NoReferrers leaves out the referrers of the inputs' manifests, which a merge
+	// otherwise brings (see layout.ReferrerClosure) and records in OUT both ways.
+	NoReferrers bool
 	// Jobs is how many blobs are copied at once (0: the number of CPUs, at least 2).
 	Jobs int
 	// LockTimeout bounds the wait for OUT's lock (0: layout.DefaultLockTimeout).
@@ -107,6 +110,8 @@ type Result struct {
 	// Index is the index.json entry of the nested index.
 	Index    ocispec.Descriptor `json:"index"`
 	Children []Child            `json:"children"`
+	// Referrers lists the referrers brought with the children.
+	Referrers []layout.Referrer `json:"referrers,omitempty"`
 	// Blobs and Bytes count the blobs the output holds for this merge; Methods how they
 	// arrived (existing, reflink, hardlink, kernel-copy, stream).
 	Blobs   int                           `json:"blobs"`
@@ -203,8 +208,19 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// 3. The output's blobs, then its index.json in one locked step (a tarball output is
-	// written anew once that succeeded, its blobs hashed once on the way).
+	// written anew once that succeeded, its blobs hashed once on the way). The referrers
+	// of the children come with them: their blobs through the same Transfer, their
+	// index.json entries and fallback tags in the same change.
 	res := &Result{Output: out.Path, Tag: out.Tag, Children: children, Warnings: warnings(children)}
+	carried := children
+	if !opts.NoReferrers {
+		refs, refChildren, err := referrersOf(ctx, sources, children)
+		if err != nil {
+			return nil, err
+		}
+		res.Referrers = refs
+		carried = append(append([]Child{}, children...), refChildren...)
+	}
 	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
 		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress})
 	if err != nil {
@@ -212,7 +228,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer dst.Close()
 	var jobs []layout.TransferBlob
-	for _, c := range children {
+	for _, c := range carried {
 		src := &sources[c.Input]
 		blobs, err := src.l.Blobs(ctx, []ocispec.Descriptor{c.Descriptor})
 		if err != nil {
@@ -234,7 +250,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		}
 		d.ArtifactType = opts.ArtifactType
 		d.Annotations = copyMap(opts.DescriptorAnnotations)
-		if err := dst.SetEntry(ctx, out.Tag, d); err != nil {
+		if err := dst.SetEntryWithReferrers(ctx, out.Tag, d, res.Referrers); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 		return nil
@@ -244,6 +260,43 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Index = layout.WithTag(d, out.Tag)
 	return res, nil
+}
+
+// referrersOf finds, input by input, the referrers of the children taken from it (see
+// layout.ReferrerClosure), each once, and returns them with pseudo-children whose blobs
+// the output's Transfer brings from the input that has them, beside the children's.
+func referrersOf(ctx context.Context, sources []source, children []Child) ([]layout.Referrer, []Child, error) {
+	byInput := map[int][]ocispec.Descriptor{}
+	for _, c := range children {
+		byInput[c.Input] = append(byInput[c.Input], c.Descriptor)
+	}
+	var refs []layout.Referrer
+	var carry []Child
+	seen := map[digest.Digest]bool{}
+	for i := range sources {
+		if len(byInput[i]) == 0 {
+			continue
+		}
+		l := sources[i].l
+		rs, err := l.Referrers(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge: input %s: %w (--no-referrers merges without looking for referrers)", sources[i].ref, err)
+		}
+		found, err := l.ReferrerClosure(ctx, rs, byInput[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge: input %s: %w", sources[i].ref, err)
+		}
+		for _, r := range found {
+			key := r.Subject + "\x00" + r.Descriptor.Digest
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			refs = append(refs, r)
+			carry = append(carry, Child{Descriptor: r.Descriptor, Input: i})
+		}
+	}
+	return refs, carry, nil
 }
 
 // preflightOutput refuses, before any blob is transferred, a merge that OUT's current

@@ -36,8 +36,18 @@ the same digests. With --platform (repeatable), only the manifests matching one 
 platforms are kept: the index is rewritten to list just them (a new digest), and only
 their blobs are copied. Each platform must match something. A --platform value may list
 several, separated by ',': linux/amd64,linux/arm64 is two platforms, while a ',' before
-osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). Attestations are dropped
-unless --keep-attestations.
+osver= belongs to the platform (linux/arm64/v8,osver=el8 is one). The attestations
+docker buildx puts in the index (unknown/unknown children naming an image) are kept for
+the kept manifests, as referrers are, and dropped with --no-referrers.
+
+Referrers come along: the signatures, SBOMs and other artifacts whose subject is an
+index or manifest the copy brings, and their own referrers in turn, found the ways
+oras, regctl and cosign record them (see ocil ls). DST records each both ways: an
+untagged index.json entry (as oras attach writes it) and an index under the fallback
+tag sha256-<hex> (as regctl and the distribution spec's referrers tag schema keep it);
+a cosign 2 signature keeps its sha256-<hex>.sig tag. With --platform only the referrers
+of the kept manifests come; the rewritten index is new, so referrers of the old one stay
+behind. --no-referrers leaves them all.
 
 --docker also writes, into a tarball DST, the manifest.json and repositories docker save
 writes since Docker 25, beside the OCI layout, so docker load, podman load and ctr import
@@ -60,8 +70,8 @@ a terminal); the result then goes to standard error, and -q drops it. A file nam
 is ./-.
 
 Prints the digest of the entry written; --format json prints the entry, the kept and
-dropped manifests and the blob counts, --format go-template=TEMPLATE runs a Go
-template over that object.
+dropped manifests, the referrers copied and the blob counts, --format
+go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
   ocil copy ./out:1.2 out.tar
@@ -69,13 +79,15 @@ Examples:
   ocil copy ./out:1.2 arm64.tar.gz --platform linux/arm64 --platform linux/arm/v7
   ocil copy ./out:1.2 el8.tar --platform linux/amd64,osver=el8,linux/arm64/v8,osver=el8
   ocil copy ./out:1.2 site-b.tar.zst
+  ocil copy ./out:1.2 bare.tar --no-referrers
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
   ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
-			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests"},
+			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
+			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -139,7 +151,8 @@ Examples:
 				Stdout:           c.App.Writer,
 				Progress:         bar.Update,
 				Platforms:        plats,
-				KeepAttestations: c.Bool("keep-attestations"),
+				KeepAttestations: c.Bool("keep-attestations") || !c.Bool("no-referrers"),
+				NoReferrers:      c.Bool("no-referrers"),
 				Transfer:         layout.TransferOptions{Mode: mode, Verify: !c.Bool("no-verify")},
 				Jobs:             c.Int("jobs"),
 				ModTime:          mtime,

@@ -21,12 +21,18 @@ from their first blob to their index.json change, and gc takes it exclusively, s
 written but not yet referenced is never taken. Tools that do not know that lock (oras,
 buildkit) are covered by --grace: files changed more recently are kept.
 
+Referrers (signatures, SBOMs: see ocil ls) are kept while their subject is reachable.
+Those whose subject nothing reaches any more are dropped from index.json first, with
+their sha256-<hex> fallback tags and their own referrers, and their blobs removed; a
+referrer with a tag of its own (not a fallback tag) is kept as an image of its own.
+
 gc removes nothing when an index or manifest is missing or unreadable (it names it),
 or when blobs/ or a folder in it is a symbolic link. It removes regular files only:
 in blobs/<alg>/ for sha256, sha512 and blake3, names that are the algorithm's hex
 digest or .ocil-tmp-*; in the layout folder, the .ocil-tmp-* files of index.json and
 oci-layout. Symbolic links, and the files those in blobs/ lead to, are kept.
---format json prints what was (or would be) removed and the bytes freed;
+--format json prints what was (or would be) removed, the index.json entries of
+referrers dropped ("referrers") and the bytes freed;
 --format go-template=TEMPLATE runs a Go template over that object.
 
 Examples:
@@ -76,6 +82,13 @@ Examples:
 			verb := "removed"
 			if c.Bool("dry-run") {
 				verb = "would remove"
+			}
+			for _, d := range res.Referrers {
+				what := "referrer entry"
+				if tag := layout.TagOf(d); tag != "" {
+					what = "referrers tag " + tag
+				}
+				fmt.Fprintf(w, "%s %s %s (its subject is gone)\n", verb, what, d.Digest)
 			}
 			for _, r := range res.Removed {
 				fmt.Fprintf(w, "%s %s %s (%s)\n", verb, r.Kind, r.Path, progress.Bytes(r.Size))

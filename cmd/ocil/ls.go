@@ -45,9 +45,17 @@ cannot be selected by them. With :TAG or @DIGEST only that entry is listed.
 Entries that are not images of their own (children also listed at the top, referrers,
 sha256-<hex> referrers tags, unknown media types) are marked.
 
+Referrers (signatures, SBOMs, attestations whose subject is a listed index or manifest)
+are listed under their subject as "referrer", with their artifact type and digest, and
+their own referrers under them. They are found however they were recorded: untagged
+index.json entries with a subject (oras attach), sha256-<hex> fallback tags (regctl),
+sha256-<hex>.sig, .att and .sbom tags (cosign 2), or the
+org.opencontainers.image.referrer.subject annotation.
+
 --format json prints {"layout": PATH, "entries": [...]}, each entry with "tag",
 "root", "descriptor", "platform", "platformSource" (descriptor, config or
-annotations) and "children"; --format go-template=TEMPLATE runs a Go template over that
+annotations), "children" and "referrers" (each node alike, its descriptor carrying
+"artifactType"); --format go-template=TEMPLATE runs a Go template over that
 object. -q prints only the digest of each listed entry, one a line.
 
 Examples:
@@ -93,12 +101,20 @@ Examples:
 			} else if entries, trees, err = l.EntryTrees(c.Context); err != nil {
 				return fmt.Errorf("ls %s: %w", arg, err)
 			}
+			rs, err := l.Referrers(c.Context)
+			if err != nil {
+				return fmt.Errorf("ls %s: %w", arg, err)
+			}
 			out := lsOutput{Layout: ref.Path, Entries: []lsEntry{}}
 			for i, e := range entries {
 				if trees[i] == nil {
 					continue // unknown media types (application/xml...) are not listed
 				}
-				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: trees[i]})
+				tree := []*layout.TreeNode{trees[i]}
+				if err := l.AddReferrers(c.Context, rs, tree); err != nil {
+					return fmt.Errorf("ls %s: %w", arg, err)
+				}
+				out.Entries = append(out.Entries, lsEntry{Tag: e.Tag, Root: e.Root, NotRoot: e.NotRoot, TreeNode: tree[0]})
 			}
 			switch {
 			case !o.text():
@@ -160,12 +176,17 @@ func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note strin
 		suffix = "\t(" + strings.Join(notes, "; ") + ")"
 	}
 	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", name, plat, layout.DisplayType(n.Descriptor), progress.Bytes(n.Descriptor.Size), n.Descriptor.Digest, suffix)
-	for i, ch := range n.Children {
+	below := append(append([]*layout.TreeNode{}, n.Children...), n.Referrers...)
+	for i, ch := range below {
 		branch, next := "├── ", "│   "
-		if i == len(n.Children)-1 {
+		if i == len(below)-1 {
 			branch, next = "└── ", "    "
 		}
-		printNode(tw, indent+branch+kind(ch.Descriptor), indent+next, ch, "")
+		label := kind(ch.Descriptor)
+		if i >= len(n.Children) {
+			label = "referrer"
+		}
+		printNode(tw, indent+branch+label, indent+next, ch, "")
 	}
 }
 

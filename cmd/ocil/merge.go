@@ -49,6 +49,11 @@ OUT is created when missing. With :TAG, that tag's entry is replaced and the oth
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
 --created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
 
+Referrers come along, as with ocil copy: the signatures, SBOMs and other artifacts whose
+subject is a manifest the merge brings, and theirs in turn; OUT records them both ways
+(an untagged index.json entry and the sha256-<hex> fallback tag). Referrers of an input's
+own index stay behind: the nested index is new. --no-referrers leaves them all.
+
 Every blob is copied (reflink, hard link or copy, see --link) and, unless --no-verify,
 every source byte is hashed once. A failure of any kind leaves OUT's index.json as it was.
 Prints the nested index's digest; --format json prints the index.json entry, the
@@ -67,6 +72,7 @@ Examples:
   ocil merge -o out:1.2 --all-images ./flat-layout
   ocil merge -o out:1.2 --annotation-file annotations.json in-*
   ocil merge -o release.tar.gz:1.2 build-*
+  ocil merge -o out:1.2 --no-referrers build-*
   ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the output layout and tag, `OUT[:TAG]`"},
@@ -80,6 +86,7 @@ Examples:
 			&cli.BoolFlag{Name: "override-platform", Usage: "let IN=PLATFORM replace a platform the manifest states otherwise"},
 			&cli.BoolFlag{Name: "all-images", Usage: "an input without :TAG or @DIGEST contributes every image its index.json lists"},
 			&cli.BoolFlag{Name: "keep-order", Usage: "list the children in the order of the inputs, not the canonical order"},
+			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of the inputs' manifests"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -148,6 +155,7 @@ func runMerge(c *cli.Context) error {
 	}
 	opts.Transfer = layout.TransferOptions{Mode: mode}
 	opts.NoVerify = c.Bool("no-verify")
+	opts.NoReferrers = c.Bool("no-referrers")
 	for _, a := range c.Args().Slice() {
 		in, err := parseInput(a)
 		if err != nil {

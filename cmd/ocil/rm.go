@@ -19,9 +19,13 @@ the index TAG names: a new, smaller index is written and the tag moved to it; it
 annotations stay. A platform that matches nothing is an error and nothing changes. A
 --platform value may list several, separated by ',' (a ',' before osver= belongs to the
 platform: linux/arm64/v8,osver=el8 is one).
+Their referrers (signatures, SBOMs: see ocil ls) go with them, as do those of the old
+index, which is replaced: their index.json entries and sha256-<hex> fallback tags are
+dropped, unless another entry still lists their subject.
 The removed blobs stay in a folder until ocil gc; a layout tarball is rewritten with
 what its entries reach. Prints the new index's digest; --format json prints {"index":
-the new index.json entry, "removed": [the manifests removed]}, and --format
+the new index.json entry, "removed": [the manifests removed, then the index.json
+entries of the referrers dropped]}, and --format
 go-template=TEMPLATE runs a Go template over that object.
 
 Examples:

@@ -58,6 +58,9 @@ const (
 
 	checkSubjectMissing = "subject.missing"
 
+	checkReferrerSubject  = "referrer.subject-missing"
+	checkReferrerFallback = "referrer.fallback-mismatch"
+
 	checkPushTag          = "push.tag"
 	checkPushAlgorithm    = "push.algorithm"
 	checkPushDocumentSize = "push.document-size"
@@ -65,6 +68,7 @@ const (
 	checkPushURLs         = "push.urls"
 	checkPushSubject      = "push.subject"
 	checkPushPlatform     = "push.platform"
+	checkPushArtifactType = "push.referrer-artifact-type"
 )
 
 // CheckInfo describes one check: its stable identifier, the severity of what it finds
@@ -143,12 +147,16 @@ var checkTable = []struct {
 
 	{CheckInfo{checkSubjectMissing, SeverityNote, "the manifest a subject points to is in the layout"}, notForPush},
 
+	{CheckInfo{checkReferrerSubject, SeverityWarning, "a referrer index.json records (an untagged entry with a subject, an org.opencontainers.image.referrer.subject annotation, a sha256-<hex> fallback tag, a cosign sha256-<hex>.sig tag) has its subject in the layout; ocil gc drops it otherwise"}, always},
+	{CheckInfo{checkReferrerFallback, SeverityWarning, "a sha256-<hex> fallback tag's index agrees with the referrers present: each child's subject is the tag's, and every referrer of that subject in index.json is listed (regctl reads only the tag, oras only the documents)"}, always},
+
 	{CheckInfo{checkPushTag, SeverityError, "every index.json ref.name is a registry tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"}, forPushOnly},
 	{CheckInfo{checkPushAlgorithm, SeverityError, "every digest uses an algorithm ocil can verify (sha256, sha512)"}, forPushOnly},
 	{CheckInfo{checkPushDocumentSize, SeverityError, "every index and manifest is at most 4 MiB, the size registries must accept"}, forPushOnly},
 	{CheckInfo{checkPushMixedTypes, SeverityWarning, "no index mixes Docker and OCI manifests (quay and GCR refuse such lists)"}, forPushOnly},
 	{CheckInfo{checkPushURLs, SeverityWarning, "descriptors with urls are listed (a registry refuses them unless it allows the URLs)"}, forPushOnly},
 	{CheckInfo{checkPushSubject, SeverityWarning, "the manifest a subject points to is in the layout (a registry accepts a missing subject, but the referrer then points nowhere)"}, forPushOnly},
+	{CheckInfo{checkPushArtifactType, SeverityWarning, "every referrer has an artifactType: a registry's referrers API otherwise reports its config's media type, which does not say what it is"}, forPushOnly},
 	{CheckInfo{checkPushPlatform, SeverityError, "every image manifest in an index (index.json aside) has a descriptor platform: oras, regctl, docker and containerd select by it and do not read the config"}, forPushOnly},
 }
 

@@ -49,6 +49,10 @@ type parsed struct {
 	children  []child
 	mediaType string // the document's own mediaType, "" when absent
 	subject   bool   // it has a subject: it refers to another manifest
+	// subjectDigest is the subject's digest, when it has a readable one; artifactType
+	// is the document's artifactType member ("" when absent).
+	subjectDigest digest.Digest
+	artifactType  string
 	// listed is true when the children are known: index.json or the index has a
 	// manifests array (a manifest always counts as listed).
 	listed bool
@@ -282,7 +286,8 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 			p.children = append(p.children, child{d: d, object: o, kind: kindOf(d.MediaType, "blob"), ok: ok})
 		}
 	}
-	p.subject = v.subject(r.Subject, object, checkIndexSchema)
+	p.subject, p.subjectDigest = v.subject(r.Subject, object, checkIndexSchema)
+	p.artifactType, _ = jsonString(r.ArtifactType)
 	if v.errors == before {
 		// What the checks above do not cover and the layout package refuses (duplicate
 		// or case-variant member names, invalid UTF-8, deep nesting, trailing data).
@@ -347,7 +352,8 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 			v.add(checkManifestArtifactType, object, "the config is the empty descriptor, so artifactType must say what the artifact is")
 		}
 	}
-	p.subject = v.subject(r.Subject, object, checkManifestSchema)
+	p.subject, p.subjectDigest = v.subject(r.Subject, object, checkManifestSchema)
+	p.artifactType, _ = jsonString(r.ArtifactType)
 	if r.Annotations != nil && !isNull(r.Annotations) {
 		_ = json.Unmarshal(r.Annotations, &p.annotations) // documentMembers reports a bad one
 	}

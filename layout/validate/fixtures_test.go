@@ -20,6 +20,9 @@ var fixtureFindings = map[string][]string{
 	"oras-linux-arm64-v8-el8": nil,
 	"oras-linux-arm64-v8-el9": nil,
 	"regctl-index":            nil,
+	// Referrers written by oras attach (untagged entry) and regctl (fallback tag).
+	"oras-attached-sbom": nil,
+	"regctl-referrers":   nil,
 	// umoci keeps the manifest and config of the image before its layer was added.
 	"umoci-image": {"note blob.unreferenced", "note blob.unreferenced"},
 	// skopeo copied that earlier, layerless umoci manifest.

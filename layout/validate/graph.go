@@ -84,6 +84,7 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 		p = v.manifestDocument(raw, docObject, d.MediaType)
 	}
 	doc.mediaType, doc.subject = p.mediaType, p.subject
+	doc.subjectDigest, doc.artifactType, doc.children = p.subjectDigest, p.artifactType, p.children
 	doc.read, doc.config, doc.annotations = true, p.config, p.annotations
 	if !p.listed {
 		v.incomplete = true
@@ -159,26 +160,26 @@ func (v *validator) readVerified(d ocispec.Descriptor) []byte {
 }
 
 // subject checks a document's subject member and whether the manifest it points to is
-// in the layout. It reports whether there is a subject.
-func (v *validator) subject(raw json.RawMessage, object, schemaCheck string) bool {
+// in the layout. It reports whether there is a subject, and its digest when readable.
+func (v *validator) subject(raw json.RawMessage, object, schemaCheck string) (bool, digest.Digest) {
 	if raw == nil || isNull(raw) {
-		return false
+		return false, ""
 	}
 	o := object + " subject"
 	d, ok := v.descriptor(raw, o, schemaCheck)
 	if !ok {
-		return true
+		return true, ""
 	}
 	p, _ := layout.BlobPath(d.Digest)
 	if present(v.src.fsys, p) {
-		return true
+		return true, d.Digest
 	}
 	if v.opts.ForPush {
 		v.add(checkPushSubject, o, "%s is not in the layout; a registry accepts the referrer, but it points at nothing until that manifest is pushed too", d.Digest)
 	} else {
 		v.add(checkSubjectMissing, o, "%s is not in the layout (allowed: a referrer may point at a manifest kept elsewhere)", d.Digest)
 	}
-	return true
+	return true, d.Digest
 }
 
 // checkIndexChildren checks what concerns an index's children together: platforms

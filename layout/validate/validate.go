@@ -97,6 +97,11 @@ type claim struct {
 type document struct {
 	mediaType string // the document's own mediaType member, "" when absent
 	subject   bool   // the document has a subject: it refers to another one
+	// subjectDigest and artifactType are the document's subject digest and artifactType
+	// member, "" when absent; children are an index's children (see parsed).
+	subjectDigest digest.Digest
+	artifactType  string
+	children      []child
 	// read is set once the document was read and checked; config (a manifest's, when
 	// usable) and annotations are then known.
 	read        bool
@@ -137,6 +142,7 @@ func (v *validator) run(ctx context.Context) error {
 		return err
 	}
 	v.checkRefs(entries)
+	v.checkReferrers(entries)
 	v.checkPlatforms()
 	v.checkBlobs(ctx, names)
 	if err := ctx.Err(); err != nil {
