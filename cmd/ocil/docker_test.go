@@ -149,43 +149,76 @@ func TestCopyDockerLoads(t *testing.T) {
 		}
 	})
 	t.Run("containerd", func(t *testing.T) {
-		containerd := imageTool(t, "containerd")
-		ctr := imageTool(t, "ctr")
-		// A unix socket path is at most 107 bytes: a short folder of its own.
-		dir, err := os.MkdirTemp("", "ocil-ctd-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		sock := filepath.Join(dir, "c.sock")
-		config := filepath.Join(dir, "config.toml")
-		os.WriteFile(config, []byte("version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"), 0o644)
-		var log bytes.Buffer
-		cmd := exec.Command(containerd, "--config", config, "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--address", sock)
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("containerd cannot start here: %v", err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		for i := 0; ; i++ {
-			if exec.Command(ctr, "--address", sock, "version").Run() == nil {
-				break
-			}
-			if i == 100 {
-				t.Fatalf("containerd did not answer on %s:\n%s", sock, log.String())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		runTool(t, ctr, "--address", sock, "images", "import", "--all-platforms", out)
-		ls := runTool(t, ctr, "--address", sock, "images", "ls", "-q")
+		ctr := startContainerd(t)
+		ctr("images", "import", "--all-platforms", out)
+		ls := ctr("images", "ls", "-q")
 		for _, n := range names {
 			if !strings.Contains(ls, n+"\n") {
 				t.Errorf("ctr images ls does not list %s:\n%s", n, ls)
 			}
 		}
-		check := runTool(t, ctr, "--address", sock, "images", "check")
+		check := ctr("images", "check")
 		if strings.Count(check, "complete") < len(names) {
 			t.Errorf("ctr images check:\n%s", check)
 		}
 	})
+}
+
+// TestCopyNamesForContainerd: without --docker, ctr import names each image of an OCI
+// tarball that copy SRC=NAME... wrote by its io.containerd.image.name.
+func TestCopyNamesForContainerd(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bundle.tar")
+	if code, _, stderr := runCLI(t, "copy", "-q",
+		fixture("skopeo-docker-archive.tar")+":"+savedTag+"=registry.example.com/team/app:1.2",
+		fixture("docker-list")+":v1=registry.example.com/team/multi:1", out); code != 0 {
+		t.Fatal(stderr)
+	}
+	ctr := startContainerd(t)
+	ctr("images", "import", "--all-platforms", out)
+	ls := ctr("images", "ls", "-q")
+	for _, n := range []string{"registry.example.com/team/app:1.2", "registry.example.com/team/multi:1"} {
+		if !strings.Contains(ls, n+"\n") {
+			t.Errorf("ctr images ls does not list %s:\n%s", n, ls)
+		}
+	}
+}
+
+// startContainerd starts a containerd of the test's own (its --root, --state and
+// --address in a temporary folder, the CRI plugin off), stopped when the test ends, and
+// returns a function that runs ctr against it.
+func startContainerd(t *testing.T) func(args ...string) string {
+	t.Helper()
+	containerd := imageTool(t, "containerd")
+	ctr := imageTool(t, "ctr")
+	// A unix socket path is at most 107 bytes: a short folder of its own.
+	dir, err := os.MkdirTemp("", "ocil-ctd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "c.sock")
+	config := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(config, []byte("version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cmd := exec.Command(containerd, "--config", config, "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--address", sock)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("containerd cannot start here: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; ; i++ {
+		if exec.Command(ctr, "--address", sock, "version").Run() == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("containerd did not answer on %s within 10 s:\n%s", sock, log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return func(args ...string) string {
+		t.Helper()
+		return runTool(t, ctr, append([]string{"--address", sock}, args...)...)
+	}
 }
