@@ -18,6 +18,7 @@ FUZZ_TARGETS := \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \
+	./layout/tarfs:FuzzSeekIndex:slow \
 	./cmd/ocil:FuzzValidate:slow
 
 .PHONY: help build test tools vet unit fuzz demo bench clean dist dist-check
@@ -93,6 +94,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	GO=$(GO) bash bench/run.sh
 	GO=$(GO) bash bench/tar.sh
+	GO=$(GO) bash bench/peers.sh
 	GO=$(GO) bash bench/tags.sh
 
 # bench-quick: the merge benchmarks on small datasets (A 4 x 16 MiB, B 16 x 1 MiB,

@@ -10,17 +10,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/atomicfile"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 	"github.com/ocil-dev/ocil/lock"
 )
 
@@ -233,26 +231,23 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 
 	bw := bufio.NewWriterSize(out, 1<<20)
-	var w io.Writer = bw
-	var gz *pgzip.Writer
-	if opts.Gzip {
-		gz, err = pgzip.NewWriterLevel(bw, pgzip.DefaultCompression)
+	var ew tarEntryWriter
+	switch {
+	case opts.Gzip, opts.Zstd:
+		// Compressed tarballs are seekable: one gzip member or zstd frame per entry and a
+		// seek index, still one standard stream for every other reader (see tarfs).
+		compression := "zstd"
+		if opts.Gzip {
+			compression = "gzip"
+		}
+		sw, err := tarfs.NewSeekableWriter(bw, compression)
 		if err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
-		if err := gz.SetConcurrency(1<<20, max(2*runtime.GOMAXPROCS(0), 4)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		w = gz
+		ew = sw
+	default:
+		ew = plainTarWriter{tar.NewWriter(bw)}
 	}
-	var zw *zstd.Encoder
-	if opts.Zstd && !opts.Gzip {
-		if zw, err = zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		w = zw
-	}
-	tw := tar.NewWriter(w)
 	mtime := opts.ModTime
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
@@ -262,10 +257,10 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 	}
 	layoutHdr, _ := EncodeJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
 	for _, small := range append([]TarFile{{LayoutFile, layoutHdr}, {IndexFile, indexJSON}}, opts.Files...) {
-		if err := tw.WriteHeader(header(small.Name, int64(len(small.Data)))); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-		if _, err := tw.Write(small.Data); err != nil {
+		if err := ew.WriteEntry(header(small.Name, int64(len(small.Data))), func(w io.Writer) error {
+			_, err := w.Write(small.Data)
+			return err
+		}); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
@@ -277,43 +272,53 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(header(e.name, e.d.Size)); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
 		if data, ok := opts.Extra[e.d.Digest]; ok {
 			if int64(len(data)) != e.d.Size || digest.FromBytes(data) != e.d.Digest {
 				return fmt.Errorf("write tarball %s: blob %s: %w", path, e.d.Digest, ErrDigestMismatch)
 			}
-			if _, err := tw.Write(data); err != nil {
+			if err := ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
+				_, err := w.Write(data)
+				return err
+			}); err != nil {
 				return fmt.Errorf("write tarball %s: %w", path, err)
 			}
 			continue
 		}
-		if err := src.copyBlobTo(ctx, tw, e.d, opts.Verify); err != nil {
+		if err := ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
+			return src.copyBlobTo(ctx, w, e.d, opts.Verify)
+		}); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		if done += e.d.Size; opts.Progress != nil {
 			opts.Progress(done, total)
 		}
 	}
-	if err := tw.Close(); err != nil {
+	if err := ew.Close(*header("", 0)); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
-	}
-	if gz != nil {
-		if err := gz.Close(); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("write tarball %s: %w", path, err)
-		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
 	return nil
 }
+
+// tarEntryWriter writes the entries of a tarball: a plain tar, or a seekable compressed
+// one (tarfs.SeekableWriter).
+type tarEntryWriter interface {
+	WriteEntry(hdr *tar.Header, data func(w io.Writer) error) error
+	Close(hdr tar.Header) error
+}
+
+type plainTarWriter struct{ tw *tar.Writer }
+
+func (p plainTarWriter) WriteEntry(hdr *tar.Header, data func(w io.Writer) error) error {
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	return data(p.tw)
+}
+
+func (p plainTarWriter) Close(tar.Header) error { return p.tw.Close() }
 
 // copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
 // Without verify it reads the file raw (the caller trusts it); the size is always checked.

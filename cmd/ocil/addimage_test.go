@@ -290,8 +290,12 @@ func TestAddImageClients(t *testing.T) {
 		zstdLayout := filepath.Join(t.TempDir(), "zstd")
 		zstdDigest := strings.TrimSpace(runOcil(t, "add", zstdLayout+":latest", "--platform", "linux/"+arch, "--image", "--compression", "zstd",
 			"--entrypoint", `["/usr/local/bin/hello", "from entrypoint"]`, "--env", "PATH=/usr/local/bin", hellos[arch]+"=/usr/local/bin/hello"))
-		for _, tc := range []struct{ name, layout, digest string }{{"gzip", layouts[arch], digests[arch]}, {"zstd", zstdLayout, zstdDigest}} {
-			tarball := filepath.Join(t.TempDir(), "hello.tar")
+		// Each is loaded from a plain tarball and from a seekable compressed one.
+		for _, tc := range []struct{ name, layout, digest, tarball string }{
+			{"gzip", layouts[arch], digests[arch], "hello.tar"}, {"zstd", zstdLayout, zstdDigest, "hello.tar"},
+			{"gzip", layouts[arch], digests[arch], "hello.tar.gz"}, {"zstd", zstdLayout, zstdDigest, "hello.tar.zst"},
+		} {
+			tarball := filepath.Join(t.TempDir(), tc.tarball)
 			runOcil(t, "copy", tc.layout+":latest", tarball)
 			store := t.TempDir()
 			base := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"), "--storage-driver", "vfs",

@@ -61,7 +61,10 @@ copied several at a time (--jobs). A tarball DST is rewritten whole: relative na
 oci-layout and index.json first, blobs sorted, fixed mode, owner and time
 (SOURCE_DATE_EPOCH, else 1970), so the same content gives the same bytes; it is
 written beside DST and renamed at the end, under DST.lock. .tar.gz output is
-compressed on all cores; .tar.zst with zstd.
+compressed on all cores; .tar.zst with zstd. Both are seekable: each entry is a
+gzip member or zstd frame of its own and the last entry, ocil-seek-index.json, says
+where each is, so ocil reads one blob without decompressing the rest; tar, skopeo and
+podman read them as any other.
 
 SRC - reads a layout tarball (plain, gzip or zstd) from standard input: it is checked
 whole and spooled to a temp file before anything is copied, within the bounds of a

@@ -127,6 +127,19 @@
 // sha512 blob is hashed on the way and the archive is refused if one does not match its
 // name. Blobs of other algorithms are left to the reader.
 //
+// # Seekable compressed archives
+//
+// A compressed archive written by SeekableWriter (what ocil writes for .tar.gz and
+// .tar.zst) holds every entry in a gzip member or zstd frame of its own, a last entry
+// SeekIndexName listing where each is, and a footer that other readers skip (see
+// SeekIndexName). Open then reads the footer and the index only, and each file read
+// decompresses that file's own piece, checking its tar header against the index and
+// hashing a sha256 or sha512 blob as it goes (the read that reaches its end fails on a
+// mismatch); Seekable
+// reports it. An index that breaks a rule (pieces outside the file, out of order or
+// overlapping, names or sizes the rules above refuse, sizes past the bomb bounds) is not
+// used: the archive is decompressed whole as any other.
+//
 // # Bounds
 //
 // Memory does not grow with the size of the entries: headers are read one at a time,

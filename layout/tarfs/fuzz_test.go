@@ -1,6 +1,10 @@
 package tarfs
 
 import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"io/fs"
@@ -42,6 +46,8 @@ func FuzzOpen(f *testing.F) {
 	f.Add(gzipBytes(f, buildTar(f, layoutEnts()...)))
 	f.Add(zstdBytes(f, buildTar(f, layoutEnts()...)))
 	f.Add(buildTar(f, withLayout(dirEnt("ingest/"), reg("manifest.json", "[]"), blob("more"))...))
+	f.Add(buildSeekable(f, compressionGzip, nil, layoutEnts()...))
+	f.Add(buildSeekable(f, compressionZstd, nil, layoutEnts()...))
 
 	// One folder for all runs in a process: the engine calls the target thousands of
 	// times a second while it minimizes inputs, and new folders would dominate the cost.
@@ -78,6 +84,9 @@ func FuzzOpen(f *testing.F) {
 			}
 			n, err := io.Copy(io.Discard, f)
 			f.Close()
+			if fsys.Seekable() && err != nil && (errors.Is(err, ErrHostile) || errors.Is(err, ErrCorrupt)) {
+				continue // read in place: a damaged or lying piece fails when it is read
+			}
 			if err != nil || n != size {
 				t.Errorf("%s: read %d bytes, %v; Size says %d", name, n, err, size)
 			}
@@ -98,4 +107,66 @@ var blobPath = regexp.MustCompile(`^blobs/[a-z0-9]+(?:[+._-][a-z0-9]+)*/[a-zA-Z0
 // layoutPath says which names a layout's FS may list.
 func layoutPath(name string) bool {
 	return name == "oci-layout" || name == "index.json" || blobPath.MatchString(name)
+}
+
+// FuzzSeekIndex writes arbitrary bytes as the seek index of a seekable archive whose
+// pieces are sound. Open must never panic, and whatever it serves in place is either
+// exactly the bytes the archive holds under that name or a read error: an index can
+// point reads at other pieces, but never have their bytes taken for another file's, nor
+// reach outside the archive.
+func FuzzSeekIndex(f *testing.F) {
+	ents := append(layoutEnts(), blob("world"), reg("manifest.json", "[]"))
+	var valid []byte
+	buildSeekable(f, compressionGzip, func(ix *seekIndex) { valid, _ = json.Marshal(ix) }, ents...)
+	f.Add(valid, false)
+	f.Add(valid, true)
+	f.Add([]byte(`{"ocilSeekIndex":1,"entries":[{"name":"index.json","size":35,"offset":0,"length":9}]}`), false)
+	truth := map[string][]byte{}
+	for _, e := range ents {
+		truth[e.name] = e.body
+	}
+	dir := f.TempDir()
+	p := filepath.Join(dir, "fuzz.tar")
+	f.Fuzz(func(t *testing.T, index []byte, zst bool) {
+		c := compressionGzip
+		if zst {
+			c = compressionZstd
+		}
+		var b bytes.Buffer
+		sw, err := NewSeekableWriter(&b, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if err := sw.WriteEntry(&tar.Header{Name: e.name, Typeflag: tar.TypeReg, Size: int64(len(e.body)), Mode: 0o644}, func(w io.Writer) error {
+				_, err := w.Write(e.body)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sw.closeWith(tar.Header{Mode: 0o644}, index); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fsys, err := Open(p, Options{TempDir: dir, MaxUncompressed: 16 << 20, MaxEntries: 4096})
+		if err != nil {
+			t.Fatalf("a sound archive refused: %v", err)
+		}
+		defer fsys.Close()
+		for _, name := range fsys.Entries() {
+			got, err := readAll(t, fsys, name)
+			if err != nil {
+				if !fsys.Seekable() {
+					t.Fatalf("%s: %v", name, err)
+				}
+				continue
+			}
+			if want, ok := truth[name]; !ok || !bytes.Equal(got, want) {
+				t.Fatalf("%s read as %q, the archive holds %q", name, got, want)
+			}
+		}
+	})
 }

@@ -66,8 +66,17 @@ func Open(path string, opts Options) (*FS, error) {
 	if compression == compressionNone {
 		fsys, err = ix.scanPlain(f, fi.Size())
 	} else {
-		fsys, err = ix.scanCompressed(f, fi.Size())
-		f.Close() // the temp file serves the reads from here on
+		// A seekable archive written by ocil is read in place, through its index; any
+		// other, or one whose index is not usable, is decompressed whole.
+		fsys, err = ix.openSeekable(f, fi.Size())
+		if errors.Is(err, errSeekIndex) {
+			ix = newIndexer(path, opts, compression)
+			fsys, err = ix.scanCompressed(io.NewSectionReader(f, 0, fi.Size()), fi.Size())
+			f.Close() // the temp file serves the reads from here on
+		} else if err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	if err != nil {
 		if compression == compressionNone {

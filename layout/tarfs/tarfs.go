@@ -150,6 +150,7 @@ type FS struct {
 	files       map[string]*entry
 	names       []string        // files' keys, sorted
 	dirs        map[string]*dir // ".", "blobs", "blobs/<alg>"
+	seekable    bool            // read in place through a seek index
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
@@ -164,6 +165,7 @@ type entry struct {
 	size    int64
 	modTime time.Time
 	data    []byte // the bytes of a file built in memory (docker save archives), or nil
+	piece   *piece // in a seekable archive: the compressed piece holding the entry
 }
 
 // dir is a folder of the layout, from its tar entry or implied by the files under it.
@@ -214,6 +216,9 @@ func (f *FS) Open(name string) (fs.File, error) {
 	if e, ok := f.files[name]; ok {
 		if e.data != nil {
 			return &file{e: e, r: dataReader(e)}, nil
+		}
+		if e.piece != nil {
+			return newSeekFile(f, e), nil
 		}
 		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size)}, nil
 	}
