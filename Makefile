@@ -12,6 +12,8 @@ FUZZ_TARGETS := \
 	./layout:FuzzParseReference \
 	./layout:FuzzDecodeIndex \
 	./layout:FuzzDecodeManifest \
+	./layout:FuzzCheckJSON \
+	./layout:FuzzFastIndex \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
@@ -41,10 +43,11 @@ build:
 test: tools vet unit interop dist-check image-check
 
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
-# podman (images written by add --image), man-db (the man page rendered with man -l), git,
-# rsync and npm (for gitlab-ci-local, which runs the GitLab CI example pipeline; it comes
-# from npm, pinned: GITLAB_CI_LOCAL). TEST_TOOLS lists command:package pairs.
-TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman man:man-db git:git rsync:rsync npm:npm
+# podman (images written by add --image), containerd and ctr (copy --docker tarballs),
+# man-db (the man page rendered with man -l), git, rsync and npm (for gitlab-ci-local,
+# which runs the GitLab CI example pipeline; it comes from npm, pinned: GITLAB_CI_LOCAL).
+# TEST_TOOLS lists command:package pairs.
+TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman containerd:containerd man:man-db git:git rsync:rsync npm:npm
 GITLAB_CI_LOCAL := gitlab-ci-local@4.70.1
 # Clients the referrer tests run (oras attach/discover/pull, regctl artifact list),
 # built with go install at pinned versions into $(GOBIN_DIR); the tests look there too.
@@ -108,6 +111,7 @@ bench:
 	GO=$(GO) bash bench/run.sh
 	GO=$(GO) bash bench/tar.sh
 	GO=$(GO) bash bench/peers.sh
+	GO=$(GO) bash bench/tags.sh
 
 # bench-quick: the merge benchmarks on small datasets (A 4 x 16 MiB, B 16 x 1 MiB,
 # C 256 and 64 x 64 KiB), printed only; BENCHMARKS.md is left as it is.

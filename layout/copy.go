@@ -36,6 +36,9 @@ type CopyOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// Docker, for a tarball dst, also writes docker save's manifest.json and repositories
+	// (see DockerOptions).
+	Docker *DockerOptions
 	// Stdout is where the destination "-" is written, an uncompressed tarball
 	// (os.Stdout when nil).
 	Stdout io.Writer
@@ -65,68 +68,104 @@ type CopyResult struct {
 // With platforms, see CopyOptions.Platforms. Only the blobs of what is kept are copied,
 // several at a time.
 func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*CopyResult, error) {
+	res, err := CopyAll(ctx, []CopySource{{Src: src}}, dst, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// CopySource is one source of CopyAll: what was resolved, and the name its entry gets in
+// the destination ("" keeps dst's tag, else the tag it was selected by).
+type CopySource struct {
+	Src *Resolved
+	// Name is the entry's org.opencontainers.image.ref.name; a full image name
+	// (registry.example.com/team/app:1.2) is what docker load and ctr import use, and is
+	// also written as io.containerd.image.name.
+	Name string
+}
+
+// AnnotationContainerdImageName is the annotation containerd's import reads an image's
+// name from.
+const AnnotationContainerdImageName = "io.containerd.image.name"
+
+// copyPlan is what one source contributes.
+type copyPlan struct {
+	src      *Resolved
+	res      *CopyResult
+	root     ocispec.Descriptor
+	newIndex []byte
+	blobs    []ocispec.Descriptor
+	entry    ocispec.Descriptor
+}
+
+// CopyAll copies several sources into dst as Copy copies one, in one write: every entry
+// lands, or none does and dst is left as it was. Each source's entry is named by its
+// Name (with io.containerd.image.name when given), else by the tag it was selected by; a
+// tag on dst names the entry of a single source only. Two sources may not give the same
+// name (ErrConflict, naming both). Standard output takes a single source.
+func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOptions) ([]*CopyResult, error) {
 	ref, err := ParseOutput(dst)
 	if err != nil {
 		return nil, fmt.Errorf("copy to %w", err)
 	}
-	tag := ref.Tag
-	if tag == "" {
-		tag = src.Tag
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("copy to %s: %w: no source", dst, ErrInvalidOption)
 	}
-	if tag != "" {
-		if err := ValidateRefName(tag); err != nil {
-			return nil, fmt.Errorf("copy to %s: %w", dst, err)
+	if len(srcs) > 1 && ref.Path == Stdio {
+		return nil, fmt.Errorf("copy to %s: %w: several sources go to a folder or tarball, not to standard output", dst, ErrInvalidOption)
+	}
+	if opts.Docker != nil && ref.Path == Stdio {
+		return nil, fmt.Errorf("copy to %s: %w: --docker writes a tarball file (DST.tar, .tar.gz, .tar.zst), not standard output", dst, ErrInvalidOption)
+	}
+	if ref.Tag != "" && (len(srcs) > 1 || srcs[0].Name != "") {
+		return nil, fmt.Errorf("copy to %s: %w: the tag %q of DST names the entry of a single source; name each with SRC=NAME", dst, ErrInvalidOption, ref.Tag)
+	}
+	plans := make([]*copyPlan, len(srcs))
+	named := map[string]string{} // tag → the source that gives it
+	for i, cs := range srcs {
+		src := cs.Src
+		tag := cs.Name
+		if tag == "" {
+			tag = ref.Tag
 		}
-	}
-	l := src.Layout
-	root := src.Root
-	res := &CopyResult{Destination: ref.Path, Tag: tag}
-
-	var newIndex []byte // the rewritten index blob, when filtering
-	roots := []ocispec.Descriptor{root}
-	if len(opts.Platforms) > 0 {
-		root, newIndex, err = l.filterRoot(ctx, root, opts, res)
-		if err != nil {
-			return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+		if tag == "" {
+			tag = src.Tag
 		}
-		roots = res.Kept
-		if newIndex == nil {
-			roots = []ocispec.Descriptor{root}
+		if tag != "" {
+			if err := ValidateRefName(tag); err != nil {
+				return nil, fmt.Errorf("copy to %s: %w", dst, err)
+			}
+			if other, ok := named[tag]; ok {
+				return nil, fmt.Errorf("copy to %s: %w: %s and %s both give the name %q", dst, ErrConflict, other, src.Ref, tag)
+			}
+			named[tag] = src.Ref.String()
 		}
-	}
-	blobs, err := l.Blobs(ctx, roots)
-	if err != nil {
-		return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
-	}
-	if !opts.NoReferrers {
-		refs, refBlobs, err := l.referrersToCopy(ctx, roots, blobs)
-		if err != nil {
-			return nil, fmt.Errorf("copy %s: %w", src.Ref, err)
+		p := &copyPlan{src: src, res: &CopyResult{Destination: ref.Path, Tag: tag}, root: src.Root}
+		if err := p.prepare(ctx, opts); err != nil {
+			return nil, err
 		}
-		res.Referrers, blobs = refs, append(blobs, refBlobs...)
-	}
-	entry := WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
-		ArtifactType: root.ArtifactType, Annotations: root.Annotations, Platform: root.Platform})
-	for _, b := range blobs {
-		res.Blobs++
-		res.Bytes += b.Size
-	}
-	if newIndex != nil {
-		res.Blobs++
-		res.Bytes += root.Size
+		p.entry = WithTag(p.entry, tag)
+		if cs.Name != "" {
+			p.entry.Annotations[AnnotationContainerdImageName] = cs.Name
+		}
+		p.res.Descriptor = p.entry
+		plans[i] = p
 	}
 
 	if ref.Path == Stdio {
+		p := plans[0]
+		res := p.res
 		// A stream has no other entries to keep: the tarball is written straight from src.
 		topts := TarOptions{Verify: opts.Transfer.Verify, ModTime: opts.ModTime, Progress: opts.Progress}
-		tarBlobs := blobs
-		if newIndex != nil {
+		tarBlobs := p.blobs
+		if p.newIndex != nil {
 			// The rewritten index is not in src: it is written from memory.
-			topts.Extra = map[digest.Digest][]byte{root.Digest: newIndex}
-			tarBlobs = append(append([]ocispec.Descriptor{}, blobs...), ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size})
+			topts.Extra = map[digest.Digest][]byte{p.root.Digest: p.newIndex}
+			tarBlobs = append(append([]ocispec.Descriptor{}, p.blobs...), ocispec.Descriptor{MediaType: p.root.MediaType, Digest: p.root.Digest, Size: p.root.Size})
 		}
 		tarBlobs = slices.Clip(tarBlobs)
-		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{WithTag(entry, tag)}}
+		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{p.entry}}
 		idx.SchemaVersion = 2
 		if topts.Extra == nil {
 			topts.Extra = map[digest.Digest][]byte{}
@@ -154,42 +193,92 @@ func Copy(ctx context.Context, src *Resolved, dst string, opts CopyOptions) (*Co
 		if w == nil {
 			w = os.Stdout
 		}
-		if err := WriteTarballTo(ctx, w, "standard output", l, ij, tarBlobs, topts); err != nil {
+		if err := WriteTarballTo(ctx, w, "standard output", p.src.Layout, ij, tarBlobs, topts); err != nil {
 			return nil, err
 		}
-		res.Descriptor = idx.Manifests[0]
-		return res, nil
+		return []*CopyResult{p.res}, nil
 	}
 
 	out, err := OpenOutput(ctx, dst, OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
-		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress})
+		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress, Docker: opts.Docker})
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
 	defer out.Close()
-	jobs := make([]TransferBlob, len(blobs))
-	for i, b := range blobs {
-		jobs[i] = TransferBlob{From: l, Blob: b}
+	var jobs []TransferBlob
+	for _, p := range plans {
+		for _, b := range p.blobs {
+			jobs = append(jobs, TransferBlob{From: p.src.Layout, Blob: b})
+		}
 	}
 	err = out.Write(ctx, func(*Layout) error {
 		if _, err := out.Transfer(ctx, jobs); err != nil {
-			return fmt.Errorf("copy %s to %s: %w", src.Ref, dst, err)
+			if len(plans) == 1 {
+				return fmt.Errorf("copy %s to %s: %w", plans[0].src.Ref, dst, err)
+			}
+			return fmt.Errorf("copy to %s: %w", dst, err)
 		}
-		if newIndex != nil {
-			if _, err := out.PutBlob(ctx, root.MediaType, newIndex); err != nil {
+		for _, p := range plans {
+			if p.newIndex != nil {
+				if _, err := out.PutBlob(ctx, p.root.MediaType, p.newIndex); err != nil {
+					return fmt.Errorf("copy to %s: %w", dst, err)
+				}
+			}
+			if err := out.SetEntryWithReferrers(ctx, p.res.Tag, WithoutTag(p.entry), p.res.Referrers); err != nil {
 				return fmt.Errorf("copy to %s: %w", dst, err)
 			}
-		}
-		if err := out.SetEntryWithReferrers(ctx, tag, entry, res.Referrers); err != nil {
-			return fmt.Errorf("copy to %s: %w", dst, err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	res.Descriptor = WithTag(entry, tag)
+	res := make([]*CopyResult, len(plans))
+	for i, p := range plans {
+		res[i] = p.res
+	}
 	return res, nil
+}
+
+// prepare finds what one source copies: its root (rewritten when filtering platforms),
+// the blobs under it, and the entry, without a tag.
+func (p *copyPlan) prepare(ctx context.Context, opts CopyOptions) error {
+	l, src, res := p.src.Layout, p.src, p.res
+	var err error
+	roots := []ocispec.Descriptor{p.root}
+	if len(opts.Platforms) > 0 {
+		p.root, p.newIndex, err = l.filterRoot(ctx, p.root, opts, res)
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		roots = res.Kept
+		if p.newIndex == nil {
+			roots = []ocispec.Descriptor{p.root}
+		}
+	}
+	p.blobs, err = l.Blobs(ctx, roots)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src.Ref, err)
+	}
+	if !opts.NoReferrers {
+		refs, refBlobs, err := l.referrersToCopy(ctx, roots, p.blobs)
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src.Ref, err)
+		}
+		res.Referrers, p.blobs = refs, append(p.blobs, refBlobs...)
+	}
+	root := p.root
+	p.entry = WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
+		ArtifactType: root.ArtifactType, Annotations: root.Annotations, Platform: root.Platform})
+	for _, b := range p.blobs {
+		res.Blobs++
+		res.Bytes += b.Size
+	}
+	if p.newIndex != nil {
+		res.Blobs++
+		res.Bytes += root.Size
+	}
+	return nil
 }
 
 // filterRoot applies the platform filter. For a manifest root it checks the manifest

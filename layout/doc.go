@@ -14,7 +14,8 @@
 // the descriptor's size, trailing or missing bytes give ErrSizeMismatch, and bytes that do
 // not hash to the digest give ErrDigestMismatch. A digest is checked against the OCI
 // grammar before it becomes a path (BlobPath), so no descriptor can point outside blobs/.
-// JSON documents are capped at MaxJSONSize before they are parsed, and index and manifest
+// JSON documents are capped at MaxJSONSize (index.json at MaxIndexSize, 64 MiB, which a
+// layout of 100,000 tags fits) before they are parsed, and index and manifest
 // documents are refused when other tools would read them differently (duplicate or
 // case-variant member names) or when they are ambiguous (CVE-2021-41190); see
 // DecodeIndex.

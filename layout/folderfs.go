@@ -3,6 +3,7 @@ package layout
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -58,9 +59,30 @@ func (e *UnsafeFileError) Is(target error) bool { return target == ErrUnsafeFile
 // folders only and never blocks: the type is checked before the open, the open does not
 // wait for a FIFO's writer, and the opened file must be the one that was checked. Stat
 // follows the same links and reports any type.
-func FolderFS(dir string) fs.FS { return folderFS{dir} }
+func FolderFS(dir string) fs.FS { return folderFS{dir: dir} }
 
-type folderFS struct{ dir string }
+// OpenFolderFS is FolderFS for a reader of many blobs: each blobs/<alg>/ folder, once
+// checked, is held open and blobs are opened relative to it (see blobDirs). Close
+// releases the folders.
+func OpenFolderFS(dir string) interface {
+	fs.FS
+	io.Closer
+} {
+	return folderFS{dir: dir, blobs: &blobDirs{}}
+}
+
+type folderFS struct {
+	dir   string
+	blobs *blobDirs // nil: every name is checked component by component
+}
+
+// Close releases the blob folders a layout's folderFS keeps open.
+func (f folderFS) Close() error {
+	if f.blobs != nil {
+		return f.blobs.Close()
+	}
+	return nil
+}
 
 func (f folderFS) Open(name string) (fs.File, error) {
 	file, err := f.open(name, true)
@@ -73,6 +95,11 @@ func (f folderFS) Open(name string) (fs.File, error) {
 func (f folderFS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	if f.blobs != nil {
+		if fi := f.blobs.stat(f, name); fi != nil {
+			return fi, nil
+		}
 	}
 	fi, linked, err := f.lstat(name)
 	if err != nil || !linked {
@@ -121,6 +148,11 @@ func (f folderFS) lstat(name string) (fi fs.FileInfo, linked bool, err error) {
 func (f folderFS) open(name string, dirOK bool) (*os.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if f.blobs != nil {
+		if file := f.blobs.open(f, name); file != nil {
+			return file, nil
+		}
 	}
 	fi, linked, err := f.lstat(name)
 	if err != nil {

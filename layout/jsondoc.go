@@ -3,19 +3,21 @@ package layout
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"unicode/utf8"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// MaxJSONSize caps every JSON document this package reads (oci-layout, index.json, indexes,
-// manifests, configs) before it is parsed. containerd uses the same bound since
+// MaxJSONSize caps every blob this package reads as a document (indexes, manifests,
+// configs) and oci-layout before it is parsed. containerd uses the same bound since
 // CVE-2023-25153; registries accept manifests of 4 MiB.
 const MaxJSONSize = 20 << 20
+
+// MaxIndexSize caps index.json, the one document that grows with the number of tags: a
+// layout of 100,000 tags with full names (registry.example.com/team/app-000001:1.0) and
+// platforms has an index.json of about 30 MB, and fits with room to spare. DecodeIndex
+// and DecodeManifest accept documents up to this size.
+const MaxIndexSize = 64 << 20
 
 // maxJSONDepth bounds object/array nesting in index and manifest documents; real ones
 // nest about five levels.
@@ -31,83 +33,12 @@ var knownFields = []string{
 	"architecture", "os", "os.version", "os.features", "variant", "features",
 }
 
-type jsonFrame struct {
-	object   bool
-	freeForm bool // an annotations map: any member name is allowed
-	wantKey  bool
-	keys     map[string]struct{}
-}
-
 // checkJSON refuses JSON that Go would read differently from other parsers: invalid UTF-8,
 // duplicate member names (I-JSON, RFC 7493), and case variants of known member names
 // outside of annotation maps. It also bounds nesting and refuses trailing data.
 func checkJSON(b []byte) error {
-	if !utf8.Valid(b) {
-		return errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var stack []*jsonFrame
-	// valueDone marks the enclosing object ready for its next member name.
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].object {
-			stack[n-1].wantKey = true
-		}
-	}
-	nextFreeForm := false
-	values := 0
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(stack) == 0 {
-			values++
-			if values > 1 {
-				return errors.New("data after the top-level value")
-			}
-		}
-		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
-			top := stack[n-1]
-			if key, ok := tok.(string); ok {
-				if _, dup := top.keys[key]; dup {
-					return fmt.Errorf("duplicate member %q", key)
-				}
-				top.keys[key] = struct{}{}
-				if !top.freeForm {
-					for _, f := range knownFields {
-						if key != f && strings.EqualFold(key, f) {
-							return fmt.Errorf("member %q is not %q (member names are case-sensitive)", key, f)
-						}
-					}
-				}
-				top.wantKey = false
-				nextFreeForm = !top.freeForm && key == "annotations"
-				continue
-			}
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				if len(stack) >= maxJSONDepth {
-					return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
-				}
-				stack = append(stack, &jsonFrame{object: t == '{', freeForm: t == '{' && nextFreeForm,
-					wantKey: t == '{', keys: map[string]struct{}{}})
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				valueDone()
-			}
-		default:
-			valueDone()
-		}
-		nextFreeForm = false
-	}
-	return nil
+	_, err := scanDocument(b)
+	return err
 }
 
 // docProbe sees the members whose presence matters before the document is typed.
@@ -120,15 +51,23 @@ type docProbe struct {
 }
 
 func probeDocument(b []byte) (*docProbe, error) {
-	if len(b) > MaxJSONSize {
-		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte cap", ErrTooLarge, len(b), MaxJSONSize)
+	if len(b) > MaxIndexSize {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte cap", ErrTooLarge, len(b), MaxIndexSize)
 	}
-	if err := checkJSON(b); err != nil {
+	top, err := scanDocument(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
-	var p docProbe
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	if bytes.TrimLeft(b, " \t\r\n")[0] != '{' {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidDocument)
+	}
+	p := docProbe{SchemaVersion: top["schemaVersion"], Manifests: top["manifests"], Config: top["config"], Layers: top["layers"]}
+	if raw := top["mediaType"]; raw != nil && string(raw) != "null" {
+		var mt string
+		if err := json.Unmarshal(raw, &mt); err != nil {
+			return nil, fmt.Errorf("%w: mediaType: %v", ErrInvalidDocument, err)
+		}
+		p.MediaType = &mt
 	}
 	if p.SchemaVersion == nil {
 		return nil, fmt.Errorf("%w: schemaVersion is missing", ErrInvalidDocument)
@@ -159,9 +98,12 @@ func DecodeIndex(b []byte) (*ocispec.Index, error) {
 	if p.Config != nil || p.Layers != nil {
 		return nil, fmt.Errorf("%w: an index with config or layers is ambiguous (CVE-2021-41190)", ErrInvalidDocument)
 	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	idx, ok := decodeIndexFast(b)
+	if !ok {
+		idx = &ocispec.Index{}
+		if err := json.Unmarshal(b, idx); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		}
 	}
 	for i, d := range idx.Manifests {
 		if err := checkDescriptor(d); err != nil {
@@ -173,7 +115,7 @@ func DecodeIndex(b []byte) (*ocispec.Index, error) {
 			return nil, fmt.Errorf("subject: %w", err)
 		}
 	}
-	return &idx, nil
+	return idx, nil
 }
 
 // DecodeManifest parses an OCI image manifest or Docker schema 2 manifest with the same

@@ -2,6 +2,7 @@ package layout
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,10 +76,28 @@ func TestDecodeIndex(t *testing.T) {
 	}
 }
 
+// TestDecodeIndexTooLarge: the documented bound is 64 MiB; an index of 100,000 tags
+// (about 30 MB, over the 20 MiB cap on other documents) is read.
 func TestDecodeIndexTooLarge(t *testing.T) {
-	big := `{"schemaVersion":2,"manifests":[],"annotations":{"a":"` + strings.Repeat("x", MaxJSONSize) + `"}}`
+	big := `{"schemaVersion":2,"manifests":[],"annotations":{"a":"` + strings.Repeat("x", 64<<20) + `"}}`
 	if _, err := DecodeIndex([]byte(big)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"schemaVersion":2,"manifests":[`)
+	for i := range 100000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":2,"annotations":{"org.opencontainers.image.ref.name":"registry.example.com/team/app-%06d:1.0"},"platform":{"architecture":"amd64","os":"linux"}}`, dgA, i)
+	}
+	b.WriteString(`]}`)
+	if b.Len() < 25<<20 {
+		t.Fatalf("the index is only %d bytes", b.Len())
+	}
+	idx, err := DecodeIndex([]byte(b.String()))
+	if err != nil || len(idx.Manifests) != 100000 || idx.Manifests[99999].Annotations[ocispec.AnnotationRefName] != "registry.example.com/team/app-099999:1.0" {
+		t.Fatalf("DecodeIndex of 100,000 tags: %v", err)
 	}
 }
 

@@ -71,6 +71,14 @@ func (l *Layout) Close() error {
 	return nil
 }
 
+// IsDockerSave reports whether the layout is served from a docker save archive in the
+// format before Docker 25 (manifest.json, <id>/layer.tar): a tarball read as the OCI
+// layout it stands for, never rewritten.
+func (l *Layout) IsDockerSave() bool {
+	t, ok := l.fsys.(*tarfs.FS)
+	return ok && t.IsDockerSave()
+}
+
 // Path is the layout's path as it was given to Open or Create.
 func (l *Layout) Path() string { return l.path }
 
@@ -106,9 +114,9 @@ func Open(path string, opts ...Option) (*Layout, error) {
 			}
 			return nil, fmt.Errorf("open layout %s: %w", path, err)
 		}
-		l.fsys = folderFS{path}
+		l.fsys = folderFS{dir: path, blobs: &blobDirs{}}
 		if !fi.IsDir() {
-			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxJSONSize})
+			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxIndexSize})
 			if err != nil {
 				if dir, ok := layoutFolderOf(path); ok {
 					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
@@ -218,7 +226,7 @@ func Create(dir string, opts ...Option) (*Layout, error) {
 	if err := os.MkdirAll(filepath.Join(dir, BlobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create layout %s: %w", dir, err)
 	}
-	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir}, lockTimeout: DefaultLockTimeout}
+	l := &Layout{path: dir, dir: dir, fsys: folderFS{dir: dir, blobs: &blobDirs{}}, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(l)
 	}
@@ -243,7 +251,7 @@ func (l *Layout) Index(ctx context.Context) (*ocispec.Index, error) {
 }
 
 func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
-	b, err := capped.ReadFile(l.fsys, IndexFile, MaxJSONSize)
+	b, err := capped.ReadFile(l.fsys, IndexFile, MaxIndexSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("read %s: %w: index.json is missing", l.path, ErrNotLayout)

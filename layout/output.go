@@ -36,6 +36,9 @@ type OutputOptions struct {
 	// Progress, when set, is called after each blob Transfer brings, with the bytes done
 	// and in all.
 	Progress func(done, total int64)
+	// Docker, for a tarball output, also writes the manifest.json and repositories of
+	// docker save (Docker 25 and later) for every entry (see DockerOptions).
+	Docker *DockerOptions
 }
 
 // Output is the one way ocil's writers change a layout: a folder, or a layout tarball
@@ -127,6 +130,9 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	default:
 		o.tarball = IsTarballPath(ref.Path) || ref.IsArchive()
 	}
+	if opts.Docker != nil && !o.tarball {
+		return nil, fmt.Errorf("write %s: %w: --docker writes a tarball (DST.tar, .tar.gz, .tar.zst), for docker load, podman load and ctr import", ref.Path, ErrInvalidOption)
+	}
 	if o.tarball {
 		err = o.openTarball(ctx)
 	} else {
@@ -157,6 +163,9 @@ func (o *Output) openTarball(ctx context.Context) error {
 		}
 		if o.base.dir != "" {
 			return fmt.Errorf("write %s: %w: it became a folder meanwhile", o.Path, ErrConflict)
+		}
+		if o.base.IsDockerSave() {
+			return fmt.Errorf("write %s: %w: it is a docker save archive, which ocil reads but does not rewrite; copy it to an OCI layout first (ocil copy %s NEW.tar)", o.Path, ErrReadOnly, o.Path)
 		}
 		if _, err := o.base.Index(ctx); err != nil {
 			return err
@@ -356,7 +365,7 @@ func (o *Output) commitTarball(ctx context.Context) error {
 			return err
 		}
 	}
-	if o.base != nil {
+	if o.base != nil && o.opts.Docker == nil {
 		if _, old, err := o.base.readIndex(); err == nil && bytes.Equal(old, raw) {
 			return nil
 		}
@@ -367,6 +376,13 @@ func (o *Output) commitTarball(ctx context.Context) error {
 	}
 	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime,
 		Progress: o.opts.Progress}
+	if o.opts.Docker != nil {
+		manifest, repos, err := dockerFiles(ctx, o.stage, idx, *o.opts.Docker)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", o.Path, err)
+		}
+		topts.Files = []TarFile{{"manifest.json", manifest}, {"repositories", repos}}
+	}
 	if !IsTarballPath(o.Path) && o.base != nil {
 		if t, ok := o.base.fsys.(interface{ Compression() string }); ok {
 			topts.Gzip, topts.Zstd = t.Compression() == "gzip", t.Compression() == "zstd"

@@ -32,9 +32,22 @@ type Entry struct {
 // subject); an entry whose blob cannot be read is kept as a root, so that the error shows
 // when it is used rather than hiding it.
 func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
+	entries, _, err := l.entries(ctx, false)
+	return entries, err
+}
+
+// EntryTrees is Entries together with the Tree of each entry (nil for an entry whose media
+// type is neither an index nor a manifest), reading each document once: the tree's walk
+// is what shows whether an entry is a referrer. A layout of 100,000 tags is listed with
+// 100,000 manifest reads rather than twice as many. An entry's tree fails as Tree fails.
+func (l *Layout) EntryTrees(ctx context.Context) ([]Entry, []*TreeNode, error) {
+	return l.entries(ctx, true)
+}
+
+func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	entries := make([]Entry, len(idx.Manifests))
 	for i, d := range idx.Manifests {
@@ -63,14 +76,26 @@ func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
 			return SkipChildren
 		})
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return nil, nil, err
 		}
+	}
+	var out []*TreeNode
+	if trees {
+		out = make([]*TreeNode, len(entries))
 	}
 	for i := range entries {
 		e := &entries[i]
 		d := e.Descriptor
+		image := IsIndex(d.MediaType) || IsManifest(d.MediaType)
+		if trees && image {
+			tree, err := l.Tree(ctx, []ocispec.Descriptor{d})
+			if err != nil {
+				return nil, nil, err
+			}
+			out[i] = tree[0]
+		}
 		switch {
-		case !IsIndex(d.MediaType) && !IsManifest(d.MediaType):
+		case !image:
 			e.Root, e.NotRoot = false, fmt.Sprintf("media type %q is not an image", d.MediaType)
 		case IsReferrersTag(e.Tag):
 			e.Root, e.NotRoot = false, "referrers tag"
@@ -78,6 +103,10 @@ func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
 			e.Root, e.NotRoot = false, "cosign tag"
 		case children[d.Digest] != "" && children[d.Digest] != d.Digest:
 			e.Root, e.NotRoot = false, "part of "+string(children[d.Digest])
+		case trees:
+			if out[i].subject {
+				e.Root, e.NotRoot = false, "referrer"
+			}
 		default:
 			if _, idx, m, err := l.ReadDocument(ctx, d); err == nil {
 				if (m != nil && m.Subject != nil) || (idx != nil && idx.Subject != nil) {
@@ -86,7 +115,7 @@ func (l *Layout) Entries(ctx context.Context) ([]Entry, error) {
 			}
 		}
 	}
-	return entries, nil
+	return entries, out, nil
 }
 
 // ResolveOptions narrow a resolution.

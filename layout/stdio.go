@@ -22,5 +22,5 @@ func openStdin(r io.Reader) (*tarfs.FS, error) {
 	if progress.IsTerminal(r) {
 		return nil, fmt.Errorf("open layout -: %w: standard input is a terminal; pipe a layout tarball into it (ocil copy SRC - | ocil copy - DST)", ErrNotFound)
 	}
-	return tarfs.OpenReader("standard input", r, tarfs.Options{MaxJSONSize: MaxJSONSize})
+	return tarfs.OpenReader("standard input", r, tarfs.Options{MaxJSONSize: MaxIndexSize})
 }

@@ -56,9 +56,18 @@ type TarOptions struct {
 	Extra map[digest.Digest][]byte
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
+	// Files are written after oci-layout and index.json, before the blobs: the
+	// manifest.json and repositories of the Docker part (see DockerOptions).
+	Files []TarFile
 	// LockTimeout bounds the wait for another writer of the same tarball (0:
 	// DefaultLockTimeout).
 	LockTimeout time.Duration
+}
+
+// TarFile is a small file a tarball carries beside the layout.
+type TarFile struct {
+	Name string
+	Data []byte
 }
 
 // SourceDateEpoch reads SOURCE_DATE_EPOCH: the time it gives, or the zero time when it is
@@ -248,12 +257,9 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 		return &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: mtime.UTC()}
 	}
 	layoutHdr, _ := EncodeJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-	for _, small := range []struct {
-		name string
-		data []byte
-	}{{LayoutFile, layoutHdr}, {IndexFile, indexJSON}} {
-		if err := ew.WriteEntry(header(small.name, int64(len(small.data))), func(w io.Writer) error {
-			_, err := w.Write(small.data)
+	for _, small := range append([]TarFile{{LayoutFile, layoutHdr}, {IndexFile, indexJSON}}, opts.Files...) {
+		if err := ew.WriteEntry(header(small.Name, int64(len(small.Data))), func(w io.Writer) error {
+			_, err := w.Write(small.Data)
 			return err
 		}); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)

@@ -151,7 +151,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 	}
 
 	c.srcPath = filepath.Join(src.dir, filepath.FromSlash(rel))
-	sf, err := folderFS{src.dir}.open(rel, false)
+	sf, err := folderFS{dir: src.dir}.open(rel, false)
 	if err != nil {
 		return TransferResult{}, sourceOpenError(err, src)
 	}

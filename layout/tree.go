@@ -24,6 +24,8 @@ type TreeNode struct {
 	Children []*TreeNode `json:"children,omitempty"`
 	// Referrers are the referrers whose subject this node is (see AddReferrers).
 	Referrers []*TreeNode `json:"referrers,omitempty"`
+
+	subject bool // the document has a subject (it is a referrer)
 }
 
 // Tree lists what roots contain, indexes down to manifests (configs and layers are not
@@ -41,7 +43,8 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 		if !IsIndex(n.Descriptor.MediaType) && !IsManifest(n.Descriptor.MediaType) && n.Depth() > 0 {
 			return SkipChildren
 		}
-		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType)}
+		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType),
+			subject: (n.Manifest != nil && n.Manifest.Subject != nil) || (n.Index != nil && n.Index.Subject != nil)}
 		if p := n.Descriptor.Platform; p != nil {
 			t.Platform, t.PlatformSource = p, FromDescriptor
 		} else if f, ok := own[n.Descriptor.Digest]; ok {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocil-dev/ocil/internal/progress"
@@ -13,12 +17,19 @@ func copyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "copy",
 		Usage:     "copy an image or index between layout folders and tarballs, optionally keeping only some platforms",
-		ArgsUsage: "SRC|- DST[:TAG]|-",
+		ArgsUsage: "SRC[=NAME]|- ... DST[:TAG]|-",
 		Description: `Copies what SRC selects (resolved as by ocil resolve, without a platform) into DST.
 SRC and DST are layout folders or tarballs (.tar, .tar.gz, .tgz, .tar.zst, .tzst; a
 tarball's compression is detected from its bytes when reading, from its name when
 writing). A DST with one of those endings is always a tarball, never a folder. DST's
 tag is the one given, else the tag SRC was selected by, else none.
+
+Several sources go into DST in one write: every entry lands, or none does and DST is left
+as it was. SRC=NAME names that source's entry in DST; NAME may be a full image name
+(registry.example.com/team/app:1.2), which is what docker load and ctr import use, and is
+written as org.opencontainers.image.ref.name and io.containerd.image.name. Without =NAME
+a source keeps the tag it was selected by. Two sources may not give the same name, and a
+DST:TAG names the entry of a single source only. Standard output takes one source.
 
 Without --platform the selected root and everything under it are copied byte for byte:
 the same digests. With --platform (repeatable), only the manifests matching one of the
@@ -37,6 +48,12 @@ tag sha256-<hex> (as regctl and the distribution spec's referrers tag schema kee
 a cosign 2 signature keeps its sha256-<hex>.sig tag. With --platform only the referrers
 of the kept manifests come; the rewritten index is new, so referrers of the old one stay
 behind. --no-referrers leaves them all.
+
+--docker also writes, into a tarball DST, the manifest.json and repositories docker save
+writes since Docker 25, beside the OCI layout, so docker load, podman load and ctr import
+load every tagged entry under its name (which must then be NAME:TAG). An entry with
+images for several platforms needs one --platform; artifacts that are not container
+images are refused.
 
 DST is created when missing and keeps its other entries, folder or tarball (an entry
 with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
@@ -67,11 +84,14 @@ Examples:
   ocil copy ./out:1.2 site-b.tar.zst
   ocil copy ./out:1.2 bare.tar --no-referrers
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
-  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout`,
+  ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
+  ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
+  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
+			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust SRC: do not hash the blobs"},
@@ -84,7 +104,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if c.NArg() != 2 {
+			if c.NArg() < 2 {
 				return usagef("copy: expected SRC and DST, got %s (see ocil copy --help)", count(c.NArg(), "argument"))
 			}
 			plats, err := platformsOpt(c)
@@ -99,7 +119,8 @@ Examples:
 			if err != nil {
 				return usagef("%v", err)
 			}
-			dst := c.Args().Get(1)
+			args := c.Args().Slice()
+			dst := args[len(args)-1]
 			out := c.App.Writer
 			if ref, err := layout.ParseReference(dst); err == nil && ref.Path == layout.Stdio {
 				if progress.IsTerminal(c.App.Writer) {
@@ -107,12 +128,27 @@ Examples:
 				}
 				out = c.App.ErrWriter // standard output carries the tarball
 			}
-			src, err := layout.ResolveRef(c.Context, c.Args().Get(0), layout.ResolveOptions{}, layout.WithStdin(c.App.Reader))
-			if err != nil {
-				return err
+			var srcs []layout.CopySource
+			stdin := false
+			for _, a := range args[:len(args)-1] {
+				ref, name, err := parseCopySource(a)
+				if err != nil {
+					return err
+				}
+				if r, err := layout.ParseReference(ref); err == nil && r.Path == layout.Stdio {
+					if stdin {
+						return usagef("copy: standard input (-) is given twice")
+					}
+					stdin = true
+				}
+				src, err := layout.ResolveRef(c.Context, ref, layout.ResolveOptions{}, layout.WithStdin(c.App.Reader))
+				if err != nil {
+					return err
+				}
+				defer src.Layout.Close()
+				srcs = append(srcs, layout.CopySource{Src: src, Name: name})
 			}
-			defer src.Layout.Close()
-			res, err := layout.Copy(c.Context, src, dst, layout.CopyOptions{
+			results, err := layout.CopyAll(c.Context, srcs, dst, layout.CopyOptions{
 				Stdout:           c.App.Writer,
 				Platforms:        plats,
 				KeepAttestations: c.Bool("keep-attestations") || !c.Bool("no-referrers"),
@@ -121,18 +157,75 @@ Examples:
 				Jobs:             c.Int("jobs"),
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
+				Docker:           dockerOpt(c, plats),
 			})
 			if err != nil {
+				if errors.Is(err, layout.ErrInvalidOption) {
+					return usagef("%v", err)
+				}
 				return err
 			}
 			if out != c.App.Writer && c.Bool("quiet") {
 				return nil
 			}
 			if !o.text() {
-				return o.print(out, res)
+				if len(results) == 1 {
+					return o.print(out, results[0])
+				}
+				return o.print(out, results)
 			}
-			_, err = fmt.Fprintln(out, res.Descriptor.Digest)
-			return err
+			for _, res := range results {
+				if _, err := fmt.Fprintln(out, res.Descriptor.Digest); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
+}
+
+// parseCopySource reads SRC[=NAME]. A path may itself contain '=', so the split is at the
+// first '=' before which a reference to something on disk (or -) stands; a whole argument
+// that exists on disk is never split.
+func parseCopySource(a string) (ref, name string, err error) {
+	exists := func(s string) bool {
+		r, err := layout.ParseReference(s)
+		if err != nil {
+			return false
+		}
+		if r.Path == layout.Stdio {
+			return true
+		}
+		_, err = os.Stat(r.Path)
+		return err == nil
+	}
+	if r, err := layout.ParseReference(a); err == nil && !strings.Contains(a[len(r.Transport)+len(r.Path):], "=") && exists(a) {
+		return a, "", nil
+	}
+	for i := strings.IndexByte(a, '='); i >= 0; {
+		if exists(a[:i]) {
+			if a[i+1:] == "" {
+				return "", "", usagef("source %q: no name after '='", a)
+			}
+			return a[:i], a[i+1:], nil
+		}
+		j := strings.IndexByte(a[i+1:], '=')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return a, "", nil
+}
+
+// dockerOpt reads --docker; a single --platform also chooses the image of each entry.
+func dockerOpt(c *cli.Context, plats []ocispec.Platform) *layout.DockerOptions {
+	if !c.Bool("docker") {
+		return nil
+	}
+	o := &layout.DockerOptions{}
+	if len(plats) == 1 {
+		o.Platform = &plats[0]
+	}
+	return o
 }

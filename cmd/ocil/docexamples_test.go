@@ -363,9 +363,10 @@ func ocilOnPath(t *testing.T) string {
 // docWorld builds a copy of the checkout (its sources, docs and fixtures, nothing built)
 // holding the inputs the examples name, and with out, the README's ./out:1.2 (also
 // tagged 1.2-rc1 and 1.2-rc2), its tarballs out.tar, release.tar.gz and release.tar
-// (tagged 1.2-rc1) and ./mybinary:v1: build-amd64 and build-arm64 (and in-*, amd, arm) are the oras
+// (tagged 1.2-rc1), ./mybinary:v1, ./app:1.2 and ./db:16: build-amd64 and build-arm64 (and in-*, amd, arm) are the oras
 // fixtures for el8, flat-layout is crane-flat, in.tar.gz a gzip layout tarball, and
-// dist/, build/, etc/, tool, rpms/, foo.tar.gz and annotations.json files to add.
+// dist/, build/, etc/, tool, rpms/, foo.tar.gz and annotations.json files to add;
+// legacy.tar is a docker save archive.
 func docWorld(t *testing.T, root string, out bool) string {
 	t.Helper()
 	world := filepath.Join(t.TempDir(), "world")
@@ -427,7 +428,7 @@ func docWorld(t *testing.T, root string, out bool) string {
 			t.Fatal(err)
 		}
 	}
-	for name, src := range map[string]string{"foo.tar.gz": "oras-amd64-el9.tar.gz", "in.tar.gz": "oras-amd64-el9.tar.gz"} {
+	for name, src := range map[string]string{"foo.tar.gz": "oras-amd64-el9.tar.gz", "in.tar.gz": "oras-amd64-el9.tar.gz", "legacy.tar": "skopeo-docker-archive.tar"} {
 		b, err := os.ReadFile(filepath.Join(fx, src))
 		if err != nil {
 			t.Fatal(err)
@@ -436,8 +437,13 @@ func docWorld(t *testing.T, root string, out bool) string {
 			t.Fatal(err)
 		}
 	}
+	// Container images to bundle, in every world: ./app:1.2 and ./db:16.
+	prepare := [][]string{
+		{"copy", "testdata/fixtures/umoci-image:latest", "app:1.2"},
+		{"copy", "testdata/fixtures/umoci-image:arm64", "db:16"},
+	}
 	if out {
-		for _, args := range [][]string{
+		prepare = append(prepare, [][]string{
 			{"merge", "-o", "out:1.2", "--annotation", "org.opencontainers.image.version=1.2",
 				"testdata/fixtures/oras-linux-amd64-el8", "testdata/fixtures/oras-linux-amd64-el9",
 				"testdata/fixtures/oras-linux-arm64-v8-el8", "testdata/fixtures/oras-linux-arm64-v8-el9"},
@@ -447,12 +453,14 @@ func docWorld(t *testing.T, root string, out bool) string {
 			{"tag", "./out:1.2", "1.2-rc1", "1.2-rc2"},
 			{"copy", "./out:1.2", "release.tar.gz"},
 			{"copy", "./out:1.2", "release.tar:1.2-rc1"},
-		} {
-			cmd := exec.Command(ocilOnPath(t), args...)
-			cmd.Dir, cmd.Env = world, docEnv(ocilOnPath(t), world)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("preparing the examples' inputs: ocil %s: %v\n%s", strings.Join(args, " "), err, b)
-			}
+		}...)
+	}
+	bin := ocilOnPath(t)
+	for _, args := range prepare {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir, cmd.Env = world, docEnv(bin, world)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("preparing the examples' inputs: ocil %s: %v\n%s", strings.Join(args, " "), err, b)
 		}
 	}
 	return world

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -81,28 +82,35 @@ Examples:
 			}
 			defer l.Close()
 			var entries []layout.Entry
+			var trees []*layout.TreeNode
 			if ref.Tag != "" || ref.Digest != "" {
 				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
 				if err != nil {
 					return err
 				}
 				entries = []layout.Entry{{Tag: res.Tag, Descriptor: res.Root, Root: true}}
-			} else if entries, err = l.Entries(c.Context); err != nil {
-				return err
+				if layout.IsIndex(res.Root.MediaType) || layout.IsManifest(res.Root.MediaType) {
+					tree, err := l.Tree(c.Context, []ocispec.Descriptor{res.Root})
+					if err != nil {
+						return fmt.Errorf("ls %s: %w", arg, err)
+					}
+					trees = tree
+				} else {
+					trees = []*layout.TreeNode{nil}
+				}
+			} else if entries, trees, err = l.EntryTrees(c.Context); err != nil {
+				return fmt.Errorf("ls %s: %w", arg, err)
 			}
 			rs, err := l.Referrers(c.Context)
 			if err != nil {
 				return fmt.Errorf("ls %s: %w", arg, err)
 			}
 			out := lsOutput{Layout: ref.Path, Entries: []lsEntry{}}
-			for _, e := range entries {
-				if !layout.IsIndex(e.Descriptor.MediaType) && !layout.IsManifest(e.Descriptor.MediaType) {
+			for i, e := range entries {
+				if trees[i] == nil {
 					continue // unknown media types (application/xml...) are not listed
 				}
-				tree, err := l.Tree(c.Context, []ocispec.Descriptor{e.Descriptor})
-				if err != nil {
-					return fmt.Errorf("ls %s: %w", arg, err)
-				}
+				tree := []*layout.TreeNode{trees[i]}
 				if err := l.AddReferrers(c.Context, rs, tree); err != nil {
 					return fmt.Errorf("ls %s: %w", arg, err)
 				}
@@ -112,12 +120,13 @@ Examples:
 			case !o.text():
 				return o.print(c.App.Writer, out)
 			case c.Bool("quiet"):
+				bw := bufio.NewWriterSize(c.App.Writer, 64<<10)
 				for _, e := range out.Entries {
-					if _, err := fmt.Fprintln(c.App.Writer, e.Descriptor.Digest); err != nil {
+					if _, err := fmt.Fprintln(bw, e.Descriptor.Digest); err != nil {
 						return err
 					}
 				}
-				return nil
+				return bw.Flush()
 			}
 			return printTree(c.App.Writer, out)
 		},
@@ -125,7 +134,10 @@ Examples:
 }
 
 func printTree(w io.Writer, out lsOutput) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// tabwriter writes every cell on its own: buffered, 100,000 entries are a few
+	// writes instead of a million.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tPLATFORM\tTYPE\tSIZE\tDIGEST")
 	for _, e := range out.Entries {
 		name := e.Tag
@@ -134,7 +146,10 @@ func printTree(w io.Writer, out lsOutput) error {
 		}
 		printNode(tw, name, "", e.TreeNode, e.NotRoot)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func printNode(tw io.Writer, name, indent string, n *layout.TreeNode, note string) {

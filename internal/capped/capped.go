@@ -3,6 +3,7 @@
 package capped
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,16 @@ func ReadFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// Sized from the file (the bound is still checked while reading), so a large
+	// index.json is read into one buffer, not grown into one by doubling.
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil && fi.Size() >= 0 && fi.Size() <= limit {
+		buf.Grow(int(fi.Size()) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
 	}

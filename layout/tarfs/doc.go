@@ -48,7 +48,8 @@
 //   - Names under blobs/ that are not blobs/<alg>/<encoded> with both parts in the OCI
 //     digest grammar; sha256 and sha512 names must be 64 or 128 lowercase hex characters.
 //     oci-layout and index.json must be files, blobs and blobs/<alg> folders.
-//   - Entry types other than regular files and folders: symlinks, hard links, character
+//   - Entry types other than regular files and folders: symlinks (save the links of a
+//     docker save archive, below), hard links, character
 //     and block devices, FIFOs, GNU sparse files (old format and PAX). Links are how
 //     extraction was led outside its folder in CVE-2014-6407, CVE-2014-9356,
 //     CVE-2020-27833 (chained relative symlinks), CVE-2021-32760 and the oras-go link
@@ -75,8 +76,8 @@
 //     name, even one index.json never mentions (see below).
 //
 // ErrNotLayout is for an archive that is well formed but holds no layout at its root:
-// an archive without oci-layout or index.json there, such as one written by docker save
-// before Docker 25 (manifest.json and <id>/layer.tar); and a layout packed inside a
+// an archive without oci-layout or index.json there (and without the manifest.json of a
+// docker save archive, below); and a layout packed inside a
 // top-level folder (mylayout/index.json), which no other tool reads either. The error
 // for the latter says how to re-create the archive: tar -C mylayout -cf x.tar .
 //
@@ -84,6 +85,26 @@
 // stream, a bad header or checksum, data after the end of a compressed stream that is
 // not another stream, an empty file or one that is not a regular file, or compression
 // other than gzip and zstd (xz, bzip2 and lz4 are named in the error).
+//
+// # docker save archives
+//
+// An archive in the format docker save wrote before Docker 25 (and skopeo's and podman's
+// docker-archive still write: manifest.json, repositories, <id>.json, <id>/layer.tar,
+// no oci-layout or index.json) is served as the OCI layout it stands for: each config
+// and layer file is a blob, each image gets an OCI manifest built in memory, and
+// index.json lists every RepoTag (registry.example.com/team/app:7) as a tag, with the
+// platform of its config. An uncompressed layer is named by its diff ID, so the layout
+// package verifies it when it reads it; a gzip or zstd layer is hashed while opening.
+// FS.IsDockerSave tells such an archive; writers never rewrite one.
+//
+// The symbolic links docker save writes for shared layers (<id>/layer.tar ->
+// ../<other>/layer.tar) are the one exception to the rule on links: until the archive
+// shows a layout file, a link is held back, and at the end each is resolved, relative to
+// its folder, when it names another regular file of the same archive. A link to a name
+// outside the archive, an absolute one, a folder, another link, itself or a name the
+// archive does not hold refuses the archive as hostile, whether manifest.json uses it or
+// not; in an archive that holds an OCI layout every link is refused, as before. Hard links
+// are refused in both.
 //
 // # Uncompressed archives
 //

@@ -49,6 +49,25 @@ func raw(blocks ...[]byte) func(t *testing.T) []byte {
 	}
 }
 
+// A docker save archive (before Docker 25) of one image with one layer, whose
+// <id>/layer.tar is the entry the case adds (a link to the layer file, or nothing).
+const (
+	savedLayer = "layer bytes, as docker save stores an uncompressed layer"
+	savedID    = "5555555555555555555555555555555555555555555555555555555555555555"
+)
+
+var (
+	savedLayerHex   = sha256Hex([]byte(savedLayer))
+	savedConfigJSON = `{"architecture":"arm64","os":"linux","variant":"v8","rootfs":{"type":"layers","diff_ids":["sha256:` + savedLayerHex + `"]}}`
+	savedConfigName = sha256Hex([]byte(savedConfigJSON)) + ".json"
+	savedManifest   = `[{"Config":"` + savedConfigName + `","RepoTags":["registry.example.com/team/app:7"],"Layers":["` + savedID + `/layer.tar"]}]`
+)
+
+func savedEnts(layer ...ent) []ent {
+	return append([]ent{reg(savedLayerHex+".tar", savedLayer), reg(savedConfigName, savedConfigJSON), dirEnt(savedID + "/"), reg(savedID+"/VERSION", "1.0")},
+		append(layer, reg("manifest.json", savedManifest), reg("repositories", "{}"))...)
+}
+
 var (
 	helloHex = sha256Hex([]byte("hello"))
 	zeros8M  = make([]byte, 8<<20)
@@ -113,7 +132,23 @@ func corpus() []archiveCase {
 
 		// F 58, 64: not a layout.
 		{name: "top-level folder", make: plain(dirEnt("mylayout/"), reg("mylayout/oci-layout", ociLayout), reg("mylayout/index.json", emptyIdx), reg("mylayout/blobs/sha256/"+helloHex, "hello")), want: ErrNotLayout, mention: []string{`entry "mylayout/index.json"`, `folder "mylayout/"`, "tar -C mylayout -cf x.tar ."}},
-		{name: "docker save before 25", make: plain(reg("manifest.json", `[{"Config":"abc.json","Layers":["abc/layer.tar"]}]`), reg("repositories", "{}"), reg("abc.json", "{}"), dirEnt("abc/"), reg("abc/VERSION", "1.0"), reg("abc/json", "{}"), reg("abc/layer.tar", "")), want: ErrNotLayout, mention: []string{"no oci-layout/index.json at the archive root", "docker save"}},
+		// docker save before Docker 25: manifest.json, in-archive links for shared layers.
+		{name: "docker save before 25", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../" + savedLayerHex + ".tar"})...)},
+		{name: "docker save gzipped", make: gzipped(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../" + savedLayerHex + ".tar"})...)},
+		{name: "docker save link out of the archive", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../../" + savedLayerHex + ".tar"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, "leads out of the archive"}},
+		{name: "docker save absolute link", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "/etc/passwd"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, `"/etc/passwd"`}},
+		{name: "docker save link to a link", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "other.tar"}, ent{name: savedID + "/other.tar", typ: tar.TypeSymlink, link: "../" + savedLayerHex + ".tar"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, "not a regular file of the archive"}},
+		{name: "docker save link to a folder", make: plain(savedEnts(dirEnt("d/"), ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../d"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, "not a regular file"}},
+		{name: "docker save link to nothing", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../missing.tar"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, `"../missing.tar"`}},
+		{name: "docker save link to itself", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "layer.tar"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`}},
+		{name: "docker save unused bad link", make: plain(append(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeSymlink, link: "../" + savedLayerHex + ".tar"}), ent{name: "spare", typ: tar.TypeSymlink, link: "/etc/shadow"})...), want: ErrHostile, mention: []string{`entry "spare"`, "/etc/shadow"}},
+		{name: "docker save hard link", make: plain(savedEnts(ent{name: savedID + "/layer.tar", typ: tar.TypeLink, link: savedLayerHex + ".tar"})...), want: ErrHostile, mention: []string{`entry "` + savedID + `/layer.tar"`, "hard link"}},
+		{name: "docker save layer missing", make: plain(savedEnts()...), want: ErrCorrupt, mention: []string{"manifest.json", `layer 1 of image 1 (registry.example.com/team/app:7) "` + savedID + `/layer.tar" is not in the archive`}},
+		{name: "docker save diff IDs short", make: plain(reg("manifest.json", savedManifest), reg(savedConfigName, `{"rootfs":{"diff_ids":[]}}`), reg(savedLayerHex+".tar", savedLayer), reg(savedID+"/layer.tar", savedLayer)), want: ErrCorrupt, mention: []string{`entry "` + savedConfigName + `"`, "0 diff IDs for its 1 layers"}},
+		{name: "docker save no image", make: plain(reg("manifest.json", "[]"), reg("repositories", "{}")), want: ErrNotLayout, mention: []string{"manifest.json", "no image"}},
+		{name: "docker save not JSON", make: plain(reg("manifest.json", "{"), reg("repositories", "{}")), want: ErrCorrupt, mention: []string{"manifest.json", "not a docker save manifest"}},
+		{name: "docker save config out of the archive", make: plain(reg("manifest.json", `[{"Config":"../x.json","Layers":[]}]`)), want: ErrHostile, mention: []string{"manifest.json", `"../x.json"`}},
+		{name: "symlink before a layout's index.json", make: plain(ent{name: "ingest/x", typ: tar.TypeSymlink, link: "../index.json"}, reg("oci-layout", ociLayout), reg("index.json", emptyIdx)), want: ErrHostile, mention: []string{`entry "ingest/x"`, "symlink"}},
 		{name: "no oci-layout", make: plain(reg("index.json", emptyIdx), blob("hello")), want: ErrNotLayout, mention: []string{"no oci-layout at the archive root"}},
 		{name: "no index.json", make: plain(reg("oci-layout", ociLayout), blob("hello")), want: ErrNotLayout, mention: []string{"no index.json at the archive root"}},
 		{name: "only folders", make: plain(dirEnt("blobs/")), want: ErrNotLayout},

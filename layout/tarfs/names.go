@@ -157,11 +157,3 @@ func classifyBlobs(name string, parts []string, dir bool) (string, kind, string)
 		return name, 0, "too deep under blobs/ (blobs/<alg>/<encoded> is the only form)"
 	}
 }
-
-// dockerSaveEntry matches the names only docker save (and skopeo's or podman's
-// docker-archive) writes: manifest.json and repositories at the root, <id>.json, <id>.tar
-// and <id>/{layer.tar,json,VERSION}, with <id> 64 hex characters.
-var dockerSaveEntry = regexp.MustCompile(`^(?:\./)?(?:manifest\.json|repositories|[a-f0-9]{64}\.(?:json|tar)|[a-f0-9]{64}/(?:layer\.tar|json|VERSION)?)$`)
-
-// dockerSaveName reports whether raw is a name docker save writes (see dockerSaveEntry).
-func dockerSaveName(raw string) bool { return dockerSaveEntry.MatchString(raw) }

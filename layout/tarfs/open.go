@@ -105,7 +105,12 @@ type indexer struct {
 	folderIndex map[string]bool // top-level folders with an index.json inside (a few)
 	extras      map[string]bool // root-level extras (a few), for hints
 	last        string          // the raw name of the last entry, for messages
-	dockerSave  bool            // a name docker save writes was seen (see dockerSaveName)
+
+	// Until the archive shows a layout file, its other regular files and its symbolic
+	// links are kept: it may be a docker save archive (see dockersave.go).
+	saved      map[string]*entry
+	links      []savedLink
+	dockerSave bool // the archive is a docker save archive, served as a layout
 
 	dr *boundedReader // the decompressing pass's bound; nil for an uncompressed archive
 }
@@ -122,19 +127,12 @@ func newIndexer(path string, opts Options, compression string) *indexer {
 		folders:     newNameSet(),
 		folderIndex: map[string]bool{},
 		extras:      map[string]bool{},
+		saved:       map[string]*entry{},
 	}
 }
 
-// entryErr describes what is wrong with one entry. In an archive that docker save wrote
-// (and that has shown no layout file yet), it says that first: the entry is refused
-// because the archive is not a layout at all.
+// entryErr describes what is wrong with one entry.
 func (ix *indexer) entryErr(raw string, class error, format string, args ...any) error {
-	_, hasIndex := ix.files["index.json"]
-	_, hasHeader := ix.files["oci-layout"]
-	if ix.dockerSave && !hasIndex && !hasHeader {
-		return fmt.Errorf("open tarball %s: %w: it is a docker save archive (manifest.json, <id>/layer.tar)%s (its entry %q is %s)",
-			ix.path, ErrNotLayout, dockerSaveHint(ix.path), raw, fmt.Sprintf(format, args...))
-	}
 	return fmt.Errorf("open tarball %s: entry %q: %w: %s", ix.path, raw, class, fmt.Sprintf(format, args...))
 }
 
@@ -188,9 +186,31 @@ func (ix *indexer) next(tr *tar.Reader) (*tar.Header, error) {
 func (ix *indexer) check(hdr *tar.Header, off int64) (*entry, error) {
 	raw := hdr.Name
 	ix.last = raw
-	ix.dockerSave = ix.dockerSave || dockerSaveName(raw)
+	if ix.saved != nil && ix.isLayoutStart() {
+		ix.saved = nil // a layout: no docker save archive
+	}
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeSymlink:
+		if ix.saved == nil {
+			return nil, ix.entryErr(raw, ErrHostile, "%s", typeName(hdr))
+		}
+		// Perhaps a docker save archive's shared layer: held back until the end.
+		if why := unsafeName(raw); why != "" {
+			return nil, ix.entryErr(raw, ErrHostile, "%s", why)
+		}
+		name, k, why := classify(raw, false)
+		if why == "" && (k == kindLayoutFile || k == kindBlob) {
+			why = typeName(hdr)
+		}
+		if why != "" {
+			return nil, ix.entryErr(raw, ErrHostile, "%s", why)
+		}
+		if err := ix.claim(raw, name, false); err != nil {
+			return nil, err
+		}
+		ix.links = append(ix.links, savedLink{raw: raw, name: name, target: hdr.Linkname})
+		return nil, nil
 	case tar.TypeXGlobalHeader:
 		// Readers disagree on whether these records apply to the entries that follow,
 		// so none that changes a name or a size is accepted; others (a comment) are.
@@ -239,6 +259,11 @@ func (ix *indexer) check(hdr *tar.Header, off int64) (*entry, error) {
 		if top, rest, ok := strings.Cut(name, "/"); ok && rest == "index.json" && !isDir && len(ix.folderIndex) < 8 {
 			ix.folderIndex[top] = true
 		}
+	}
+	if (k == kindExtra || k == kindForeign) && !isDir && ix.saved != nil {
+		e := &entry{name: name, raw: raw, off: off, size: hdr.Size, modTime: hdr.ModTime}
+		ix.saved[name] = e
+		return e, nil
 	}
 	return nil, nil
 }
@@ -298,7 +323,7 @@ func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
 			return nil, ix.entryErr(hdr.Name, ErrCorrupt, "truncated: %d bytes of data, the file ends %d bytes after the header", e.size, size-e.off)
 		}
 	}
-	if err := ix.finish(); err != nil {
+	if err := ix.finish(f); err != nil {
 		return nil, err
 	}
 	return ix.fs(f, ""), nil
@@ -367,6 +392,7 @@ func (ix *indexer) scanCompressed(src io.Reader, size int64) (fsys *FS, err erro
 		}
 		var dst io.Writer = w
 		alg, encoded, isBlob := strings.Cut(strings.TrimPrefix(e.name, "blobs/"), "/")
+		isBlob = isBlob && strings.HasPrefix(e.name, "blobs/")
 		h, known := hashes[alg]
 		if known = isBlob && known; known {
 			h.Reset()
@@ -389,7 +415,7 @@ func (ix *indexer) scanCompressed(src io.Reader, size int64) (fsys *FS, err erro
 	if _, err := io.CopyBuffer(io.Discard, dr, buf); err != nil {
 		return nil, ix.streamErr("after the end of the tar stream", err)
 	}
-	if err := ix.finish(); err != nil {
+	if err := ix.finish(tmp); err != nil {
 		return nil, err
 	}
 	return ix.fs(tmp, tempName), nil
@@ -418,16 +444,19 @@ type tempWriteError struct{ err error }
 func (e *tempWriteError) Error() string { return e.err.Error() }
 func (e *tempWriteError) Unwrap() error { return e.err }
 
-// dockerSaveHint says what to do with a docker save archive.
-func dockerSaveHint(archive string) string {
-	return "; Docker 25 and later save OCI layouts, or convert it: skopeo copy docker-archive:" + archive + " oci-archive:OUT.tar"
-}
-
-// finish checks that what the pass saw is a layout.
-func (ix *indexer) finish() error {
+// finish checks that what the pass saw is a layout, or builds the layout a docker save
+// archive stands for; r reads the bytes the entries' offsets point into.
+func (ix *indexer) finish(r io.ReaderAt) error {
 	_, hasIndex := ix.files["index.json"]
 	_, hasHeader := ix.files["oci-layout"]
+	dockerSave := !hasIndex && !hasHeader && ix.saved["manifest.json"] != nil
+	if err := ix.checkLinks(dockerSave); err != nil {
+		return err
+	}
 	switch {
+	case dockerSave:
+		ix.dockerSave = true
+		return ix.fromDockerSave(r)
 	case hasIndex && hasHeader:
 		return nil
 	case !hasIndex && len(ix.folderIndex) == 1:
@@ -438,11 +467,7 @@ func (ix *indexer) finish() error {
 			"re-create the tarball from inside the folder: tar -C %s -cf %s .",
 			ix.path, top+"/index.json", ErrNotLayout, top+"/", top, path.Base(ix.path))
 	case !hasIndex && !hasHeader:
-		hint := ""
-		if ix.extras["manifest.json"] || ix.dockerSave {
-			hint = ": it is a docker save archive (manifest.json alone is the format docker save wrote before Docker 25)" + dockerSaveHint(ix.path)
-		}
-		return fmt.Errorf("open tarball %s: %w: no oci-layout/index.json at the archive root%s", ix.path, ErrNotLayout, hint)
+		return fmt.Errorf("open tarball %s: %w: no oci-layout/index.json at the archive root, nor the manifest.json of a docker save archive", ix.path, ErrNotLayout)
 	case !hasIndex:
 		return fmt.Errorf("open tarball %s: %w: no index.json at the archive root", ix.path, ErrNotLayout)
 	default:
@@ -477,6 +502,7 @@ func (ix *indexer) fs(f *os.File, tempName string) *FS {
 		files:       ix.files,
 		names:       names,
 		dirs:        ix.dirs,
+		dockerSave:  ix.dockerSave,
 	}
 }
 

@@ -311,6 +311,9 @@ func (ix *indexer) openSeekable(f *os.File, size int64) (*FS, error) {
 			return nil, fmt.Errorf("%w: entry %q: unsafe name", errSeekIndex, rec.Name)
 		}
 		name, k, why := classify(rec.Name, false)
+		if why == "" && k == kindExtra {
+			continue // manifest.json and repositories beside the layout (copy --docker)
+		}
 		if why != "" || (k != kindLayoutFile && k != kindBlob) {
 			return nil, fmt.Errorf("%w: entry %q: not a layout file", errSeekIndex, rec.Name)
 		}
@@ -325,7 +328,7 @@ func (ix *indexer) openSeekable(f *os.File, size int64) (*FS, error) {
 	if next != off {
 		return nil, fmt.Errorf("%w: a gap before the index", errSeekIndex)
 	}
-	if err := ix.finish(); err != nil {
+	if err := ix.finish(f); err != nil {
 		return nil, fmt.Errorf("%w: %v", errSeekIndex, err)
 	}
 	fsys := ix.fs(f, "")

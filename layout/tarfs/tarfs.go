@@ -154,6 +154,7 @@ type FS struct {
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
+	dockerSave  bool // served from a docker save archive's manifest.json
 }
 
 // entry is a regular file of the layout: where its bytes are in f.
@@ -163,6 +164,7 @@ type entry struct {
 	off     int64
 	size    int64
 	modTime time.Time
+	data    []byte // the bytes of a file built in memory (docker save archives), or nil
 	piece   *piece // in a seekable archive: the compressed piece holding the entry
 }
 
@@ -212,6 +214,9 @@ func (f *FS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrClosed}
 	}
 	if e, ok := f.files[name]; ok {
+		if e.data != nil {
+			return &file{e: e, r: dataReader(e)}, nil
+		}
 		if e.piece != nil {
 			return newSeekFile(f, e), nil
 		}

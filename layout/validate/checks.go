@@ -95,7 +95,7 @@ var checkTable = []struct {
 	{CheckInfo{checkLayoutRead, SeverityError, "the path is a layout that can be read: a folder with oci-layout or index.json, or a layout tarball"}, always},
 	{CheckInfo{checkLayoutHeader, SeverityError, "oci-layout is present and is a JSON object"}, always},
 	{CheckInfo{checkLayoutVersion, SeverityError, `oci-layout's imageLayoutVersion is the string "1.0.0"`}, always},
-	{CheckInfo{checkLayoutIndex, SeverityError, "index.json is present and readable (at most 20 MiB)"}, always},
+	{CheckInfo{checkLayoutIndex, SeverityError, "index.json is present and readable (at most 64 MiB, which a layout of 100,000 tags fits)"}, always},
 	{CheckInfo{checkLayoutBlobs, SeverityError, "blobs/ is present and is a folder"}, always},
 	{CheckInfo{checkLayoutBlobName, SeverityWarning, "every name under blobs/ is blobs/<algorithm>/<encoded> in the digest grammar (x.tmp, .DS_Store, SHA256/ are not)"}, always},
 	{CheckInfo{checkLayoutTemp, SeverityNote, "no temp file or stage folder (.ocil-tmp-*) was left by an interrupted ocil write, in a layout folder or beside a tarball; ocil gc removes those in a folder"}, always},

@@ -28,7 +28,7 @@ var registryTag = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 // they could not be listed.
 func (v *validator) readIndexJSON() (entries []child, ok bool) {
 	const object = layout.IndexFile
-	b, err := readFile(v.src.fsys, layout.IndexFile, layout.MaxJSONSize)
+	b, err := readFile(v.src.fsys, layout.IndexFile, layout.MaxIndexSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		v.add(checkLayoutIndex, object, "missing; a layout lists its images in index.json")

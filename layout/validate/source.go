@@ -46,7 +46,7 @@ func (s *source) Close() error {
 // blobs are all hashed while it is read.
 func openSource(path string) (*source, error) {
 	if path == layout.Stdio {
-		t, err := tarfs.OpenReader("standard input", os.Stdin, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
+		t, err := tarfs.OpenReader("standard input", os.Stdin, tarfs.Options{MaxJSONSize: layout.MaxIndexSize})
 		if err != nil {
 			return nil, tarballError(err)
 		}
@@ -60,8 +60,9 @@ func openSource(path string) (*source, error) {
 		return nil, &unreadableError{fmt.Errorf("validate %s: %w", path, err), []error{layout.ErrNotLayout}}
 	}
 	if fi.IsDir() {
-		fsys := layout.FolderFS(path)
+		fsys := layout.OpenFolderFS(path)
 		if !present(fsys, layout.LayoutFile) && !present(fsys, layout.IndexFile) {
+			fsys.Close()
 			return nil, fmt.Errorf("validate %s: %w: the folder has neither oci-layout nor index.json", path, layout.ErrNotLayout)
 		}
 		root, err := filepath.Abs(path)
@@ -71,9 +72,9 @@ func openSource(path string) (*source, error) {
 		if err != nil {
 			root = ""
 		}
-		return &source{fsys: fsys, folder: true, path: path, root: root}, nil
+		return &source{fsys: fsys, folder: true, path: path, root: root, closer: fsys}, nil
 	}
-	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxJSONSize})
+	t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxIndexSize})
 	if err != nil {
 		return nil, tarballError(err)
 	}
