@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocil-dev/ocil/internal/safeopen"
 	"github.com/ocil-dev/ocil/layout/platform"
 )
 
@@ -178,7 +179,7 @@ func PlanImage(files []ImageFile) (*ImageRootFS, error) {
 					}
 					e.mode = 0o777
 				default:
-					return fmt.Errorf("%s: %w: a %s; only files, folders and symbolic links are stored", p, ErrInvalidOption, fileKind(fi.Mode()))
+					return fmt.Errorf("%s: %w: %s; only files, folders and symbolic links are stored", p, ErrInvalidOption, safeopen.Describe(fi.Mode()))
 				}
 				return add(e, f.Src)
 			})
@@ -186,7 +187,7 @@ func PlanImage(files []ImageFile) (*ImageRootFS, error) {
 				return nil, fmt.Errorf("image: %w", err)
 			}
 		default:
-			return nil, fmt.Errorf("image: %s: %w: a %s; SRC is a file or a folder", f.Src, ErrInvalidOption, fileKind(fi.Mode()))
+			return nil, fmt.Errorf("image: %s: %w: %s; SRC is a file or a folder", f.Src, ErrInvalidOption, safeopen.Describe(fi.Mode()))
 		}
 	}
 	// Folders above every entry, 0755 unless a Src gives them; nothing may be under a
@@ -244,22 +245,6 @@ func checkImagePath(p string) error {
 		}
 	}
 	return nil
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	}
-	return "special file"
 }
 
 // tarMode is the tar header mode of m: the permissions with setuid, setgid and sticky.
