@@ -28,6 +28,9 @@ type UnsafeFileError struct {
 	Mode fs.FileMode
 	// Dir is the layout folder, when known: messages name Path inside it.
 	Dir string
+	// Inside says that the link does lead inside the layout: readers follow such a link,
+	// but writers and gc refuse a linked blobs/ folder all the same.
+	Inside bool
 }
 
 // name is the file the error is about, inside Dir when Dir is known.
@@ -45,6 +48,9 @@ func (e *UnsafeFileError) Error() string {
 	to := ""
 	if e.Resolved != "" && e.Resolved != e.Link {
 		to = fmt.Sprintf(" (resolving to %s)", e.Resolved)
+	}
+	if e.Inside {
+		return fmt.Sprintf("%s: %s is a symbolic link to %q%s; ocil reads through such a link but never writes or removes blobs through one", ErrUnsafeFile, e.name(), e.Link, to)
 	}
 	return fmt.Sprintf("%s: %s is a symbolic link to %q%s, which does not lead to a file inside the layout", ErrUnsafeFile, e.name(), e.Link, to)
 }

@@ -279,6 +279,43 @@ func TestGCRefusesSymlinkedBlobFolders(t *testing.T) {
 	}
 }
 
+// A blobs/ that links to a folder inside the layout is read through (ls works), but gc
+// and writers refuse it all the same, and say that the link stays inside.
+func TestBlobsLinkInsideLayout(t *testing.T) {
+	ctx := context.Background()
+	b := tl.New(t)
+	img := b.Image(&ocispec.Platform{OS: "linux", Architecture: "amd64"}, "kept")
+	b.SetIndex(img)
+	d := img
+	if err := os.Rename(filepath.Join(b.Dir, "blobs"), filepath.Join(b.Dir, "store")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("store", filepath.Join(b.Dir, "blobs")); err != nil {
+		t.Skipf("no symbolic links: %v", err)
+	}
+	l, err := layout.Open(b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ReadBlob(ctx, d); err != nil {
+		t.Fatalf("reading through an in-layout link: %v", err)
+	}
+	_, gcErr := l.GC(ctx, layout.GCOptions{})
+	_, sessErr := l.Session(ctx)
+	for what, err := range map[string]error{"gc": gcErr, "a writer's session": sessErr} {
+		if !errors.Is(err, layout.ErrUnsafeFile) || !strings.Contains(err.Error(), filepath.Join(b.Dir, "blobs")+` is a symbolic link to "store"`) ||
+			!strings.Contains(err.Error(), "never writes or removes blobs through one") || strings.Contains(err.Error(), "does not lead") {
+			t.Errorf("%s: %v, want ErrUnsafeFile saying the link stays inside but is not written through", what, err)
+		}
+	}
+	if _, err := l.PutBlob(ctx, "text/plain", []byte("new")); err == nil || !strings.Contains(err.Error(), "symbolic link") || strings.Contains(err.Error(), "does not lead") {
+		t.Errorf("a write: %v, want a refusal naming the link", err)
+	}
+	if _, err := os.Stat(filepath.Join(b.Dir, "store", "sha256", d.Digest.Encoded())); err != nil {
+		t.Errorf("the blob behind the link: %v", err)
+	}
+}
+
 // gc removes only names it can tell are blobs: a known algorithm and that algorithm's hex
 // encoding. blobs/etc/passwd is grammatically the digest etc:passwd, and used to go.
 func TestGCRemovesOnlyAlgorithmHex(t *testing.T) {

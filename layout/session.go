@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ocil-dev/ocil/lock"
@@ -47,6 +48,10 @@ func (l *Layout) lockIngest(ctx context.Context, mode lock.Mode) (release func()
 		e := &UnsafeFileError{Path: BlobsDir, Link: target, Dir: l.dir}
 		if resolved, err := filepath.EvalSymlinks(blobs); err == nil {
 			e.Resolved = resolved
+			if root, err := filepath.EvalSymlinks(l.dir); err == nil {
+				rel, err := filepath.Rel(root, resolved)
+				e.Inside = err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+			}
 		}
 		return nil, e
 	}
