@@ -92,19 +92,27 @@ func (d *fastIndex) object(member func(key string) bool) bool {
 			return false
 		}
 		d.space()
-		if d.i >= len(d.b) {
-			return false
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return true
-		default:
-			return false
+		if more, ok := d.sep('}'); !ok || !more {
+			return ok
 		}
 	}
+}
+
+// sep reads the ',' or the closing byte after a member or an element: more is true
+// after a ',', ok is false when neither comes.
+func (d *fastIndex) sep(closing byte) (more, ok bool) {
+	if d.i >= len(d.b) {
+		return false, false
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return true, true
+	case closing:
+		d.i++
+		return false, true
+	}
+	return false, false
 }
 
 // array calls elem for each element; empty is called for [] (a non-nil empty slice).
@@ -125,17 +133,8 @@ func (d *fastIndex) array(elem func() bool, empty func()) bool {
 			return false
 		}
 		d.space()
-		if d.i >= len(d.b) {
-			return false
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return true
-		default:
-			return false
+		if more, ok := d.sep(']'); !ok || !more {
+			return ok
 		}
 	}
 }

@@ -140,19 +140,8 @@ func (s *jsonScanner) object(freeForm bool, level int) error {
 				s.top[key] = s.b[start:s.i]
 			}
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return errJSONEnd
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return s.syntaxErr("after object key:value pair")
+		if more, err := s.sep('}', "after object key:value pair"); err != nil || !more {
+			return err
 		}
 	}
 }
@@ -172,21 +161,29 @@ func (s *jsonScanner) array(level int) error {
 		if err := s.value(false, level+1); err != nil {
 			return err
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return errJSONEnd
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return s.syntaxErr("after array element")
+		if more, err := s.sep(']', "after array element"); err != nil || !more {
+			return err
 		}
 	}
+}
+
+// sep reads the ',' or the closing byte (leaving the container) after a member or an
+// element: more is true after a ','. what says where, for a syntax error.
+func (s *jsonScanner) sep(closing byte, what string) (more bool, err error) {
+	s.skipSpace()
+	if s.i >= len(s.b) {
+		return false, errJSONEnd
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return true, nil
+	case closing:
+		s.i++
+		s.depth--
+		return false, nil
+	}
+	return false, s.syntaxErr(what)
 }
 
 // str scans a string and returns its value (decoded only when it holds an escape).
