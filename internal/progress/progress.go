@@ -170,9 +170,10 @@ func (c countingReader) Read(p []byte) (int, error) {
 
 func (b *Bar) add(n int64) {
 	b.done.Add(n)
-	if !b.mu.TryLock() { // another goroutine is drawing: this one need not wait
-		return
-	}
+	// Lock, not TryLock: an add that skipped the draw while another goroutine drew could
+	// be the last one, and the line would stay behind what was done. Drawing is a time
+	// check unless a line is due, so the wait is short.
+	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.drawLocked()
 }
