@@ -152,6 +152,19 @@ func (f folderFS) lstat(name string) (fi fs.FileInfo, linked bool, err error) {
 // Without a link on the way, it is opened by its path and must be the file lstat saw;
 // with one, it is resolved and opened through an os.Root.
 func (f folderFS) open(name string, dirOK bool) (*os.File, error) {
+	// index.json is replaced by rename while readers, who take no lock, open it: a name
+	// replaced between the stat and the open is looked at again, a few times, before it
+	// is refused. Each attempt checks the new file as the first checked the old one.
+	for attempt := 1; ; attempt++ {
+		file, err := f.openOnce(name, dirOK)
+		var re *safeopen.ReplacedError
+		if err == nil || !errors.As(err, &re) || attempt == 5 {
+			return file, err
+		}
+	}
+}
+
+func (f folderFS) openOnce(name string, dirOK bool) (*os.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
