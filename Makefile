@@ -14,6 +14,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzCheckJSON \
 	./layout:FuzzFastIndex \
+	./layout:FuzzFastManifest \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
