@@ -26,6 +26,11 @@ type TreeNode struct {
 	Referrers []*TreeNode `json:"referrers,omitempty"`
 
 	subject bool // the document has a subject (it is a referrer)
+	// read is set when this walk read the document (not missing, not listed earlier);
+	// ref then holds, for a document with a subject, its referrers-list descriptor and
+	// subject, so that EntryReferrers need not read it again.
+	read bool
+	ref  *Referrer
 }
 
 // Tree lists what roots contain, indexes down to manifests (configs and layers are not
@@ -44,7 +49,12 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 			return SkipChildren
 		}
 		t := &TreeNode{Descriptor: n.Descriptor, Missing: n.Missing, Repeated: n.Seen && IsIndex(n.Descriptor.MediaType),
-			subject: (n.Manifest != nil && n.Manifest.Subject != nil) || (n.Index != nil && n.Index.Subject != nil)}
+			subject: (n.Manifest != nil && n.Manifest.Subject != nil) || (n.Index != nil && n.Index.Subject != nil),
+			read:    n.Manifest != nil || n.Index != nil}
+		if t.subject {
+			rd, subject := referrerOf(n.Descriptor, n.Index, n.Manifest)
+			t.ref = &Referrer{Subject: subject, Descriptor: rd}
+		}
 		if p := n.Descriptor.Platform; p != nil {
 			t.Platform, t.PlatformSource = p, FromDescriptor
 		} else if f, ok := own[n.Descriptor.Digest]; ok {
