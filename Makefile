@@ -15,6 +15,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzCheckJSON \
 	./layout:FuzzFastIndex \
 	./layout:FuzzFastManifest \
+	./layout/validate:FuzzRawMembers \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \

@@ -30,23 +30,26 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 		if !v.blobInside(b.digest) {
 			continue // blob.symlink says why
 		}
-		p, _ := layout.BlobPath(b.digest)
-		fi, err := fs.Stat(v.src.fsys, p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && b.external:
-			v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
-			continue
-		case errors.Is(err, fs.ErrNotExist):
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
-			continue
-		case err != nil:
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
-			continue
-		case !fi.Mode().IsRegular():
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
-			continue
+		size := b.statSize
+		if !b.statted {
+			p, _ := layout.BlobPath(b.digest)
+			fi, err := fs.Stat(v.src.fsys, p)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && b.external:
+				v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
+				continue
+			case errors.Is(err, fs.ErrNotExist):
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
+				continue
+			case err != nil:
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
+				continue
+			case !fi.Mode().IsRegular():
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
+				continue
+			}
+			size = fi.Size()
 		}
-		size := fi.Size()
 		b.size = size
 		for _, c := range b.claims {
 			if c.size != size {
@@ -116,7 +119,16 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	if err != nil {
 		return false
 	}
-	return v.inside(path.Dir(path.Dir(p))) && v.inside(path.Dir(p)) && v.inside(p)
+	dir := path.Dir(p)
+	if !v.inside(path.Dir(dir)) || !v.inside(dir) {
+		return false
+	}
+	if _, known := v.outside[p]; !known && v.listed[dir] {
+		// checkTree listed dir and checked each link it saw there: p is no link (or
+		// is not there), and need not be looked at again.
+		return true
+	}
+	return v.inside(p)
 }
 
 // inside tells whether name in a layout folder is not a symlink out of it, reporting

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,8 +85,19 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 		p = v.manifestDocument(raw, docObject, d.MediaType)
 	}
 	doc.mediaType, doc.subject = p.mediaType, p.subject
-	doc.subjectDigest, doc.artifactType, doc.children = p.subjectDigest, p.artifactType, p.children
-	doc.read, doc.config, doc.annotations = true, p.config, p.annotations
+	doc.subjectDigest, doc.artifactType = p.subjectDigest, p.artifactType
+	doc.read, doc.config = true, p.config
+	// Kept for the checks that run once the graph was read, and no more: on a layout
+	// of 100,000 manifests, each manifest's own children and annotations would be most
+	// of what validate holds. An index's children are what a referrers tag lists
+	// (checkReferrers); a manifest's annotations matter when they carry the oras
+	// platform (checkPlatforms).
+	if layout.IsIndex(d.MediaType) {
+		doc.children = p.children
+	}
+	if hasOrasPlatform(p.annotations) {
+		doc.annotations = p.annotations
+	}
 	if !p.listed {
 		v.incomplete = true
 	}
@@ -125,6 +137,9 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != d.Size {
 		return nil
 	}
+	// checkBlobs need not stat it again.
+	b := v.blobs[d.Digest]
+	b.statted, b.statSize = true, fi.Size()
 	object := string(d.Digest)
 	if v.opts.ForPush && d.Size > maxPushDocumentSize {
 		v.add(checkPushDocumentSize, object, "the %s is %d bytes; registries need only accept 4 MiB (4194304 bytes)", kindOf(d.MediaType, "blob"), d.Size)
@@ -216,32 +231,40 @@ func (v *validator) checkIndexChildren(object string, children []child) {
 // checkRefs checks index.json's ref.name annotations and its roots: the entries that
 // stand for an image of their own.
 func (v *validator) checkRefs(entries []child) {
-	byTag := map[string][]child{}
-	var tags []string
+	// The first entry of each tag, and the entries of the tags listed more than once
+	// (by the index of their first entry, to report them in order): 100,000 tags cost
+	// a map of indexes, not a copy of every entry.
+	first := map[string]int{}
+	again := map[int][]int{}
 	var untagged []digest.Digest
-	for _, e := range entries {
+	for i, e := range entries {
 		name, tagged := e.d.Annotations[ocispec.AnnotationRefName]
 		if tagged {
-			object := tagObject(name)
 			if err := layout.ValidateRefName(name); err != nil {
-				v.add(checkRefName, object, "not in the OCI ref.name grammar (letters and digits joined by one of - . _ : @ + or --, in /-separated parts); tools that check it refuse the layout")
+				v.add(checkRefName, tagObject(name), "not in the OCI ref.name grammar (letters and digits joined by one of - . _ : @ + or --, in /-separated parts); tools that check it refuse the layout")
 			}
 			if v.opts.ForPush && !registryTag.MatchString(name) {
-				v.add(checkPushTag, object, "not a registry tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}), so it cannot be pushed as one")
+				v.add(checkPushTag, tagObject(name), "not a registry tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}), so it cannot be pushed as one")
 			}
 			if e.ok {
-				if _, seen := byTag[name]; !seen {
-					tags = append(tags, name)
+				if j, seen := first[name]; !seen {
+					first[name] = i
+				} else {
+					again[j] = append(again[j], i)
 				}
-				byTag[name] = append(byTag[name], e)
 			}
 		}
 		if name == "" && v.isRoot(e) && !slices.Contains(untagged, e.d.Digest) {
 			untagged = append(untagged, e.d.Digest)
 		}
 	}
-	for _, name := range tags {
-		es := byTag[name]
+	firsts := slices.Sorted(maps.Keys(again))
+	for _, j := range firsts {
+		name := entries[j].d.Annotations[ocispec.AnnotationRefName]
+		var es []child
+		for _, i := range append([]int{j}, again[j]...) {
+			es = append(es, entries[i])
+		}
 		var names []string
 		var seen []digest.Digest
 		for _, e := range es {
