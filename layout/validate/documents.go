@@ -165,7 +165,7 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 		case p.OS == "" || p.Architecture == "":
 			v.add(checkDescriptorPlatform, object, "platform %s lacks os or architecture; both are required", short(r.Platform))
 		default:
-			d.Platform = &p
+			d.Platform = v.sharedPlatform(p)
 			v.platformValues(p, object)
 		}
 	}
@@ -179,6 +179,39 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 		v.incomplete = true
 	}
 	return d, ok
+}
+
+// sharedPlatform returns p as a pointer that descriptors with the same simple platform
+// share (the checks only read platforms): 100,000 index.json entries for linux/amd64
+// hold one.
+func (v *validator) sharedPlatform(p ocispec.Platform) *ocispec.Platform {
+	if p.OSFeatures != nil {
+		return &p
+	}
+	key := [4]string{p.OS, p.Architecture, p.Variant, p.OSVersion}
+	if q, ok := v.platforms[key]; ok {
+		return q
+	}
+	if len(v.platforms) < maxInterned {
+		v.platforms[key] = &p
+	}
+	return &p
+}
+
+// sharedConfig returns d as a pointer that manifests with the same plain config
+// descriptor share (a document's config is only read): many images of one config hold
+// one.
+func (v *validator) sharedConfig(d ocispec.Descriptor) *ocispec.Descriptor {
+	if d.URLs != nil || d.Annotations != nil || d.Data != nil || d.Platform != nil {
+		return &d
+	}
+	if c, ok := v.sharedConfigs[d.Digest]; ok && c.MediaType == d.MediaType && c.Size == d.Size && c.ArtifactType == d.ArtifactType {
+		return c
+	}
+	if len(v.sharedConfigs) < maxInterned {
+		v.sharedConfigs[d.Digest] = &d
+	}
+	return &d
 }
 
 // checkData checks embedded data: standard base64 (RFC 4648 section 4, not the URL-safe
@@ -253,6 +286,11 @@ func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawD
 // listed with descMediaType.
 func (v *validator) indexDocument(b []byte, object, descMediaType string) (p parsed) {
 	before := v.errors
+	// What the checks below do not cover and the layout package refuses (duplicate or
+	// case-variant member names, invalid UTF-8, deep nesting, trailing data), reported
+	// at the end when they found nothing. Decoded first, so that the decoded index
+	// (100,000 descriptors for as many tags) is gone before the checks build theirs.
+	_, decodeErr := layout.DecodeIndex(b)
 	r, mediaType, _ := v.documentMembers(b, object, checkIndexSchema)
 	if r == nil {
 		return p
@@ -295,12 +333,8 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 	}
 	p.subject, p.subjectDigest = v.subject(r.Subject, object, checkIndexSchema)
 	p.artifactType, _ = jsonString(r.ArtifactType)
-	if v.errors == before {
-		// What the checks above do not cover and the layout package refuses (duplicate
-		// or case-variant member names, invalid UTF-8, deep nesting, trailing data).
-		if _, err := layout.DecodeIndex(b); err != nil {
-			v.add(checkIndexSchema, object, "ocil cannot read it: %v", err)
-		}
+	if v.errors == before && decodeErr != nil {
+		v.add(checkIndexSchema, object, "ocil cannot read it: %v", decodeErr)
 	}
 	return p
 }
@@ -333,7 +367,7 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 		p.children = append(p.children, child{d: d, object: o, kind: "config", ok: ok})
 		config = d
 		if ok {
-			p.config = &d
+			p.config = v.sharedConfig(d)
 		}
 	}
 	switch {

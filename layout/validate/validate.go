@@ -25,15 +25,17 @@ import (
 func Layout(ctx context.Context, path string, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	v := &validator{
-		opts:        opts,
-		rep:         &Report{Layout: path},
-		blobs:       map[digest.Digest]*blob{},
-		docs:        map[digest.Digest]*document{},
-		descendants: map[digest.Digest]bool{},
-		configs:     map[digest.Digest]*imageConfig{},
-		outside:     map[string]bool{},
-		listed:      map[string]bool{},
-		strings:     &interner{},
+		opts:          opts,
+		rep:           &Report{Layout: path},
+		blobs:         map[digest.Digest]*blob{},
+		docs:          map[digest.Digest]*document{},
+		descendants:   map[digest.Digest]bool{},
+		configs:       map[digest.Digest]*imageConfig{},
+		outside:       map[string]bool{},
+		listed:        map[string]bool{},
+		strings:       &interner{},
+		platforms:     map[[4]string]*ocispec.Platform{},
+		sharedConfigs: map[digest.Digest]*ocispec.Descriptor{},
 	}
 	src, err := openSource(path)
 	if err != nil {
@@ -69,8 +71,11 @@ type validator struct {
 	// listed holds the blobs/<alg> folders checkTree listed in full, checking every
 	// link in them.
 	listed map[string]bool
-	// strings holds one copy of the short strings descriptors repeat.
-	strings *interner
+	// strings holds one copy of the short strings descriptors repeat; platforms and
+	// sharedConfigs one copy of each platform and plain config descriptor.
+	strings       *interner
+	platforms     map[[4]string]*ocispec.Platform
+	sharedConfigs map[digest.Digest]*ocispec.Descriptor
 	// incomplete is set when part of the graph could not be read; which blobs are
 	// unreferenced is then unknown.
 	incomplete bool
