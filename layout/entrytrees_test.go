@@ -2,9 +2,11 @@ package layout_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -155,5 +157,50 @@ func TestEntryReferrersAgree(t *testing.T) {
 				t.Errorf("%d referrers: the conventions were not all exercised", got.Len())
 			}
 		})
+	}
+}
+
+// TestEntryTreesReadAhead: EntryTrees reads documents ahead, several at once, in
+// batches; the trees are those Tree gives, entry by entry, across batches, a missing
+// blob is a missing node, and an unreadable document is the error, as when read in turn.
+func TestEntryTreesReadAhead(t *testing.T) {
+	ctx := context.Background()
+	b := tl.ManyTags(t, 700)
+	var idx ocispec.Index
+	raw, err := os.ReadFile(filepath.Join(b.Dir, "index.json"))
+	if err != nil || json.Unmarshal(raw, &idx) != nil {
+		t.Fatal(err)
+	}
+	gone := idx.Manifests[300]
+	if err := os.Remove(filepath.Join(b.Dir, "blobs", "sha256", gone.Digest.Encoded())); err != nil {
+		t.Fatal(err)
+	}
+	l, err := layout.Open(b.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	entries, trees, err := l.EntryTrees(ctx)
+	if err != nil || len(entries) != 700 {
+		t.Fatalf("%d entries, %v", len(entries), err)
+	}
+	for i, e := range entries {
+		want, err := l.Tree(ctx, []ocispec.Descriptor{e.Descriptor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(trees[i], want[0]) {
+			t.Fatalf("entry %d: tree %+v, Tree gives %+v", i, trees[i], want[0])
+		}
+	}
+	if !trees[300].Missing {
+		t.Error("the entry whose blob is gone is not missing")
+	}
+	bad := b.Blob(ocispec.MediaTypeImageManifest, []byte(`{"schemaVersion":2,"config":{}}`))
+	bad.Annotations = map[string]string{ocispec.AnnotationRefName: "bad"}
+	idx.Manifests[600] = bad
+	b.SetIndex(idx.Manifests...)
+	if _, _, err := l.EntryTrees(ctx); err == nil || !strings.Contains(err.Error(), string(bad.Digest)) {
+		t.Errorf("EntryTrees with an unreadable manifest: %v, want an error naming %s", err, bad.Digest)
 	}
 }

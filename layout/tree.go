@@ -3,6 +3,8 @@ package layout
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -36,6 +38,11 @@ type TreeNode struct {
 // Tree lists what roots contain, indexes down to manifests (configs and layers are not
 // listed), in document order.
 func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeNode, error) {
+	return l.tree(ctx, roots, nil)
+}
+
+// tree is Tree; pre, when set, is the document of roots[0] read already.
+func (l *Layout) tree(ctx context.Context, roots []ocispec.Descriptor, pre *readDoc) ([]*TreeNode, error) {
 	var out []*TreeNode
 	var stack []*TreeNode
 	type found struct {
@@ -44,7 +51,7 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 	}
 	own := map[digest.Digest]found{} // the platform a manifest's own bytes give
 	listed := map[string]bool{}      // entryKey of the manifests shown so far
-	err := l.Walk(ctx, roots, func(ctx context.Context, n *Node) error {
+	err := l.walk(ctx, roots, pre, func(ctx context.Context, n *Node) error {
 		if !IsIndex(n.Descriptor.MediaType) && !IsManifest(n.Descriptor.MediaType) && n.Depth() > 0 {
 			return SkipChildren
 		}
@@ -95,4 +102,42 @@ func (l *Layout) Tree(ctx context.Context, roots []ocispec.Descriptor) ([]*TreeN
 		return SkipChildren
 	})
 	return out, err
+}
+
+// readAheadBatch is how many index.json entries EntryTrees reads at once, on up to
+// readAheadWorkers goroutines, before it builds their trees in order: reading (open,
+// read, hash, decode) is most of listing a layout of many tags, and each core can do
+// its share. The batch bounds what is held.
+const (
+	readAheadBatch   = 256
+	readAheadWorkers = 4
+)
+
+// readAhead reads the document of each index or manifest entry of es into out (reused,
+// one per entry, in order), on workers goroutines.
+func (l *Layout) readAhead(ctx context.Context, es []Entry, workers int, out []readDoc) []readDoc {
+	out = append(out[:0], make([]readDoc, len(es))...)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(es) || ctx.Err() != nil {
+					return
+				}
+				d := es[i].Descriptor
+				if !IsIndex(d.MediaType) && !IsManifest(d.MediaType) {
+					continue
+				}
+				p := &out[i]
+				p.raw, p.idx, p.m, p.err = l.ReadDocument(ctx, d)
+				p.done = true
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
