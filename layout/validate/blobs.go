@@ -131,6 +131,21 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	return v.inside(p)
 }
 
+// knownInside tells, without looking at the files or changing anything, that blobInside
+// says yes for d: blobs/ and the algorithm's folder were found inside the layout, and
+// checkTree listed that folder with no link at d's path.
+func (v *validator) knownInside(d digest.Digest) bool {
+	p, err := layout.BlobPath(d)
+	if err != nil {
+		return false
+	}
+	dir := path.Dir(p)
+	out1, ok1 := v.outside[path.Dir(dir)]
+	out2, ok2 := v.outside[dir]
+	_, known := v.outside[p]
+	return ok1 && !out1 && ok2 && !out2 && !known && v.listed[dir]
+}
+
 // inside tells whether name in a layout folder is not a symlink out of it, reporting
 // the first time it is. A tarball holds no symlinks.
 func (v *validator) inside(name string) bool {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -133,7 +135,15 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 	if !v.blobInside(d.Digest) {
 		return nil
 	}
-	fi, err := fs.Stat(v.src.fsys, p)
+	pre := v.pre[d.Digest]
+	delete(v.pre, d.Digest)
+	var fi fs.FileInfo
+	var err error
+	if pre != nil {
+		fi, err = pre.fi, pre.statErr
+	} else {
+		fi, err = fs.Stat(v.src.fsys, p)
+	}
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != d.Size {
 		return nil
 	}
@@ -148,7 +158,88 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 		v.add(schemaCheck(d.MediaType), object, "%d bytes; ocil reads documents of at most %d bytes", d.Size, layout.MaxJSONSize)
 		return nil
 	}
+	if pre != nil && pre.read {
+		b.hashed, b.readErr, b.got = true, pre.readErr, pre.got
+		if pre.readErr != nil || b.got != d.Digest {
+			return nil
+		}
+		return pre.raw
+	}
 	return v.readVerified(d)
+}
+
+// readAheadBatch is how many index.json entries run reads ahead at once.
+const readAheadBatch = 256
+
+// preRead is what readDocument would find for a document: the stat of its blob and,
+// for a regular file of the descriptor's size, its bytes and their digest.
+type preRead struct {
+	fi      fs.FileInfo
+	statErr error
+	read    bool
+	raw     []byte
+	readErr error
+	got     digest.Digest
+}
+
+// readAhead reads the documents of entries that readDocument will read (indexes and
+// manifests not read yet, whose blob path checkTree saw with no link on it) on up to
+// four goroutines, while nothing else runs: stat, read and hash are most of checking a
+// layout of many small manifests, and each core can do its share. readDocument then
+// takes them in order and checks as before.
+func (v *validator) readAhead(ctx context.Context, entries []child) {
+	workers := min(v.opts.Jobs, 4)
+	if workers < 2 {
+		return
+	}
+	v.pre = map[digest.Digest]*preRead{}
+	var ds []ocispec.Descriptor
+	for _, e := range entries {
+		d := e.d
+		if !e.ok || (!layout.IsIndex(d.MediaType) && !layout.IsManifest(d.MediaType)) || v.docs[d.Digest] != nil || v.pre[d.Digest] != nil ||
+			layout.VerifiableDigest(d.Digest) != nil || d.Size > layout.MaxJSONSize || !v.knownInside(d.Digest) {
+			continue
+		}
+		v.pre[d.Digest] = &preRead{}
+		ds = append(ds, d)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ds) || ctx.Err() != nil {
+					return
+				}
+				d := ds[i]
+				r := v.pre[d.Digest] // the map is only read while the workers run
+				p, _ := layout.BlobPath(d.Digest)
+				r.fi, r.statErr = fs.Stat(v.src.fsys, p)
+				if r.statErr != nil || !r.fi.Mode().IsRegular() || r.fi.Size() != d.Size {
+					continue
+				}
+				r.read = true
+				r.raw, r.readErr = readFile(v.src.fsys, p, d.Size)
+				switch {
+				case r.readErr != nil:
+					r.raw = nil
+				case v.src.hashed:
+					r.got = d.Digest
+				default:
+					r.got = d.Digest.Algorithm().FromBytes(r.raw)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for d, r := range v.pre {
+		if r.fi == nil && r.statErr == nil {
+			delete(v.pre, d) // not reached (ctx ended): read in turn
+		}
+	}
 }
 
 // readVerified reads the whole blob d describes, which is known to be a regular file of

@@ -80,6 +80,9 @@ type validator struct {
 	// unreferenced is then unknown.
 	incomplete bool
 	checked    Counts
+	// pre holds the documents of index.json entries read ahead (readAhead), until
+	// readDocument takes them.
+	pre map[digest.Digest]*preRead
 }
 
 // blob is a blob reachable from index.json.
@@ -155,11 +158,15 @@ func (v *validator) run(ctx context.Context) error {
 	names, listed := v.checkTree()
 	entries, indexOK := v.readIndexJSON()
 	v.listings = append(v.listings, listing{object: layout.IndexFile, top: true, children: entries})
-	for _, e := range entries {
+	for i, e := range entries {
+		if i%readAheadBatch == 0 {
+			v.readAhead(ctx, entries[i:min(i+readAheadBatch, len(entries))])
+		}
 		if e.ok {
 			v.visit(ctx, e.d, e.object, kindOf(e.d.MediaType, "blob"), 0)
 		}
 	}
+	v.pre = nil
 	if err := ctx.Err(); err != nil {
 		return err
 	}
