@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Builds ocil's container image with ocil itself: for each platform, a static ocil at
-# /usr/local/bin/ocil in one reproducible layer, with an image config whose Entrypoint is
-# ocil and whose platform is the platform's (ocil add --image); the platforms share one
-# index, tagged VERSION, written as the OCI layout tarball dist/ocil-image-VERSION.tar.
-# The same sources, VERSION and SOURCE_DATE_EPOCH give the same bytes.
+# Builds ocil's container image with ocil itself, in two variants that share one OCI layout
+# tarball, dist/ocil-image-VERSION.tar:
+#
+#   VERSION        a static ocil at /usr/local/bin/ocil, nothing else: one reproducible
+#                  layer, an image config whose Entrypoint is ocil (ocil add --image).
+#   VERSION-debug  the same ocil plus Debian's static busybox (scripts/busybox.sh) in
+#                  /busybox, with links for the shell and the usual commands there and
+#                  /bin/sh, /tmp, and PATH ending in /busybox: what GitLab's Docker and
+#                  Kubernetes executors need to run a job's script (kaniko's and
+#                  distroless's :debug images are built the same way, under the same name).
+#                  Entrypoint is ocil too; a CI job sets entrypoint: [""].
+#
+# Each tag is an index for linux/amd64 and linux/arm64. The same sources, VERSION,
+# SOURCE_DATE_EPOCH and pinned busybox give the same bytes.
 #
 #   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION docker://REGISTRY/ocil:VERSION
-#   podman load -i dist/ocil-image-VERSION.tar
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION-debug docker://REGISTRY/ocil:VERSION-debug
+#   podman pull oci-archive:dist/ocil-image-VERSION.tar:VERSION-debug
 #
 # usage: scripts/image.sh [OUTDIR]
 # env:   VERSION (default: git describe), SOURCE_DATE_EPOCH (default: the last commit's
-#        time), IMAGE_PLATFORMS (default: linux/amd64 linux/arm64), GO
+#        time), IMAGE_PLATFORMS (default: linux/amd64 linux/arm64), GO, BUSYBOX_CACHE and
+#        DEBIAN_MIRROR (see scripts/busybox.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist}
@@ -26,6 +37,16 @@ rm -rf "$work" "$tarball"
 mkdir -p "$work"
 # The packaging ocil is the host's build of the same sources.
 CGO_ENABLED=0 "$GO" build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=$VERSION" -o "$work/ocil-host" ./cmd/ocil
+read -r bb_version bb_source_version < <(scripts/busybox.sh --version)
+# The busybox applets linked in /busybox: the shell and the commands CI job scripts use.
+# A fixed list, so that the image does not depend on the machine that builds it; all are
+# applets of Debian's busybox-static (image-check compares them with busybox --list).
+applets='[ [[ ash awk base64 basename bunzip2 bzcat bzip2 cat chmod chown cksum cmp cp cut
+date dd df diff dirname du echo egrep env expr false fgrep find fold getopt grep gunzip gzip
+head hexdump hostname id kill less ln ls md5sum mkdir mktemp more mv nc nproc od paste
+patch printf ps pwd readlink realpath rm rmdir sed seq sh sha1sum sha256sum sha512sum
+sleep sort split stat tail tar tee test time timeout touch tr true truncate tty uname uniq
+unxz unzip vi wc wget which whoami xargs xxd xz xzcat yes zcat'
 for p in $platforms; do
 	os=${p%/*}; arch=${p#*/}
 	bin="$work/bin/$os-$arch/ocil"
@@ -38,8 +59,32 @@ for p in $platforms; do
 		--annotation "org.opencontainers.image.version=$VERSION" \
 		--annotation "org.opencontainers.image.source=https://github.com/ocil-dev/ocil" \
 		"$bin=/usr/local/bin/ocil" >/dev/null
+
+	# The shell variant's rootfs, every mode set here (not left to the umask); links are
+	# relative, so that an unpacked rootfs works outside a container too.
+	root="$work/debug/$os-$arch"
+	mkdir -p "$root/busybox" "$root/bin" "$root/tmp" "$root/usr/local/bin" "$root/usr/share/doc/busybox-static"
+	scripts/busybox.sh "$arch" "$work/busybox-$arch"
+	cp "$work/busybox-$arch/busybox" "$root/busybox/busybox"
+	cp "$work/busybox-$arch/copyright" "$root/usr/share/doc/busybox-static/copyright"
+	cp "$bin" "$root/usr/local/bin/ocil"
+	for a in $applets; do ln -s busybox "$root/busybox/$a"; done
+	ln -s ../busybox/busybox "$root/bin/sh"
+	find "$root" -type d -exec chmod 0755 {} +
+	chmod 1777 "$root/tmp"
+	chmod 0755 "$root/busybox/busybox" "$root/usr/local/bin/ocil"
+	chmod 0644 "$root/usr/share/doc/busybox-static/copyright"
+	"$work/ocil-host" add "$work/layout:$VERSION-debug" --platform "$p" --image \
+		--entrypoint '["/usr/local/bin/ocil"]' \
+		--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/busybox \
+		--annotation "org.opencontainers.image.version=$VERSION-debug" \
+		--annotation "org.opencontainers.image.source=https://github.com/ocil-dev/ocil" \
+		--annotation "dev.ocil.busybox.package=busybox-static $bb_version (Debian 12, $arch)" \
+		--annotation "dev.ocil.busybox.license=GPL-2.0-only" \
+		--annotation "dev.ocil.busybox.source=https://snapshot.debian.org/package/busybox/$bb_source_version/" \
+		"$root/=/" >/dev/null
 done
-"$work/ocil-host" copy -q "$work/layout:$VERSION" "$tarball" >/dev/null
+"$work/ocil-host" copy -q "$work/layout:$VERSION" "$work/layout:$VERSION-debug" "$tarball" >/dev/null
 "$work/ocil-host" ls "$tarball"
 rm -rf "$work"
 sha256sum "$tarball"
