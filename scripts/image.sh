@@ -41,11 +41,11 @@ read -r bb_version bb_source_version < <(scripts/busybox.sh --version)
 # The busybox applets linked in /busybox: the shell and the commands CI job scripts use.
 # A fixed list, so that the image does not depend on the machine that builds it; all are
 # applets of Debian's busybox-static (image-check compares them with busybox --list).
-applets='[ [[ ash awk base64 basename bunzip2 bzcat bzip2 cat chmod chown cksum cmp cp cut
+applets='[ [[ ash awk base64 basename bunzip2 bzcat bzip2 cat chmod chown cmp cp cut
 date dd df diff dirname du echo egrep env expr false fgrep find fold getopt grep gunzip gzip
 head hexdump hostname id kill less ln ls md5sum mkdir mktemp more mv nc nproc od paste
 patch printf ps pwd readlink realpath rm rmdir sed seq sh sha1sum sha256sum sha512sum
-sleep sort split stat tail tar tee test time timeout touch tr true truncate tty uname uniq
+sleep sort stat tail tar tee test time timeout touch tr true truncate tty uname uniq
 unxz unzip vi wc wget which whoami xargs xxd xz xzcat yes zcat'
 for p in $platforms; do
 	os=${p%/*}; arch=${p#*/}
