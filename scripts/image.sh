@@ -86,5 +86,5 @@ for p in $platforms; do
 done
 "$work/ocil-host" copy -q "$work/layout:$VERSION" "$work/layout:$VERSION-debug" "$tarball" >/dev/null
 "$work/ocil-host" ls "$tarball"
-rm -rf "$work"
+rm -rf "$work" "$tarball.lock"
 sha256sum "$tarball"
