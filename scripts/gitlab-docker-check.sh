@@ -33,12 +33,13 @@ trap cleanup EXIT
 
 # The container engine gitlab-ci-local calls: podman in its own vfs store. This machine's
 # containers cannot raise rlimits, so a container keeps them below the current ones; runc
-# runs them (crun refuses the hybrid cgroup hierarchy).
+# runs them (crun refuses the hybrid cgroup hierarchy); the jobs need no network, and
+# without one, checks running at the same time share no bridge.
 cat > "$tmp/podman-engine" <<EOF
 #!/bin/sh
 sub=\$1; shift
 case \$sub in
-run|create) set -- "\$sub" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "\$@" ;;
+run|create) set -- "\$sub" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none "\$@" ;;
 *) set -- "\$sub" "\$@" ;;
 esac
 exec podman --root "$store/root" --runroot "$store/run" --storage-driver vfs --cgroup-manager cgroupfs \\
