@@ -20,8 +20,8 @@
 #
 # usage: scripts/image.sh [OUTDIR]
 # env:   VERSION (default: git describe), SOURCE_DATE_EPOCH (default: the last commit's
-#        time), IMAGE_PLATFORMS (default: linux/amd64 linux/arm64), GO, BUSYBOX_CACHE and
-#        DEBIAN_MIRROR (see scripts/busybox.sh)
+#        time), IMAGE_PLATFORMS (default: linux/amd64 linux/arm64, the two busybox is
+#        pinned for), GO, BUSYBOX_CACHE and DEBIAN_MIRROR (see scripts/busybox.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist}
@@ -77,7 +77,7 @@ for p in $platforms; do
 	"$work/ocil-host" add "$work/layout:$VERSION-debug" --platform "$p" --image \
 		--entrypoint '["/usr/local/bin/ocil"]' \
 		--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/busybox \
-		--annotation "org.opencontainers.image.version=$VERSION-debug" \
+		--annotation "org.opencontainers.image.version=$VERSION" \
 		--annotation "org.opencontainers.image.source=https://github.com/ocil-dev/ocil" \
 		--annotation "dev.ocil.busybox.package=busybox-static $bb_version (Debian 12, $arch)" \
 		--annotation "dev.ocil.busybox.license=GPL-2.0-only" \
