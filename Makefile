@@ -31,7 +31,8 @@ help:
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
 	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as an OCI layout tarball,"
-	@echo "             tagged VERSION (ocil only) and VERSION-debug (with a busybox shell, for CI)"
+	@echo "             tagged VERSION (ocil only) and VERSION-debug (with a busybox shell, for CI);"
+	@echo "             make image-source: that busybox's source package, to publish beside it"
 	@echo "make gitlab-check  run the GitLab CI example pipeline with gitlab-ci-local"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
 	@echo "make cosign-proof  sign an image on a loopback registry with cosign, carry it with"
@@ -163,6 +164,13 @@ busybox-debs: image-tools
 
 image: busybox-debs
 	GO=$(GO) VERSION=$(VERSION) BUSYBOX_CACHE=$(DEB_CACHE) scripts/image.sh dist
+
+# image-source: the complete source of the busybox in VERSION-debug (GPL-2.0), Debian's
+# source package as pinned in scripts/busybox.sh, into dist/busybox-source/, to publish
+# beside the image.
+.PHONY: image-source
+image-source: image-tools
+	BUSYBOX_CACHE=$(DEB_CACHE) scripts/busybox.sh --source dist/busybox-source
 
 # image-check: build the image twice and require identical bytes; skopeo copies both tags,
 # umoci unpacks every platform (VERSION holds ocil alone; VERSION-debug's sh runs its

@@ -10,6 +10,8 @@
 #
 # usage: scripts/busybox.sh ARCH OUTDIR        (ARCH: amd64 or arm64, GOARCH names)
 #        scripts/busybox.sh --fetch            (fills CACHE for every architecture)
+#        scripts/busybox.sh --source DIR       (busybox's complete source, Debian's source
+#                                               package, into DIR, to publish beside the image)
 #        scripts/busybox.sh --version          (prints the pinned binary and source package
 #                                               versions, one space between)
 # env:   BUSYBOX_CACHE (default: .cache/deb), DEBIAN_MIRROR (default: http://deb.debian.org/debian)
@@ -25,6 +27,13 @@ declare -A BUSYBOX_DEB_SHA256=(
 	[amd64]=3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744
 	[arm64]=732c9135564fc71337e0e05fb4da4d11e6c28c1834bce3e405e575afef2a52f5
 )
+# The source package the binaries are built from (GPL-2.0: the corresponding source), as
+# its .dsc lists it.
+declare -A BUSYBOX_SOURCE_SHA256=(
+	[busybox_1.35.0-4+deb12u1.dsc]=9c01fe128b0eeded371c70e37d474fdb5055f71b5d0a778db44c6b0c62d3a7fa
+	[busybox_1.35.0.orig.tar.bz2]=faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694
+	[busybox_1.35.0-4+deb12u1.debian.tar.xz]=1cacbe095ef4880ea7879933c8e3c5075d1527cd6fbcb626a9b41e5daefd1a46
+)
 # readelf's name of each architecture's machine.
 declare -A ELF_MACHINE=([amd64]='Advanced Micro Devices X86-64' [arm64]='AArch64')
 
@@ -32,11 +41,10 @@ cache=${BUSYBOX_CACHE:-.cache/deb}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 fail() { echo "busybox.sh: $*" >&2; exit 1; }
 
-# deb ARCH: the path of the verified .deb in the cache, downloading it when missing.
-deb() {
-	local arch=$1 want=${BUSYBOX_DEB_SHA256[$1]:-}
-	[ -n "$want" ] || fail "no busybox pinned for $arch (pinned: ${!BUSYBOX_DEB_SHA256[*]})"
-	local file="busybox-static_${BUSYBOX_DEB_VERSION#*:}_${arch}.deb"
+# cached FILE SHA256: the path of FILE from the mirror's busybox folder in the cache,
+# downloaded when missing, checked against SHA256.
+cached() {
+	local file=$1 want=$2
 	local path="$cache/$file" url="$mirror/pool/main/b/busybox/$file"
 	if [ ! -f "$path" ]; then
 		command -v curl >/dev/null || fail "$path is missing and curl is not installed to fetch $url"
@@ -50,13 +58,28 @@ deb() {
 	fi
 	local got
 	got=$(sha256sum < "$path"); got=${got%% *}
-	[ "$got" = "$want" ] || fail "$path: sha256 $got, want $want (pinned for busybox-static $BUSYBOX_DEB_VERSION $arch); delete it to download it again"
+	[ "$got" = "$want" ] || fail "$path: sha256 $got, want $want (pinned in scripts/busybox.sh); delete it to download it again"
 	echo "$path"
+}
+
+# deb ARCH: the path of the verified busybox-static .deb for ARCH.
+deb() {
+	local want=${BUSYBOX_DEB_SHA256[$1]:-}
+	[ -n "$want" ] || fail "no busybox pinned for $1 (pinned: ${!BUSYBOX_DEB_SHA256[*]})"
+	cached "busybox-static_${BUSYBOX_DEB_VERSION#*:}_$1.deb" "$want"
 }
 
 case "${1:-}" in
 --fetch)
 	for a in "${!BUSYBOX_DEB_SHA256[@]}"; do deb "$a" >/dev/null; done
+	exit 0 ;;
+--source)
+	[ $# -eq 2 ] || fail "usage: scripts/busybox.sh --source DIR"
+	mkdir -p "$2"
+	for f in "${!BUSYBOX_SOURCE_SHA256[@]}"; do
+		src=$(cached "$f" "${BUSYBOX_SOURCE_SHA256[$f]}")
+		cp "$src" "$2/$f"
+	done
 	exit 0 ;;
 --version)
 	echo "$BUSYBOX_DEB_VERSION $BUSYBOX_SOURCE_VERSION"

@@ -10,6 +10,7 @@
 #   (ocil as the entrypoint) and finds no shell in it, and runs a job the way GitLab's
 #   Docker executor does in VERSION-debug: entrypoint "", the runner's shell probe, the
 #   script on standard input, the project bind-mounted;
+# - scripts/busybox.sh --source fetches busybox's source package, as pinned;
 # - scripts/gitlab-docker-check.sh then runs the example pipeline's jobs in VERSION-debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -115,6 +116,14 @@ for want in "shell /bin/sh" "ocil $VERSION linux/$arch " "latest  linux/amd64 (c
 $got" ;; esac
 done
 [ -f "$tmp/project/build/tool/index.json" ] || fail "the job in $debug wrote no layout into the bind-mounted project"
+
+# The busybox's source package (make image-source) comes, checked against its pins.
+scripts/busybox.sh --source "$tmp/busybox-source"
+for f in busybox_1.35.0-4+deb12u1.dsc busybox_1.35.0.orig.tar.bz2 busybox_1.35.0-4+deb12u1.debian.tar.xz; do
+	[ -s "$tmp/busybox-source/$f" ] || fail "scripts/busybox.sh --source wrote no $f"
+done
+grep -q "^Version: $(scripts/busybox.sh --version | cut -d' ' -f2)\$" "$tmp/busybox-source/busybox_1.35.0-4+deb12u1.dsc" ||
+	fail "the source package's .dsc is not the version the image annotates"
 
 OCIL_IMAGE_TARBALL=$tarball OCIL_IMAGE_TAG=$debug PODMAN_ROOT=$tmp/podman scripts/gitlab-docker-check.sh
 
