@@ -30,8 +30,8 @@ help:
 	@echo "make demo    build ocil and run it on the layouts bundled in testdata/"
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
-	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as an OCI layout tarball,"
-	@echo "             tagged VERSION (ocil only) and VERSION-debug (with a busybox shell, for CI);"
+	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as OCI layout tarballs:"
+	@echo "             dist/ocil-image-VERSION.tar (ocil only) and ...-VERSION-debug.tar (a busybox shell, for CI);"
 	@echo "             make image-source: that busybox's source package, to publish beside it"
 	@echo "make gitlab-check  run the GitLab CI example pipeline with gitlab-ci-local"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
@@ -133,13 +133,14 @@ dist-check:
 	GO=$(GO) scripts/dist-check.sh
 
 # image: ocil's container image for linux/amd64 and linux/arm64, built by ocil itself
-# (add --image) into dist/ocil-image-VERSION.tar, byte-reproducible under
-# SOURCE_DATE_EPOCH, with two tags: VERSION (ocil only) and VERSION-debug (ocil and a static
-# busybox shell, for GitLab's Docker executor). Debian's busybox-static .debs, pinned by
+# (add --image), byte-reproducible under SOURCE_DATE_EPOCH, as two tarballs of one tag
+# each: dist/ocil-image-VERSION.tar, tag VERSION (ocil only), and
+# dist/ocil-image-VERSION-debug.tar, tag VERSION-debug (ocil and a static busybox shell, for
+# GitLab's Docker executor). Debian's busybox-static .debs, pinned by
 # version and SHA-256 in scripts/busybox.sh, are downloaded once into $(DEB_CACHE)
 # (make clean keeps it; with it filled, make image needs no network). Push it with
-#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION docker://REGISTRY/ocil:VERSION
-#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION-debug docker://REGISTRY/ocil:VERSION-debug
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar docker://REGISTRY/ocil:VERSION
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION-debug.tar docker://REGISTRY/ocil:VERSION-debug
 DEB_CACHE ?= .cache/deb
 # What scripts/image.sh needs beyond Go, as command:package: curl fetches the .debs,
 # dpkg-deb unpacks them, readelf checks the busybox is static.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds ocil's image (scripts/image.sh) twice and requires the same bytes, then has the
-# clients read both tags, VERSION and VERSION-debug:
+# clients read both tarballs, tags VERSION and VERSION-debug:
 # - skopeo copies each with every platform (as it does when it pushes it with
 #   skopeo copy oci-archive:...:TAG docker://...);
 # - umoci unpacks each platform: VERSION's rootfs holds ocil and nothing else, and the
 #   host's ocil runs; VERSION-debug's has busybox in /busybox, its links, /bin/sh and
 #   /tmp, and its ./bin/sh runs the unpacked ocil;
-# - podman pulls each from the archive with its platform and entrypoint, runs VERSION
+# - podman loads each tarball (podman load -i) with its platform and entrypoint, runs VERSION
 #   (ocil as the entrypoint) and finds no shell in it, and runs a job the way GitLab's
 #   Docker executor does in VERSION-debug: entrypoint "", the runner's shell probe, the
 #   script on standard input, the project bind-mounted;
@@ -27,7 +27,8 @@ export VERSION=v0.0.0-check SOURCE_DATE_EPOCH=1700000000
 scripts/image.sh "$tmp/a" >/dev/null
 scripts/image.sh "$tmp/b" >/dev/null
 tarball="$tmp/a/ocil-image-$VERSION.tar"
-a=$(sha256sum < "$tarball"); b=$(sha256sum < "$tmp/b/ocil-image-$VERSION.tar")
+debug_tarball="$tmp/a/ocil-image-$VERSION-debug.tar"
+a=$(cat "$tarball" "$debug_tarball" | sha256sum); b=$(cat "$tmp/b/ocil-image-$VERSION.tar" "$tmp/b/ocil-image-$VERSION-debug.tar" | sha256sum)
 if [ "$a" != "$b" ]; then
 	echo "image is not reproducible: $a vs $b" >&2
 	exit 1
@@ -35,16 +36,20 @@ fi
 fail() { echo "image-check: $*" >&2; exit 1; }
 CGO_ENABLED=0 "$GO" build -o "$tmp/ocil" ./cmd/ocil
 "$tmp/ocil" validate --for-push --strict -q "$tarball" >/dev/null
+"$tmp/ocil" validate --for-push --strict -q "$debug_tarball" >/dev/null
 arch=$("$GO" env GOARCH)
 debug="$VERSION-debug"
+declare -A file=(["$VERSION"]=$tarball ["$debug"]=$debug_tarball)
 
-# The layout holds the two tags and nothing else.
-tags=$("$tmp/ocil" ls -q "$tarball" --format 'go-template={{range .entries}}{{.tag}} {{end}}')
-[ "$tags" = "$VERSION $debug " ] || fail "the image layout's tags: $tags"
+# Each tarball holds its one tag and nothing else.
+for tag in "$VERSION" "$debug"; do
+	tags=$("$tmp/ocil" ls -q "${file[$tag]}" --format 'go-template={{range .entries}}{{.tag}} {{end}}')
+	[ "$tags" = "$tag " ] || fail "the tags of ${file[$tag]##*/}: $tags"
+done
 
 # skopeo: every platform of each tag copied out of the archive.
 for tag in "$VERSION" "$debug"; do
-	skopeo copy -q --all "oci-archive:$tarball:$tag" "oci:$tmp/skopeo:$tag" >/dev/null
+	skopeo copy -q --all "oci-archive:${file[$tag]}" "oci:$tmp/skopeo:$tag" >/dev/null
 	index=$(skopeo inspect --raw "oci:$tmp/skopeo:$tag")
 	for p in amd64 arm64; do
 		case "$index" in *"\"architecture\":\"$p\""*) ;; *) fail "skopeo's copy of $tag lacks linux/$p: $index" ;; esac
@@ -58,7 +63,7 @@ busybox_files=$( { printf '%s\n' bin bin/sh busybox busybox/busybox tmp usr usr/
 	for x in $applets; do echo "busybox/$x"; done; } | sort)
 for p in amd64 arm64; do
 	"$tmp/ocil" copy -q "$tarball:$VERSION" "$tmp/$p" --platform "linux/$p" >/dev/null
-	"$tmp/ocil" copy -q "$tarball:$debug" "$tmp/$p" --platform "linux/$p" >/dev/null
+	"$tmp/ocil" copy -q "$debug_tarball:$debug" "$tmp/$p" --platform "linux/$p" >/dev/null
 	umoci unpack --rootless --image "$tmp/$p:$VERSION" "$tmp/min-$p" >/dev/null
 	umoci unpack --rootless --image "$tmp/$p:$debug" "$tmp/debug-$p" >/dev/null
 	# The plain tag: ocil, the folders above it, nothing else.
@@ -91,8 +96,10 @@ pod() {
 		--cgroup-manager cgroupfs --events-backend file --tmpdir "$tmp/podman/tmp" "$@"
 }
 run_opts=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
+# podman load, as a site without a registry loads either tarball: one image each.
 for tag in "$VERSION" "$debug"; do
-	pod pull -q "oci-archive:$tarball:$tag" >/dev/null
+	loaded=$(pod load -i "${file[$tag]}" | sed -n 's/^Loaded image: //p')
+	[ "$loaded" = "localhost/$tag:latest" ] || [ "$loaded" = "localhost/$tag" ] || fail "podman load -i ${file[$tag]##*/} loaded: $loaded"
 	got=$(pod image inspect --format '{{.Os}}/{{.Architecture}} {{.Config.Entrypoint}}' "localhost/$tag")
 	[ "$got" = "linux/$arch [/usr/local/bin/ocil]" ] || fail "podman sees $tag as $got"
 done
@@ -125,6 +132,6 @@ done
 grep -q "^Version: $(scripts/busybox.sh --version | cut -d' ' -f2)\$" "$tmp/busybox-source/busybox_1.35.0-4+deb12u1.dsc" ||
 	fail "the source package's .dsc is not the version the image annotates"
 
-OCIL_IMAGE_TARBALL=$tarball OCIL_IMAGE_TAG=$debug PODMAN_ROOT=$tmp/podman scripts/gitlab-docker-check.sh
+OCIL_IMAGE_TARBALL=$debug_tarball OCIL_IMAGE_TAG=$debug PODMAN_ROOT=$tmp/podman scripts/gitlab-docker-check.sh
 
 echo "image reproducible and read by skopeo, umoci and podman; $debug runs GitLab jobs: ${a%% *}"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds ocil's container image with ocil itself, in two variants that share one OCI layout
-# tarball, dist/ocil-image-VERSION.tar:
+# Builds ocil's container image with ocil itself, in two variants, each an OCI layout
+# tarball of one tag (podman load and docker load take one image per archive):
 #
-#   VERSION        a static ocil at /usr/local/bin/ocil, nothing else: one reproducible
+#   dist/ocil-image-VERSION.tar, tag VERSION:
+#                  a static ocil at /usr/local/bin/ocil, nothing else: one reproducible
 #                  layer, an image config whose Entrypoint is ocil (ocil add --image).
-#   VERSION-debug  the same ocil plus Debian's static busybox (scripts/busybox.sh) in
+#   dist/ocil-image-VERSION-debug.tar, tag VERSION-debug:
+#                  the same ocil plus Debian's static busybox (scripts/busybox.sh) in
 #                  /busybox, with links for the shell and the usual commands there and
 #                  /bin/sh, /tmp, and PATH ending in /busybox: what GitLab's Docker and
 #                  Kubernetes executors need to run a job's script (kaniko's and
@@ -14,9 +16,9 @@
 # Each tag is an index for linux/amd64 and linux/arm64. The same sources, VERSION,
 # SOURCE_DATE_EPOCH and pinned busybox give the same bytes.
 #
-#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION docker://REGISTRY/ocil:VERSION
-#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION-debug docker://REGISTRY/ocil:VERSION-debug
-#   podman pull oci-archive:dist/ocil-image-VERSION.tar:VERSION-debug
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar docker://REGISTRY/ocil:VERSION
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION-debug.tar docker://REGISTRY/ocil:VERSION-debug
+#   podman load -i dist/ocil-image-VERSION-debug.tar
 #
 # usage: scripts/image.sh [OUTDIR]
 # env:   VERSION (default: git describe), SOURCE_DATE_EPOCH (default: the last commit's
@@ -32,8 +34,9 @@ export SOURCE_DATE_EPOCH
 platforms=${IMAGE_PLATFORMS:-"linux/amd64 linux/arm64"}
 work="$out/image-work"
 tarball="$out/ocil-image-$VERSION.tar"
+debug_tarball="$out/ocil-image-$VERSION-debug.tar"
 
-rm -rf "$work" "$tarball"
+rm -rf "$work" "$tarball" "$debug_tarball"
 mkdir -p "$work"
 # The packaging ocil is the host's build of the same sources.
 CGO_ENABLED=0 "$GO" build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=$VERSION" -o "$work/ocil-host" ./cmd/ocil
@@ -84,7 +87,9 @@ for p in $platforms; do
 		--annotation "dev.ocil.busybox.source=https://snapshot.debian.org/package/busybox/$bb_source_version/" \
 		"$root/=/" >/dev/null
 done
-"$work/ocil-host" copy -q "$work/layout:$VERSION" "$work/layout:$VERSION-debug" "$tarball" >/dev/null
+"$work/ocil-host" copy -q "$work/layout:$VERSION" "$tarball" >/dev/null
+"$work/ocil-host" copy -q "$work/layout:$VERSION-debug" "$debug_tarball" >/dev/null
 "$work/ocil-host" ls "$tarball"
-rm -rf "$work" "$tarball.lock"
-sha256sum "$tarball"
+"$work/ocil-host" ls "$debug_tarball"
+rm -rf "$work" "$tarball.lock" "$debug_tarball.lock"
+sha256sum "$tarball" "$debug_tarball"
