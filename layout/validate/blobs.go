@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -119,8 +120,8 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	if err != nil {
 		return false
 	}
-	dir := path.Dir(p)
-	if !v.inside(path.Dir(dir)) || !v.inside(dir) {
+	dir, blobs := blobDirs(p)
+	if !v.inside(blobs) || !v.inside(dir) {
 		return false
 	}
 	if _, known := v.outside[p]; !known && v.listed[dir] {
@@ -131,6 +132,13 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	return v.inside(p)
 }
 
+// blobDirs are the folders of the blob path p (blobs/<alg>/<encoded>, as BlobPath
+// gives it): blobs/<alg> and blobs, as path.Dir gives them, without a copy.
+func blobDirs(p string) (dir, blobs string) {
+	dir = p[:strings.LastIndexByte(p, '/')]
+	return dir, dir[:strings.LastIndexByte(dir, '/')]
+}
+
 // knownInside tells, without looking at the files or changing anything, that blobInside
 // says yes for d: blobs/ and the algorithm's folder were found inside the layout, and
 // checkTree listed that folder with no link at d's path.
@@ -139,8 +147,8 @@ func (v *validator) knownInside(d digest.Digest) bool {
 	if err != nil {
 		return false
 	}
-	dir := path.Dir(p)
-	out1, ok1 := v.outside[path.Dir(dir)]
+	dir, blobs := blobDirs(p)
+	out1, ok1 := v.outside[blobs]
 	out2, ok2 := v.outside[dir]
 	_, known := v.outside[p]
 	return ok1 && !out1 && ok2 && !out2 && !known && v.listed[dir]

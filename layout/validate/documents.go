@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -421,16 +421,18 @@ func jsonString(raw json.RawMessage) (string, error) { return (*interner)(nil).j
 
 // jsonString is jsonString, interned.
 func (t *interner) jsonString(raw json.RawMessage) (string, error) {
-	var s string
 	if raw == nil || isNull(raw) {
-		return "", fmt.Errorf("not a string")
+		return "", errNotString
 	}
 	if s, ok := t.plainString(raw); ok {
 		return s, nil
 	}
+	var s string
 	err := json.Unmarshal(raw, &s)
 	return s, err
 }
+
+var errNotString = errors.New("not a string")
 
 // jsonInt decodes raw, a whole number, into n; false for null or anything else.
 func jsonInt(raw json.RawMessage, n *int64) bool {

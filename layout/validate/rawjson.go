@@ -311,8 +311,10 @@ func unmarshalDescriptor(raw []byte, r *rawDescriptor) error {
 		*r = rawDescriptor{MediaType: v[0], ArtifactType: v[1], Digest: v[2], Size: v[3], URLs: v[4], Annotations: v[5], Data: v[6], Platform: v[7]}
 		return nil
 	}
-	*r = rawDescriptor{}
-	return json.Unmarshal(raw, r)
+	var slow rawDescriptor // on the heap (json.Unmarshal keeps it), so only here
+	err := json.Unmarshal(raw, &slow)
+	*r = slow
+	return err
 }
 
 // unmarshalDocument is json.Unmarshal(b, r) for a whole document.
@@ -322,8 +324,10 @@ func unmarshalDocument(b []byte, r *rawDocument) error {
 		*r = rawDocument{SchemaVersion: v[0], MediaType: v[1], ArtifactType: v[2], Manifests: v[3], Config: v[4], Layers: v[5], Subject: v[6], Annotations: v[7]}
 		return nil
 	}
-	*r = rawDocument{}
-	return json.Unmarshal(b, r)
+	var slow rawDocument
+	err := json.Unmarshal(b, &slow)
+	*r = slow
+	return err
 }
 
 // unmarshalArray is json.Unmarshal of raw into []json.RawMessage.
@@ -364,10 +368,10 @@ func (t *interner) unmarshalPlatform(raw []byte) (ocispec.Platform, error) {
 		if ok {
 			return p, nil
 		}
-		p = ocispec.Platform{}
 	}
-	err := json.Unmarshal(raw, &p)
-	return p, err
+	var slow ocispec.Platform
+	err := json.Unmarshal(raw, &slow)
+	return slow, err
 }
 
 // isMediaType is mediaTypeGrammar.MatchString(s), without the regexp.
