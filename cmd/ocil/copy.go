@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -91,6 +90,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
+			splitSizeFlag("DST"),
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -114,6 +114,10 @@ Examples:
 			mode, err := layout.ParseLinkMode(c.String("link"))
 			if err != nil {
 				return usagef("--link: %v", err)
+			}
+			splitSize, err := splitSizeOpt(c)
+			if err != nil {
+				return err
 			}
 			mtime, err := layout.SourceDateEpoch()
 			if err != nil {
@@ -158,6 +162,7 @@ Examples:
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
 				Docker:           dockerOpt(c, plats),
+				SplitSize:        splitSize,
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {
@@ -196,8 +201,7 @@ func parseCopySource(a string) (ref, name string, err error) {
 		if r.Path == layout.Stdio {
 			return true
 		}
-		_, err = os.Stat(r.Path)
-		return err == nil
+		return layout.Exists(r.Path)
 	}
 	if r, err := layout.ParseReference(a); err == nil && !strings.Contains(a[len(r.Transport)+len(r.Path):], "=") && exists(a) {
 		return a, "", nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +85,7 @@ Examples:
 			&cli.BoolFlag{Name: "all-images", Usage: "an input without :TAG or @DIGEST contributes every image its index.json lists"},
 			&cli.BoolFlag{Name: "keep-order", Usage: "list the children in the order of the inputs, not the canonical order"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of the inputs' manifests"},
+			splitSizeFlag("OUT"),
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -116,6 +116,9 @@ func runMerge(c *cli.Context) error {
 		KeepInputOrder:   c.Bool("keep-order"),
 		Jobs:             c.Int("jobs"),
 		LockTimeout:      c.Duration("lock-timeout"),
+	}
+	if opts.SplitSize, err = splitSizeOpt(c); err != nil {
+		return err
 	}
 	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 		return err
@@ -184,7 +187,7 @@ func runMerge(c *cli.Context) error {
 // disk is never split.
 func parseInput(a string) (merge.Input, error) {
 	if ref, err := layout.ParseReference(a); err == nil {
-		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
+		if layout.Exists(ref.Path) && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
 			return merge.Input{Ref: a}, nil
 		}
 	}
