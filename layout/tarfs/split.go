@@ -475,8 +475,8 @@ func (p *partsFile) Close() error {
 	return first
 }
 
-// PartsOf names the parts of a split tarball that hold the bytes of the named file ("x.001"
-// or "x.001 to x.002"), for messages about a read that failed. It is "" when the
+// PartsOf names the parts of a split tarball that hold the bytes of the named file ("part
+// x.001" or "parts x.001 to x.002"), for messages about a read that failed. It is "" when the
 // archive was not split, or was decompressed whole (its blobs were hashed then).
 func (f *FS) PartsOf(name string) string {
 	pf, ok := f.f.(*partsFile)
@@ -494,7 +494,7 @@ func (f *FS) PartsOf(name string) string {
 	case first >= len(pf.names):
 		return ""
 	case last <= first || last >= len(pf.names):
-		return pf.names[first]
+		return "part " + pf.names[first]
 	}
-	return pf.names[first] + " to " + pf.names[last]
+	return "parts " + pf.names[first] + " to " + pf.names[last]
 }
