@@ -20,11 +20,12 @@ import (
 	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
-// ParseSize reads a size in bytes as --split-size takes it: a whole number of at least 1,
-// optionally followed, with no space, by a unit: K, M, G, T (powers of 1000, as are
-// KB, MB, GB, TB) or KiB, MiB, GiB, TiB (powers of 1024). The letters are case-sensitive
-// except that k is K and the B of KB, MB, GB, TB may be b; nothing else is accepted
-// (no sign, fraction, space or exponent), and the result must fit in 63 bits. Disk and
+// ParseSize reads a size in bytes as --split-size takes it: a whole number of at least 1
+// (decimal digits only), optionally followed, with no space, by a unit: K, M, G, T
+// (powers of 1000, as are KB, MB, GB, TB) or KiB, MiB, GiB, TiB (powers of 1024). Units
+// are case-sensitive, save that k and kB are K and KB (m would be milli, b a bit);
+// nothing else is accepted (no sign, fraction, space, exponent or separator), and the
+// result must fit in 63 bits. Disk and
 // media sizes are sold in powers of 1000, so 4G and 4GB are 4000000000 bytes, which a
 // 4.7 GB DVD or a FAT32 volume (files under 4 GiB) holds; 4GiB is 4294967296.
 func ParseSize(s string) (int64, error) {
@@ -37,13 +38,13 @@ func ParseSize(s string) (int64, error) {
 	switch unit {
 	case "":
 		mult = 1
-	case "k", "K", "kB", "KB", "kb", "Kb":
+	case "k", "K", "kB", "KB":
 		mult = 1000
-	case "M", "MB", "Mb":
+	case "M", "MB":
 		mult = 1000 * 1000
-	case "G", "GB", "Gb":
+	case "G", "GB":
 		mult = 1000 * 1000 * 1000
-	case "T", "TB", "Tb":
+	case "T", "TB":
 		mult = 1000 * 1000 * 1000 * 1000
 	case "KiB":
 		mult = 1 << 10
