@@ -42,7 +42,9 @@ digest; manifests without a platform after them, attestations last. --keep-order
 the order of the inputs instead.
 OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst
 (written anew beside the old one and renamed into place; its entries are kept as a
-folder's are).
+folder's are). --split-size SIZE writes a tarball OUT as parts OUT.001, OUT.002, ... of
+at most SIZE bytes and their sums in OUT.sha256, as ocil copy --split-size does (see
+ocil copy --help); an input that is such a tarball is read from its parts.
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
 --created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
@@ -70,6 +72,7 @@ Examples:
   ocil merge -o out:1.2 --all-images ./flat-layout
   ocil merge -o out:1.2 --annotation-file annotations.json in-*
   ocil merge -o release.tar.gz:1.2 build-*
+  ocil merge -o release.tar:1.2 build-* --split-size 700M
   ocil merge -o out:1.2 --no-referrers build-*
   ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
