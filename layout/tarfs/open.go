@@ -3,6 +3,7 @@ package tarfs
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -79,8 +80,27 @@ func openSplit(path string, opts Options) (*FS, error) {
 		}
 		return nil, err
 	}
+	if fsys.compression == compressionNone && !zeroTail(pf) {
+		// archive/tar ends quietly at a header boundary without the end-of-archive
+		// blocks, so a last part cut there would read as a smaller layout.
+		fsys.Close()
+		last := s.Parts[len(s.Parts)-1].Path
+		return nil, fmt.Errorf("open tarball %s: %s: %w: the tar does not end with its two zero blocks: is the last part cut short?", path, last, ErrCorrupt)
+	}
 	fsys.split = s
 	return fsys, nil
+}
+
+// zeroTail reports whether the archive ends with the two zero blocks that end a tar.
+func zeroTail(pf *partsFile) bool {
+	if pf.size() < 1024 {
+		return false
+	}
+	b := make([]byte, 1024)
+	if n, err := pf.ReadAt(b, pf.size()-1024); n != len(b) && err != nil {
+		return false
+	}
+	return bytes.Count(b, []byte{0}) == len(b)
 }
 
 // open indexes the archive f of size bytes (see Open) and serves it; f is closed on

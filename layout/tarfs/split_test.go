@@ -227,6 +227,11 @@ func TestSplitErrors(t *testing.T) {
 		{"two widths without sums", false, func(t *testing.T, p string) { os.Rename(p+".005", p+".0005") }, ErrCorrupt, "parts of two sets"},
 		{"part cut short", true, func(t *testing.T, p string) { os.Truncate(p+".002", 999) }, ErrCorrupt, "x.tar.002: corrupt archive: 999 bytes where "},
 		{"last part too long", false, func(t *testing.T, p string) { os.WriteFile(p+".005", make([]byte, size+1), 0o644) }, ErrCorrupt, "x.tar.005: corrupt archive: " + fmt.Sprint(size+1) + " bytes, more than"},
+		{"last part cut at an entry boundary", false, func(t *testing.T, p string) {
+			last := PartName(p, 5, 5)
+			fi, _ := os.Stat(last)
+			os.Truncate(last, fi.Size()-1024) // the end-of-archive blocks
+		}, ErrCorrupt, "x.tar.005: corrupt archive: the tar does not end with its two zero blocks"},
 		{"empty part", false, func(t *testing.T, p string) { os.Truncate(p+".005", 0) }, ErrCorrupt, "x.tar.005: corrupt archive: empty"},
 		{"symlink part", true, func(t *testing.T, p string) {
 			os.Rename(p+".002", p+".real")
