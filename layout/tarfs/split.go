@@ -149,8 +149,10 @@ func (s *Split) Size() int64 {
 func (s *Split) PartSize() int64 { return s.Parts[0].Size }
 
 // SplitExists reports whether path names a split tarball: path itself does not exist,
-// and its checksum file or a first part (PATH.001, PATH.0001, ...) does. Readers then read
-// path from its parts; when path exists, path is read and its parts are not.
+// and its checksum file does, or a first part (PATH.001, PATH.0001, ...) does and path is
+// named like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so that data.001 beside
+// a folder data still to be made does not make it a tarball. Readers then read path from
+// its parts; when path exists, path is read and its parts are not.
 func SplitExists(path string) bool {
 	base := filepath.Base(path)
 	if strings.HasSuffix(path, "/") || base == "." || base == ".." || base == "/" {
@@ -161,6 +163,13 @@ func SplitExists(path string) bool {
 	}
 	if _, err := os.Lstat(path + SumSuffix); err == nil {
 		return true
+	}
+	tarName := false
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"} {
+		tarName = tarName || strings.HasSuffix(base, ext)
+	}
+	if !tarName {
+		return false
 	}
 	for w := MinPartDigits; w <= PartWidth(MaxParts); w++ {
 		if _, err := os.Lstat(fmt.Sprintf("%s.%0*d", path, w, 1)); err == nil {

@@ -334,6 +334,14 @@ func TestSplitWholeWins(t *testing.T) {
 	if fsys.Split() != nil {
 		t.Fatal("read from its parts")
 	}
+	// Parts of a name that is not a tarball's count with their checksum file only.
+	data := writeParts(t, dir, "data", []byte("0123456789"), 4, false)
+	if SplitExists(data) {
+		t.Fatal("data.001 makes data a split tarball")
+	}
+	if os.WriteFile(data+SumSuffix, nil, 0o644); !SplitExists(data) {
+		t.Fatal("data.sha256 does not make data a split tarball")
+	}
 }
 
 func TestParseSums(t *testing.T) {
