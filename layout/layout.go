@@ -128,6 +128,9 @@ func Open(path string, opts ...Option) (*Layout, error) {
 				if dir, ok := layoutFolderOf(path); ok {
 					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
 				}
+				if whole, ok := tarfs.PartOf(path); ok {
+					return nil, fmt.Errorf("open layout %s: %w: it is a part of the split tarball %s; name that, and ocil reads every part", path, ErrNotLayout, whole)
+				}
 				return nil, archiveError(err)
 			}
 			l.dir, l.fsys = "", t

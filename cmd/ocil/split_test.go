@@ -191,6 +191,11 @@ func TestSplitDamagedOrMissingPart(t *testing.T) {
 	}
 	os.Rename(p3+".away", p3)
 	runOcil(t, "validate", b)
+
+	// A part named for the tarball says which tarball to name.
+	if code, _, stderr := runCLI(t, "ls", b+".001"); code != 1 || !strings.Contains(stderr, "it is a part of the split tarball "+b+"; name that") {
+		t.Fatalf("ls of a part: exit %d, %s", code, stderr)
+	}
 }
 
 // TestSplitReplacesAsASet: a new write of a split tarball replaces its parts as a set:

@@ -179,6 +179,20 @@ func SplitExists(path string) bool {
 	return false
 }
 
+// PartOf reports whether path is named as a part of a split tarball that SplitExists
+// finds (bundle.tar.001 of bundle.tar), and returns that tarball's path.
+func PartOf(path string) (string, bool) {
+	i := strings.LastIndexByte(path, '.')
+	if i <= 0 {
+		return "", false
+	}
+	whole := path[:i]
+	if _, _, ok := partNumber(filepath.Base(whole), filepath.Base(path)); !ok || !SplitExists(whole) {
+		return "", false
+	}
+	return whole, true
+}
+
 // PartFiles lists the files beside path whose names are those of its parts (path, a dot,
 // at least MinPartDigits digits), of any set, and its checksum file when there is one:
 // what a new write of path replaces.
