@@ -134,7 +134,10 @@ func (w *splitWriter) end() error {
 	}
 	f := w.cur
 	w.cur = nil
-	err := f.Sync()
+	err := f.Chmod(0o644) // as a whole tarball, whatever the umask
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
