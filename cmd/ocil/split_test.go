@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ocil-dev/ocil/layout"
 )
 
 // splitSource makes a layout with one tag, 1.0, over two platforms' files of 150 KiB of
@@ -350,4 +352,42 @@ func TestMergeSplitSize(t *testing.T) {
 	}
 	runOcil(t, "resolve", out+":1.2", "--platform", "linux/arm64")
 	runOcil(t, "validate", out)
+}
+
+// TestSplitReaderBesideReplacement: a reader that has opened a split tarball keeps
+// reading what it opened while a writer replaces every part (fewer parts, other names).
+func TestSplitReaderBesideReplacement(t *testing.T) {
+	src := splitSource(t)
+	other := splitSourceSeed(t, 2)
+	b := filepath.Join(t.TempDir(), "bundle.tar")
+	runOcil(t, "copy", "-q", src+":1.0", b, "--split-size", "3000")
+	l, err := layout.Open(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	idx, err := l.Index(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runOcil(t, "copy", "-q", other+":1.0", b+":1.0", "--split-size", "100K")
+	blobs, err := l.Blobs(t.Context(), idx.Manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range blobs {
+		rc, err := l.OpenBlob(t.Context(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_, err = buf.ReadFrom(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("blob %s after the parts were replaced: %v", d.Digest, err)
+		}
+	}
+	if got, want := runOcil(t, "resolve", b+":1.0", "--platform", "linux/arm64"), runOcil(t, "resolve", other+":1.0", "--platform", "linux/arm64"); got != want {
+		t.Fatalf("the new set: %s, want %s", got, want)
+	}
 }
