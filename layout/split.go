@@ -223,7 +223,7 @@ func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON 
 }
 
 // splitReplaced lists the files a new write of the tarball path replaces when it is
-// split: the part-named files beside it (tarfs.PartFiles, without the checksum file,
+// split: the files path.0* takes in (tarfs.PartFiles, without the checksum file,
 // which is renamed over) and path itself when it is a file. A folder among them fails
 // the write before anything is written, since it could not be replaced.
 func splitReplaced(path string) ([]string, error) {

@@ -218,13 +218,22 @@ func TestSplitReplacesAsASet(t *testing.T) {
 			t.Fatalf("%s: parts %v, want %d of %d digits", what, ps, n, width)
 		}
 		all, _ := filepath.Glob(b + ".*")
-		if len(all) != n+2 { // the parts, bundle.tar.sha256 and bundle.tar.lock
+		if len(all) != n+3 { // the parts, bundle.tar.sha256, bundle.tar.lock and bundle.tar.2024
 			t.Fatalf("%s: %v beside the %d parts", what, all, n)
 		}
 		if !bytes.Equal(catParts(t, b), wholeBytes) {
 			t.Fatalf("%s: cat bundle.tar.0* is not the tarball", what)
 		}
 	}
+	// A file of the user's that PATH.0* does not take in is neither read nor removed.
+	if err := os.WriteFile(b+".2024", []byte("last year's notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if got, err := os.ReadFile(b + ".2024"); err != nil || string(got) != "last year's notes" {
+			t.Errorf("bundle.tar.2024: %q, %v", got, err)
+		}
+	}()
 	runOcil(t, "copy", "-q", src+":1.0", b, "--split-size", "3000")
 	check("3000-byte parts", (len(wholeBytes)+2999)/3000, 4)
 	runOcil(t, "copy", "-q", src+":1.0", b, "--split-size", "100K")
@@ -242,7 +251,7 @@ func TestSplitReplacesAsASet(t *testing.T) {
 	// The whole file and its parts: the whole file is read and written, the parts go.
 	os.WriteFile(b, wholeBytes, 0o644)
 	runOcil(t, "tag", b+":1.0", "3.0")
-	if ps, _ := filepath.Glob(b + ".[0-9]*"); len(ps) != 0 {
+	if ps, _ := filepath.Glob(b + ".0*"); len(ps) != 0 {
 		t.Fatalf("parts left beside the whole tarball: %v", ps)
 	}
 	if _, err := os.Stat(b + ".sha256"); !os.IsNotExist(err) {

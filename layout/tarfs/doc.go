@@ -149,8 +149,8 @@
 // from them as one file, each part opened once, never concatenated; everything above
 // applies to the bytes they make, and a seekable archive's pieces may span parts.
 // FindSplit's checks come first and read no data: the listed parts all there and no
-// other part-named file beside them, or without a checksum file parts numbered from 1
-// without a gap; regular files only (a symbolic link, FIFO or device is refused as
+// other file PATH.0* takes in beside them, or without a checksum file the files PATH.0*
+// takes in, numbered from 1 without a gap; regular files only (a symbolic link, FIFO or device is refused as
 // ErrHostile and never opened); every part but the last of one size and the last no
 // larger; a plain tar ending with its end-of-archive blocks. Parts are hashed
 // (Split.Verify) only when they do not make an archive Open can read, so that the error

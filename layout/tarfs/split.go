@@ -62,6 +62,15 @@ func partNumber(base, name string) (num, width int, ok bool) {
 	return n, len(rest), true
 }
 
+// globbedPart reports whether name is a part name of base that the glob base.0* takes
+// in: every part name ocil writes, and no name a user picks for something else
+// (bundle.tar.2024). Only these are replaced by a new write, or refused beside a set
+// that does not list them.
+func globbedPart(base, name string) bool {
+	_, _, ok := partNumber(base, name)
+	return ok && name[len(base)+1] == '0'
+}
+
 // SumLine is one line of a checksum file: a sha256 (lowercase hex) and a file name.
 type SumLine struct {
 	Sum  string
@@ -194,8 +203,8 @@ func PartOf(path string) (string, bool) {
 }
 
 // PartFiles lists the files beside path whose names are those of its parts (path, a dot,
-// at least MinPartDigits digits), of any set, and its checksum file when there is one:
-// what a new write of path replaces.
+// at least MinPartDigits digits, the first a 0: what path.0* takes in), of any set, and
+// its checksum file when there is one: what a new write of path replaces.
 func PartFiles(path string) ([]string, error) {
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	ents, err := os.ReadDir(dir)
@@ -207,7 +216,7 @@ func PartFiles(path string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if _, _, ok := partNumber(base, e.Name()); ok || e.Name() == base+SumSuffix {
+		if globbedPart(base, e.Name()) || e.Name() == base+SumSuffix {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
@@ -216,11 +225,12 @@ func PartFiles(path string) ([]string, error) {
 
 // FindSplit finds the parts of the split tarball path and checks, without reading them,
 // that they make one whole: with a checksum file, it must list the parts in order
-// (PATH.001 to PATH.00N, all of one width), every one must exist and no other part-named
-// file may be beside them; without one, the parts found must be numbered from 1 without a
-// gap, all of one width. Every part is a regular file (a symbolic link, FIFO or device is
-// refused, ErrHostile), none empty, and every part but the last has the same size, the
-// last no more (a part cut short is found here, ErrCorrupt). Errors name the part.
+// (PATH.001 to PATH.00N, all of one width), every one must exist and no other file that
+// PATH.0* takes in may be beside them; without one, the parts are the files PATH.0*
+// takes in, which must be numbered from 1 without a gap, all of one width. Every part is
+// a regular file (a symbolic link, FIFO or device is refused, ErrHostile), none empty,
+// and every part but the last has the same size, the last no more (a part cut short is
+// found here, ErrCorrupt). Errors name the part.
 func FindSplit(path string) (*Split, error) {
 	s, err := findSplit(path)
 	if err != nil {
@@ -280,7 +290,7 @@ func findSplit(path string) (*Split, error) {
 			s.Parts = append(s.Parts, Part{Path: join(l.Name), Sum: l.Sum})
 		}
 		for _, p := range parts {
-			if !listed[p.name] {
+			if !listed[p.name] && globbedPart(base, p.name) {
 				return nil, fmt.Errorf("%s: %w: not listed in %s: a part of another set? (cat %s.0* would take it in)", join(p.name), ErrCorrupt, sumPath, path)
 			}
 		}
@@ -295,6 +305,14 @@ func findSplit(path string) (*Split, error) {
 		}
 	}
 	if s.SumFile == "" {
+		// Without a list, the parts are what cat PATH.0* takes in.
+		globbed := parts[:0:0]
+		for _, p := range parts {
+			if globbedPart(base, p.name) {
+				globbed = append(globbed, p)
+			}
+		}
+		parts = globbed
 		if len(parts) == 0 {
 			return nil, fmt.Errorf("%w: no parts (%s)", fs.ErrNotExist, PartName(path, 1, 1))
 		}
