@@ -14,6 +14,8 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzCheckJSON \
 	./layout:FuzzFastIndex \
+	./layout:FuzzFastManifest \
+	./layout/validate:FuzzRawMembers \
 	./layout:FuzzDigestGrammar \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -80,6 +81,8 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 		}
 	}
 	var out []*TreeNode
+	var pre []readDoc
+	workers := min(runtime.GOMAXPROCS(0), readAheadWorkers)
 	if trees {
 		out = make([]*TreeNode, len(entries))
 	}
@@ -87,8 +90,15 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 		e := &entries[i]
 		d := e.Descriptor
 		image := IsIndex(d.MediaType) || IsManifest(d.MediaType)
+		if trees && workers > 1 && i%readAheadBatch == 0 {
+			pre = l.readAhead(ctx, entries[i:min(i+readAheadBatch, len(entries))], workers, pre)
+		}
 		if trees && image {
-			tree, err := l.Tree(ctx, []ocispec.Descriptor{d})
+			var p *readDoc
+			if workers > 1 {
+				p = &pre[i%readAheadBatch]
+			}
+			tree, err := l.tree(ctx, []ocispec.Descriptor{d}, p)
 			if err != nil {
 				return nil, nil, err
 			}

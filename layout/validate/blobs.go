@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -30,23 +31,26 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 		if !v.blobInside(b.digest) {
 			continue // blob.symlink says why
 		}
-		p, _ := layout.BlobPath(b.digest)
-		fi, err := fs.Stat(v.src.fsys, p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && b.external:
-			v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
-			continue
-		case errors.Is(err, fs.ErrNotExist):
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
-			continue
-		case err != nil:
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
-			continue
-		case !fi.Mode().IsRegular():
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
-			continue
+		size := b.statSize
+		if !b.statted {
+			p, _ := layout.BlobPath(b.digest)
+			fi, err := fs.Stat(v.src.fsys, p)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && b.external:
+				v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
+				continue
+			case errors.Is(err, fs.ErrNotExist):
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
+				continue
+			case err != nil:
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
+				continue
+			case !fi.Mode().IsRegular():
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
+				continue
+			}
+			size = fi.Size()
 		}
-		size := fi.Size()
 		b.size = size
 		for _, c := range b.claims {
 			if c.size != size {
@@ -116,7 +120,38 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	if err != nil {
 		return false
 	}
-	return v.inside(path.Dir(path.Dir(p))) && v.inside(path.Dir(p)) && v.inside(p)
+	dir, blobs := blobDirs(p)
+	if !v.inside(blobs) || !v.inside(dir) {
+		return false
+	}
+	if _, known := v.outside[p]; !known && v.listed[dir] {
+		// checkTree listed dir and checked each link it saw there: p is no link (or
+		// is not there), and need not be looked at again.
+		return true
+	}
+	return v.inside(p)
+}
+
+// blobDirs are the folders of the blob path p (blobs/<alg>/<encoded>, as BlobPath
+// gives it): blobs/<alg> and blobs, as path.Dir gives them, without a copy.
+func blobDirs(p string) (dir, blobs string) {
+	dir = p[:strings.LastIndexByte(p, '/')]
+	return dir, dir[:strings.LastIndexByte(dir, '/')]
+}
+
+// knownInside tells, without looking at the files or changing anything, that blobInside
+// says yes for d: blobs/ and the algorithm's folder were found inside the layout, and
+// checkTree listed that folder with no link at d's path.
+func (v *validator) knownInside(d digest.Digest) bool {
+	p, err := layout.BlobPath(d)
+	if err != nil {
+		return false
+	}
+	dir, blobs := blobDirs(p)
+	out1, ok1 := v.outside[blobs]
+	out2, ok2 := v.outside[dir]
+	_, known := v.outside[p]
+	return ok1 && !out1 && ok2 && !out2 && !known && v.listed[dir]
 }
 
 // inside tells whether name in a layout folder is not a symlink out of it, reporting
