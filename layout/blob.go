@@ -32,6 +32,9 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 	f, err := l.fsys.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if lo := l.leftOutError(d.Digest); lo != nil {
+				return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, lo)
+			}
 			return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
 		}
 		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)

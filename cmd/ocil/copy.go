@@ -91,6 +91,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
+			baseFlag(),
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -119,6 +120,11 @@ Examples:
 			if err != nil {
 				return usagef("%v", err)
 			}
+			bases, closeBases, err := openBases(c)
+			if err != nil {
+				return err
+			}
+			defer closeBases()
 			args := c.Args().Slice()
 			dst := args[len(args)-1]
 			out := c.App.Writer
@@ -158,6 +164,7 @@ Examples:
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
 				Docker:           dockerOpt(c, plats),
+				Bases:            bases,
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {

@@ -26,6 +26,14 @@ const hashBufferSize = 1 << 20
 // workers at once, each byte once: indexes and manifests were hashed when they were read.
 func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 	var work []*blob
+	left := map[digest.Digest]int64{}
+	if v.delta != nil {
+		for _, d := range v.delta.Blobs {
+			left[d.Digest] = d.Size
+		}
+	}
+	var leftOut int
+	var leftBytes int64
 	for _, b := range v.order {
 		if !v.blobInside(b.digest) {
 			continue // blob.symlink says why
@@ -33,6 +41,10 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 		p, _ := layout.BlobPath(b.digest)
 		fi, err := fs.Stat(v.src.fsys, p)
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && v.isLeftOut(b, left):
+			leftOut++
+			leftBytes += left[b.digest]
+			continue
 		case errors.Is(err, fs.ErrNotExist) && b.external:
 			v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
 			continue
@@ -63,6 +75,7 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 			work = append(work, b)
 		}
 	}
+	v.reportDelta(leftOut, leftBytes)
 	unreferenced := v.unreferencedWork(names)
 	hashBlobs(ctx, v.src.fsys, append(work, unreferenced...), v.opts.Jobs, v.opts.Progress)
 	for _, b := range v.order {
@@ -210,5 +223,37 @@ func (v *validator) checkUnreferenced(names []digest.Digest) {
 		if _, ok := v.blobs[d]; !ok {
 			v.add(checkBlobUnreferenced, string(d), "nothing in index.json reaches it; ocil gc removes it")
 		}
+	}
+}
+
+// isLeftOut tells whether the missing blob b is one the delta record leaves out; a
+// record whose size disagrees with a descriptor is a delta.record error.
+func (v *validator) isLeftOut(b *blob, left map[digest.Digest]int64) bool {
+	size, ok := left[b.digest]
+	if !ok {
+		return false
+	}
+	for _, c := range b.claims {
+		if c.size != size {
+			v.add(checkDeltaRecord, string(b.digest), "index.json records it as left out with %d bytes; %s says %d", size, c.where, c.size)
+		}
+	}
+	return true
+}
+
+// reportDelta says what a delta leaves out: a note, or with --for-push an error.
+func (v *validator) reportDelta(n int, bytes int64) {
+	if v.delta == nil {
+		return
+	}
+	bases := v.delta.BaseNames()
+	switch {
+	case n == 0 && v.opts.ForPush:
+	case n == 0:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta record of %d left-out blobs (base %s), all of which are present", len(v.delta.Blobs), bases)
+	case v.opts.ForPush:
+		v.add(checkPushDelta, layout.IndexFile, "a delta: %d blobs (%d bytes) are left out and need its base %s; copy it onto the base first (ocil copy DELTA SITE)", n, bytes, bases)
+	default:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta: %d blobs (%d bytes) are left out, as recorded; the far side holds them in its base %s", n, bytes, bases)
 	}
 }

@@ -68,6 +68,8 @@ type validator struct {
 	// unreferenced is then unknown.
 	incomplete bool
 	checked    Counts
+	// delta is index.json's delta record, nil when the layout is not a delta.
+	delta *layout.Delta
 }
 
 // blob is a blob reachable from index.json.
