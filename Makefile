@@ -15,6 +15,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzCheckJSON \
 	./layout:FuzzFastIndex \
 	./layout:FuzzDigestGrammar \
+	./layout:FuzzParseDelta \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \

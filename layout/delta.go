@@ -372,7 +372,8 @@ func CheckDeltaSources(ctx context.Context, dst string, jobs []TransferBlob) err
 	if ref.Path != Stdio {
 		site, err = Open(ref.Path)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotLayout):
+			// Not a layout yet (missing, or an empty folder): it holds nothing.
 		case err != nil:
 			return fmt.Errorf("write %s: %w", ref.Path, err)
 		default:
