@@ -95,7 +95,7 @@ Examples:
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
   ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar
-  ocil copy --base bundle-2026-10.tar ./app:1.3=registry.example.com/team/app:1.3 delta-2026-11.tar`,
+  ocil copy --base bundle.tar ./db:16=registry.example.com/team/db:16 delta.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},

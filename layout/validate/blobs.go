@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -247,13 +248,19 @@ func (v *validator) reportDelta(n int, bytes int64) {
 		return
 	}
 	bases := v.delta.BaseNames()
+	blobs := func(n int) string {
+		if n == 1 {
+			return "1 blob"
+		}
+		return fmt.Sprintf("%d blobs", n)
+	}
 	switch {
 	case n == 0 && v.opts.ForPush:
 	case n == 0:
-		v.add(checkDeltaBase, layout.IndexFile, "a delta record of %d left-out blobs (base %s), all of which are present", len(v.delta.Blobs), bases)
+		v.add(checkDeltaBase, layout.IndexFile, "a delta record of %s left out (base %s), all present now", blobs(len(v.delta.Blobs)), bases)
 	case v.opts.ForPush:
-		v.add(checkPushDelta, layout.IndexFile, "a delta: %d blobs (%d bytes) are left out and need its base %s; copy it onto the base first (ocil copy DELTA SITE)", n, bytes, bases)
+		v.add(checkPushDelta, layout.IndexFile, "a delta: %s (%d bytes) left out, which need its base %s; copy it onto the base first (ocil copy DELTA SITE)", blobs(n), bytes, bases)
 	default:
-		v.add(checkDeltaBase, layout.IndexFile, "a delta: %d blobs (%d bytes) are left out, as recorded; the far side holds them in its base %s", n, bytes, bases)
+		v.add(checkDeltaBase, layout.IndexFile, "a delta: %s (%d bytes) left out, as recorded; the far side holds them in its base %s", blobs(n), bytes, bases)
 	}
 }
