@@ -261,6 +261,6 @@ func (v *validator) reportDelta(n int, bytes int64) {
 	case v.opts.ForPush:
 		v.add(checkPushDelta, layout.IndexFile, "a delta: %s (%d bytes) left out, which need its base %s; copy it onto the base first (ocil copy DELTA SITE)", blobs(n), bytes, bases)
 	default:
-		v.add(checkDeltaBase, layout.IndexFile, "a delta: %s (%d bytes) left out, as recorded; the far side holds them in its base %s", blobs(n), bytes, bases)
+		v.add(checkDeltaBase, layout.IndexFile, "a delta: %s (%d bytes) left out, as recorded, for its base %s to supply", blobs(n), bytes, bases)
 	}
 }
