@@ -174,7 +174,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	}
 	// A source that is a delta needs the blobs it left out in dst: checked before dst is
 	// opened, so a refusal leaves it as it was.
-	if err := CheckDeltaSources(ctx, ref.Path, jobs); err != nil {
+	if err := CheckDeltaSources(ctx, dst, jobs); err != nil {
 		return nil, err
 	}
 
