@@ -247,6 +247,10 @@ func TestCopyDelta(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "push.delta") || !strings.Contains(stdout, v1) {
 		t.Errorf("validate --for-push %s = %d, want 1 and push.delta naming %s\n%s", delta, code, v1, stdout)
 	}
+	code, _, stderr = runCLI(t, "cat", delta+"@"+wantLeft[0])
+	if code != 1 || !strings.Contains(stderr, "left out of this delta") || !strings.Contains(stderr, v1) {
+		t.Errorf("cat of a left-out layer = %d %s, want 1 saying it is left out and naming the base", code, stderr)
+	}
 	code, _, stderr = runCLI(t, "pull", delta+":registry.example.com/team/rpms:2", "-o", filepath.Join(tmp, "pulled"))
 	if code != 1 || !strings.Contains(stderr, "left out of this delta") || !strings.Contains(stderr, v1) {
 		t.Errorf("pull of a left-out layer = %d %s, want 1 saying it is left out and naming the base", code, stderr)
