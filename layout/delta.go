@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -173,16 +176,47 @@ func (l *Layout) Delta(ctx context.Context) (*Delta, error) {
 }
 
 // leftOutError, for a blob not found in l, says so when l is a delta that records it as
-// left out; else it returns nil. It reads index.json, on this failing path only.
+// left out; else it returns nil. It runs on failing reads only, which a walk of a layout
+// lacking many documents meets once each, so the record is kept while index.json's size
+// and time stay the same (a stat per call, not a read and parse of index.json).
 func (l *Layout) leftOutError(dg digest.Digest) error {
-	d, err := l.Delta(context.Background())
-	if err != nil || d == nil {
+	d, set := l.cachedDelta()
+	if d == nil {
 		return nil
 	}
-	if _, ok := d.Find(dg); !ok {
+	if _, ok := set[dg]; !ok {
 		return nil
 	}
 	return fmt.Errorf("%w: %w: the base %s holds it", ErrNotFound, ErrLeftOut, d.BaseNames())
+}
+
+// deltaCache holds a layout's delta record for leftOutError, with the index.json it
+// was read from (size and modification time).
+type deltaCache struct {
+	mu    sync.Mutex
+	valid bool
+	size  int64
+	mod   time.Time
+	d     *Delta
+	set   map[digest.Digest]ocispec.Descriptor
+}
+
+func (l *Layout) cachedDelta() (*Delta, map[digest.Digest]ocispec.Descriptor) {
+	fi, err := fs.Stat(l.fsys, IndexFile)
+	if err != nil {
+		return nil, nil
+	}
+	c := &l.deltas
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid || c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
+		d, err := l.Delta(context.Background())
+		if err != nil {
+			d = nil // an unreadable record explains nothing; the read's own error stands
+		}
+		c.valid, c.size, c.mod, c.d, c.set = true, fi.Size(), fi.ModTime(), d, d.set()
+	}
+	return c.d, c.set
 }
 
 // Base is a layout the far side already holds, given to CopyOptions.Bases.

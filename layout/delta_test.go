@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	tl "github.com/ocil-dev/ocil/internal/testlayout"
@@ -154,6 +153,28 @@ func TestCopyDeltaLibrary(t *testing.T) {
 			if !errors.Is(err, layout.ErrLeftOut) || !errors.Is(err, layout.ErrNotFound) || !strings.Contains(err.Error(), baseB.Dir) {
 				t.Errorf("OpenBlob(left out) = %v, want ErrLeftOut and ErrNotFound naming the base", err)
 			}
+			if l.Dir() != "" {
+				// Once index.json no longer records it, the same layout says only that
+				// the blob is not there.
+				other, _ := layout.Open(dst)
+				if err := other.UpdateIndex(ctx, func(idx *ocispec.Index) error { delete(idx.Annotations, layout.AnnotationDelta); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				_, err = l.OpenBlob(ctx, shared)
+				if !errors.Is(err, layout.ErrNotFound) || errors.Is(err, layout.ErrLeftOut) {
+					t.Errorf("OpenBlob(left out) after the record went = %v, want ErrNotFound only", err)
+				}
+				if err := other.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+					v, err := d.Encode()
+					idx.Annotations = map[string]string{layout.AnnotationDelta: v}
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err = l.OpenBlob(ctx, shared); !errors.Is(err, layout.ErrLeftOut) {
+					t.Errorf("OpenBlob(left out) with the record back = %v, want ErrLeftOut", err)
+				}
+			}
 			rep, err := validate.Layout(ctx, dst, validate.Options{})
 			if err != nil || rep.Errors != 0 {
 				t.Errorf("validate: %v %+v", err, rep.Findings)
@@ -232,5 +253,3 @@ func TestOpenBaseRefused(t *testing.T) {
 		}
 	}
 }
-
-var _ = digest.FromBytes
