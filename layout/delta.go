@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocil-dev/ocil/internal/capped"
 )
 
 // AnnotationDelta is the index.json annotation that makes a layout a delta: its value is
@@ -162,15 +165,31 @@ func DeltaOf(idx *ocispec.Index) (*Delta, error) {
 }
 
 // Delta reads the layout's delta record from index.json: nil (and no error) when the
-// layout is not a delta. An unreadable record is an error naming index.json.
+// layout is not a delta. An unreadable record is an error naming index.json. An
+// index.json that does not hold the annotation's name is not decoded.
 func (l *Layout) Delta(ctx context.Context) (*Delta, error) {
-	idx, err := l.Index(ctx)
+	b, err := capped.ReadFile(l.fsys, IndexFile, MaxIndexSize)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read %s: %w: index.json is missing", l.path, ErrNotLayout)
+		}
+		return nil, fmt.Errorf("read %s: %w", l.indexName(), err)
+	}
+	return deltaOfIndexJSON(b, l.indexName())
+}
+
+// deltaOfIndexJSON reads the delta record of the index.json bytes b (named name).
+func deltaOfIndexJSON(b []byte, name string) (*Delta, error) {
+	if !bytes.Contains(b, []byte(AnnotationDelta)) {
+		return nil, nil
+	}
+	idx, err := decodeIndexJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	d, err := DeltaOf(idx)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", l.indexName(), err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return d, nil
 }
@@ -249,12 +268,12 @@ func OpenBase(ctx context.Context, path string) (*Base, error) {
 }
 
 func (b *Base) load() error {
-	idx, raw, err := b.Layout.readIndex()
+	_, raw, err := b.Layout.readIndex()
 	if err != nil {
 		return fmt.Errorf("base %s: %w", b.Name, err)
 	}
 	b.index = digest.FromBytes(raw)
-	d, err := DeltaOf(idx)
+	d, err := deltaOfIndexJSON(raw, b.Layout.indexName())
 	if err != nil {
 		return fmt.Errorf("base %s: %w", b.Name, err)
 	}

@@ -253,3 +253,68 @@ func TestOpenBaseRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateDelta: a missing blob the record names is a note, one it does not name an
+// error; a record that does not parse, or gives another size, is delta.record.
+func TestValidateDelta(t *testing.T) {
+	ctx := context.Background()
+	baseB, srcB, shared, own := deltaPair(t)
+	base, err := layout.OpenBase(ctx, baseB.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Layout.Close()
+	checks := func(dir string) map[string]int {
+		rep, err := validate.Layout(ctx, dir, validate.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, f := range rep.Findings {
+			m[f.Check+" "+f.Object]++
+		}
+		return m
+	}
+	setRecord := func(dir, v string) {
+		l, err := layout.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { idx.Annotations[layout.AnnotationDelta] = v; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := func() string {
+		dst := filepath.Join(t.TempDir(), "delta")
+		if _, err := layout.Copy(ctx, resolveIn(t, srcB.Dir+":v2"), dst, layout.CopyOptions{Bases: []*layout.Base{base}}); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+
+	dst := fresh()
+	if got := checks(dst); len(got) != 1 || got["delta.base index.json"] != 1 {
+		t.Errorf("a delta: %v, want the one note", got)
+	}
+	p, _ := layout.BlobPath(own.Digest)
+	os.Chmod(filepath.Join(dst, filepath.FromSlash(p)), 0o644)
+	if err := os.Remove(filepath.Join(dst, filepath.FromSlash(p))); err != nil {
+		t.Fatal(err)
+	}
+	if got := checks(dst); got["blob.missing "+string(own.Digest)] != 1 || got["delta.base index.json"] != 1 || got["blob.missing "+string(shared.Digest)] != 0 {
+		t.Errorf("a delta lacking a blob it does not record: %v", got)
+	}
+
+	dst = fresh()
+	setRecord(dst, `{"bases":[]}`)
+	if got := checks(dst); got["delta.record index.json"] != 1 || got["blob.missing "+string(shared.Digest)] != 1 {
+		t.Errorf("a record that does not parse: %v, want delta.record and blob.missing", got)
+	}
+	dst = fresh()
+	d := &layout.Delta{Bases: []layout.DeltaBase{{Name: "v1", Index: shared.Digest}}, Blobs: []ocispec.Descriptor{{MediaType: shared.MediaType, Digest: shared.Digest, Size: shared.Size + 1}}}
+	v, _ := d.Encode()
+	setRecord(dst, v)
+	if got := checks(dst); got["delta.record "+string(shared.Digest)] != 1 {
+		t.Errorf("a record with another size: %v, want delta.record", got)
+	}
+}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,9 @@ func (v *validator) readIndexJSON() (entries []child, ok bool) {
 
 // readDelta reads the delta record of index.json (layout.AnnotationDelta), if any.
 func (v *validator) readDelta(b []byte) {
+	if !bytes.Contains(b, []byte(layout.AnnotationDelta)) {
+		return // the common case, without decoding index.json a second time
+	}
 	var top struct {
 		Annotations map[string]any `json:"annotations"`
 	}
