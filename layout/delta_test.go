@@ -318,3 +318,55 @@ func TestValidateDelta(t *testing.T) {
 		t.Errorf("a record with another size: %v, want delta.record", got)
 	}
 }
+
+// TestCheckDeltaSourcesNamesTen: with more missing blobs than an error lists, the first
+// ten are named with the count of the rest.
+func TestCheckDeltaSourcesNamesTen(t *testing.T) {
+	ctx := context.Background()
+	base := tl.New(t)
+	src := tl.New(t)
+	var layers []ocispec.Descriptor
+	for i := range 13 {
+		data := []byte(strings.Repeat("x", i+1))
+		base.Blob(ocispec.MediaTypeImageLayer, data)
+		layers = append(layers, src.Blob(ocispec.MediaTypeImageLayer, data))
+	}
+	m := src.Manifest(ocispec.Manifest{Config: src.Config(tl.P("linux", "amd64", "", "")), Layers: layers})
+	src.SetIndex(tl.Tag(m, "v2"))
+	b, err := layout.OpenBase(ctx, base.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Layout.Close()
+	delta := filepath.Join(t.TempDir(), "delta.tar")
+	res, err := layout.Copy(ctx, resolveIn(t, src.Dir+":v2"), delta, layout.CopyOptions{Bases: []*layout.Base{b}})
+	if err != nil || res.LeftOut != 13 {
+		t.Fatalf("copy --base: %+v %v", res, err)
+	}
+	site := filepath.Join(t.TempDir(), "site")
+	_, err = layout.Copy(ctx, resolveIn(t, delta+":v2"), site, layout.CopyOptions{})
+	if !errors.Is(err, layout.ErrLeftOut) || !strings.Contains(err.Error(), "13 blobs") || !strings.Contains(err.Error(), "and 3 more") {
+		t.Fatalf("copy into an empty site = %v, want the count, ten digests and 3 more", err)
+	}
+	named := 0
+	for _, l := range layers {
+		if strings.Contains(err.Error(), string(l.Digest)) {
+			named++
+		}
+	}
+	if named != 10 {
+		t.Errorf("%d digests named, want 10", named)
+	}
+	if _, statErr := os.Stat(site); statErr == nil {
+		t.Error("a refused copy made the site")
+	}
+	// The same copy onto the base succeeds, bringing only the manifest and config.
+	res, err = layout.Copy(ctx, resolveIn(t, delta+":v2"), base.Dir, layout.CopyOptions{Transfer: layout.TransferOptions{Verify: true}})
+	if err != nil {
+		t.Fatalf("copy onto the base: %v", err)
+	}
+	rep, err := validate.Layout(ctx, base.Dir, validate.Options{})
+	if err != nil || rep.Errors != 0 {
+		t.Errorf("validate the base after the delta: %v %+v", err, rep.Findings)
+	}
+}

@@ -319,6 +319,10 @@ func TestCopyDeltaFarSide(t *testing.T) {
 			if code, _, stderr := runCLI(t, append(append([]string{"copy", "-q"}, v2...), site)...); code != 0 {
 				t.Fatalf("copy into a site with the base = %d %s", code, stderr)
 			}
+			// merge takes a delta's entry onto the same site, as copy does.
+			if code, _, stderr := runCLI(t, "merge", "-q", "-o", site+":merged", v2[0]); code != 0 {
+				t.Errorf("merge into a site with the base = %d %s", code, stderr)
+			}
 			if code, stdout, stderr := runCLI(t, "validate", site); code != 0 || !strings.Contains(stdout, "0 errors, 0 warnings, 0 notes") {
 				t.Errorf("validate %s = %d\n%s%s", site, code, stdout, stderr)
 			}
