@@ -17,6 +17,7 @@ FUZZ_TARGETS := \
 	./layout:FuzzFastManifest \
 	./layout/validate:FuzzRawMembers \
 	./layout:FuzzDigestGrammar \
+	./layout:FuzzParseDelta \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \

@@ -33,6 +33,14 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 	f, err := l.fsys.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// A delta leaves out no index or manifest (see Delta), so a walk that meets many
+			// missing documents does not look at the record for each.
+			if IsIndex(d.MediaType) || IsManifest(d.MediaType) {
+				return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
+			}
+			if lo := l.leftOutError(d.Digest); lo != nil {
+				return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, lo)
+			}
 			return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
 		}
 		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)

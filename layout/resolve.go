@@ -553,6 +553,9 @@ func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Dig
 	fi, err := fs.Stat(l.fsys, p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if lo := l.leftOutError(d); lo != nil {
+				return nil, fmt.Errorf("resolve %s: blob %s: %w", subject, d, lo)
+			}
 			return nil, fmt.Errorf("resolve %s: %w: no blob %s", subject, ErrNotFound, d)
 		}
 		return nil, fmt.Errorf("resolve %s: %w", subject, err)

@@ -54,6 +54,14 @@ load every tagged entry under its name (which must then be NAME:TAG). An entry w
 images for several platforms needs one --platform; artifacts that are not container
 images are refused.
 
+--base OLD (repeatable; one folder or tarball per use, docker save archives too) makes
+a delta: every layer that an OLD the far side already has holds is left out; indexes,
+manifests and configs always travel. DST's index.json records the left-out blobs and
+each OLD (its name and index.json digest) in the dev.ocil.delta.v1 annotation. On the
+far side, ocil copy (or merge) from the delta into SITE checks first that SITE holds
+every left-out blob the copy needs, and otherwise fails naming them, SITE unchanged.
+ocil validate notes a delta's left-out blobs (delta.base); --for-push refuses it.
+
 DST is created when missing and keeps its other entries, folder or tarball (an entry
 with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
 copied several at a time (--jobs). A tarball DST is rewritten whole: relative names,
@@ -100,12 +108,14 @@ Examples:
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
   ocil copy ./out:1.2 bundle.tar --split-size 4G
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
-  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
+  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar
+  ocil copy --base bundle.tar ./db:16=registry.example.com/team/db:16 delta.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
 			splitSizeFlag("DST"),
+			baseFlag(),
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -138,6 +148,11 @@ Examples:
 			if err != nil {
 				return usagef("%v", err)
 			}
+			bases, closeBases, err := openBases(c)
+			if err != nil {
+				return err
+			}
+			defer closeBases()
 			args := c.Args().Slice()
 			dst := args[len(args)-1]
 			out := c.App.Writer
@@ -178,6 +193,7 @@ Examples:
 				LockTimeout:      c.Duration("lock-timeout"),
 				Docker:           dockerOpt(c, plats),
 				SplitSize:        splitSize,
+				Bases:            bases,
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -27,6 +28,14 @@ const hashBufferSize = 1 << 20
 // workers at once, each byte once: indexes and manifests were hashed when they were read.
 func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 	var work []*blob
+	left := map[digest.Digest]int64{}
+	if v.delta != nil {
+		for _, d := range v.delta.Blobs {
+			left[d.Digest] = d.Size
+		}
+	}
+	var leftOut int
+	var leftBytes int64
 	for _, b := range v.order {
 		if !v.blobInside(b.digest) {
 			continue // blob.symlink says why
@@ -36,6 +45,10 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 			p, _ := layout.BlobPath(b.digest)
 			fi, err := fs.Stat(v.src.fsys, p)
 			switch {
+			case errors.Is(err, fs.ErrNotExist) && v.isLeftOut(b, left):
+				leftOut++
+				leftBytes += left[b.digest]
+				continue
 			case errors.Is(err, fs.ErrNotExist) && b.external:
 				v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
 				continue
@@ -67,6 +80,7 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 			work = append(work, b)
 		}
 	}
+	v.reportDelta(leftOut, leftBytes)
 	unreferenced := v.unreferencedWork(names)
 	hashBlobs(ctx, v.src.fsys, append(work, unreferenced...), v.opts.Jobs, v.opts.Progress)
 	for _, b := range v.order {
@@ -245,5 +259,43 @@ func (v *validator) checkUnreferenced(names []digest.Digest) {
 		if _, ok := v.blobs[d]; !ok {
 			v.add(checkBlobUnreferenced, string(d), "nothing in index.json reaches it; ocil gc removes it")
 		}
+	}
+}
+
+// isLeftOut tells whether the missing blob b is one the delta record leaves out; a
+// record whose size disagrees with a descriptor is a delta.record error.
+func (v *validator) isLeftOut(b *blob, left map[digest.Digest]int64) bool {
+	size, ok := left[b.digest]
+	if !ok {
+		return false
+	}
+	for _, c := range b.claims {
+		if c.size != size {
+			v.add(checkDeltaRecord, string(b.digest), "index.json records it as left out with %d bytes; %s says %d", size, c.where, c.size)
+		}
+	}
+	return true
+}
+
+// reportDelta says what a delta leaves out: a note, or with --for-push an error.
+func (v *validator) reportDelta(n int, bytes int64) {
+	if v.delta == nil {
+		return
+	}
+	bases := v.delta.BaseNames()
+	blobs := func(n int) string {
+		if n == 1 {
+			return "1 blob"
+		}
+		return fmt.Sprintf("%d blobs", n)
+	}
+	switch {
+	case n == 0 && v.opts.ForPush:
+	case n == 0:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta record of %s left out (base %s), all present now", blobs(len(v.delta.Blobs)), bases)
+	case v.opts.ForPush:
+		v.add(checkPushDelta, layout.IndexFile, "a delta: %s (%d bytes) left out, which need its base %s; copy it onto the base first (ocil copy DELTA SITE)", blobs(n), bytes, bases)
+	default:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta: %s (%d bytes) left out, as recorded, for its base %s to supply", blobs(n), bytes, bases)
 	}
 }

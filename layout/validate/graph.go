@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,7 +42,35 @@ func (v *validator) readIndexJSON() (entries []child, ok bool) {
 		return nil, false
 	}
 	p := v.indexDocument(b, object, "")
+	v.readDelta(b)
 	return p.children, p.listed
+}
+
+// readDelta reads the delta record of index.json (layout.AnnotationDelta), if any.
+func (v *validator) readDelta(b []byte) {
+	if !bytes.Contains(b, []byte(layout.AnnotationDelta)) {
+		return // the common case, without decoding index.json a second time
+	}
+	var top struct {
+		Annotations map[string]any `json:"annotations"`
+	}
+	if json.Unmarshal(b, &top) != nil {
+		return // index.schema says why
+	}
+	raw, ok := top.Annotations[layout.AnnotationDelta]
+	if !ok {
+		return
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return // descriptor.annotations says why
+	}
+	d, err := layout.ParseDelta(s)
+	if err != nil {
+		v.add(checkDeltaRecord, layout.IndexFile, "%v", err)
+		return
+	}
+	v.delta = d
 }
 
 // visit checks what d points to: records the blob and, for an index or manifest, reads

@@ -83,6 +83,8 @@ type validator struct {
 	// pre holds the documents of index.json entries read ahead (readAhead), until
 	// readDocument takes them.
 	pre map[digest.Digest]*preRead
+	// delta is index.json's delta record, nil when the layout is not a delta.
+	delta *layout.Delta
 }
 
 // blob is a blob reachable from index.json.
