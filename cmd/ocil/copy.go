@@ -23,6 +23,12 @@ tarball's compression is detected from its bytes when reading, from its name whe
 writing). A DST with one of those endings is always a tarball, never a folder. DST's
 tag is the one given, else the tag SRC was selected by, else none.
 
+A SRC named without a tag or digest (or =NAME) that holds several images stands for all
+of them, each copied under its own tag with its referrers: ocil copy bundle.tar ./site
+unpacks a bundle. An untagged image beside others, or a tag listed once per platform,
+has no name of its own to copy it under and is refused, as are --platform, DST:TAG and
+standard output as DST with such a SRC: name the images instead (SRC:TAG).
+
 Several sources go into DST in one write: every entry lands, or none does and DST is left
 as it was. SRC=NAME names that source's entry in DST; NAME may be a full image name
 (registry.example.com/team/app:1.2), which is what docker load and ctr import use, and is
@@ -108,6 +114,7 @@ Examples:
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
   ocil copy ./out:1.2 bundle.tar --split-size 4G
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
+  ocil copy bundle.tar ./site
   ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar
   ocil copy --base bundle.tar ./db:16=registry.example.com/team/db:16 delta.tar`,
 		Flags: []cli.Flag{
@@ -175,12 +182,25 @@ Examples:
 					}
 					stdin = true
 				}
-				src, err := layout.ResolveRef(c.Context, ref, layout.ResolveOptions{}, layout.WithStdin(c.App.Reader))
+				all, err := resolveCopySource(c, ref, name)
 				if err != nil {
 					return err
 				}
-				defer src.Layout.Close()
-				srcs = append(srcs, layout.CopySource{Src: src, Name: name})
+				defer all[0].Layout.Close()
+				if len(all) > 1 {
+					// The whole layout: every image, under its own tag.
+					switch {
+					case len(plats) > 0:
+						return usagef("copy %s: it holds %d images, and --platform selects within one: name each (%s:TAG)", ref, len(all), ref)
+					case dstRef(dst).Path == layout.Stdio:
+						return usagef("copy %s to -: it holds %d images, and standard output takes one: name it (%s:TAG), or write a tarball file", ref, len(all), ref)
+					case dstRef(dst).Tag != "":
+						return usagef("copy %s to %s: it holds %d images, each copied under its own tag; DST:TAG names the entry of a single image (%s:TAG)", ref, dst, len(all), ref)
+					}
+				}
+				for _, src := range all {
+					srcs = append(srcs, layout.CopySource{Src: src, Name: name})
+				}
 			}
 			results, err := layout.CopyAll(c.Context, srcs, dst, layout.CopyOptions{
 				Stdout:           c.App.Writer,
@@ -218,6 +238,40 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// resolveCopySource resolves one SRC of copy. A SRC that names a layout alone (no tag,
+// digest or =NAME) holding several images stands for all of them (Layout.ResolveAll):
+// what unpacking a bundle on the far side of an air gap needs.
+func resolveCopySource(c *cli.Context, s, name string) ([]*layout.Resolved, error) {
+	ref, err := layout.ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	l, err := layout.Open(ref.Path, layout.WithStdin(c.App.Reader))
+	if err != nil {
+		return nil, err
+	}
+	src, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
+	if err == nil {
+		return []*layout.Resolved{src}, nil
+	}
+	if errors.Is(err, layout.ErrAmbiguous) && name == "" && ref.Tag == "" && ref.Digest == "" {
+		all, err := l.ResolveAll(c.Context, ref)
+		if err == nil {
+			return all, nil
+		}
+		l.Close()
+		return nil, err
+	}
+	l.Close()
+	return nil, err
+}
+
+// dstRef parses copy's DST, the zero Reference when it does not parse (CopyAll says why).
+func dstRef(dst string) layout.Reference {
+	r, _ := layout.ParseReference(dst)
+	return r
 }
 
 // parseCopySource reads SRC[=NAME]. A path may itself contain '=', so the split is at the
