@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,7 +30,7 @@ func newTempBlob(algDir string) (*atomicfile.File, error) {
 // UpdateIndex, which syncs the blob folders once before index.json can reference the
 // blob (see syncBlobDirs): one folder sync per change of index.json instead of one per blob.
 // In a tarball output's stage (scratch) nothing is synced: the tarball is.
-func commitBlob(l *Layout, f *atomicfile.File, final string) error {
+func commitBlob(ctx context.Context, l *Layout, f *atomicfile.File, final string) error {
 	f.NoSync = l.scratch
 	return f.Commit(final, 0o444, false)
 }

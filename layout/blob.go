@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
@@ -204,13 +205,34 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	defer f.Discard()
-	if err := verifiedCopy(ctx, newEarlyWriteback(f.File), r, expected, true); err != nil {
+	if err := copyBlobInto(ctx, f.File, r, expected); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	if err := commitBlob(l, f, final); err != nil {
+	if err := commitBlob(ctx, l, f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
+}
+
+// copyBlobInto copies the blob d from r into the new file f, checking its size and
+// digest: in the kernel when r's bytes lie in a file (sourceExtent), the copied bytes
+// hashed in f on another core as they land, else through user space, hashed while
+// copied (verifiedCopy). Either way it starts the disk writeback behind the copy.
+func copyBlobInto(ctx context.Context, f *os.File, r io.Reader, d ocispec.Descriptor) error {
+	if sf, off, whole, ok := sourceExtent(r); ok && d.Size >= kernelCopyMin {
+		h, err := kernelCopyBlob(ctx, f, 0, sf, off, d, true, &writebackBehind{f: f})
+		if err == nil {
+			err = h.wait()
+			if err == nil && whole {
+				err = checkSourceEnd(sf, off, d)
+			}
+			return err
+		}
+		if !errors.Is(err, errNoKernelCopy) {
+			return err
+		}
+	}
+	return verifiedCopy(ctx, newEarlyWriteback(f), r, d, true)
 }
 
 func sizeSeen(n, want int64) string {
@@ -255,7 +277,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := commitBlob(l, f, final); err != nil {
+	if err := commitBlob(ctx, l, f, final); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

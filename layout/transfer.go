@@ -67,7 +67,7 @@ const (
 	TransferReflink    TransferMethod = "reflink"     // cloned (FICLONE)
 	TransferHardlink   TransferMethod = "hardlink"    // hard link to the source's file
 	TransferKernelCopy TransferMethod = "kernel-copy" // (*os.File).ReadFrom: copy_file_range where the kernel can
-	TransferStream     TransferMethod = "stream"      // read, hashed and written through WriteBlob
+	TransferStream     TransferMethod = "stream"      // hashed and written through WriteBlob (copied by the kernel and hashed on another core where it can)
 	TransferTarball    TransferMethod = "tarball"     // read from the source as a tarball output is written (Output.Transfer)
 )
 
@@ -272,7 +272,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	if err := commitBlob(c.l, f, c.final); err != nil {
+	if err := commitBlob(c.ctx, c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -381,7 +381,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	if err := commitBlob(c.l, f, c.final); err != nil {
+	if err := commitBlob(c.ctx, c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil
