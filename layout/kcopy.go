@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -21,6 +22,10 @@ var errNoKernelCopy = errors.New("the kernel cannot copy between these files")
 // kernelCopyChunk is how much one copy_file_range call moves before the copier looks at
 // its context, reports progress and lets the hash catch up.
 const kernelCopyChunk = writebackChunk
+
+// kernelCopies counts the blobs kernelCopyBlob copied, for the tests to see which way
+// bytes went.
+var kernelCopies atomic.Int64
 
 // hashSlots bounds how many goroutines hash copied bytes at once, across every kernel
 // copy of the process: one per CPU, so that the copies (mostly kernel time) and the
@@ -208,6 +213,7 @@ func kernelCopyBlob(ctx context.Context, dst *os.File, dstOff int64, src *os.Fil
 		}
 	}
 	finish()
+	kernelCopies.Add(1)
 	if n != d.Size {
 		if h != nil {
 			h.wait()
