@@ -302,6 +302,8 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	batch := &syncBatch{l: o.l, testHook: transferTestHook}
+	ctx = withSyncBatch(ctx, batch)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -345,11 +347,23 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	}
 	close(work)
 	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
 	if firstErr != nil {
+		batch.discard()
 		return st, firstErr
 	}
-	return st, ctx.Err()
+	// The copies are written; now they are synced together and named (see syncBatch).
+	if err := batch.flush(); err != nil {
+		return st, fmt.Errorf("write %s: %w", o.Path, err)
+	}
+	return st, nil
 }
+
+// transferTestHook, when set by a test, runs before each blob a Transfer holds (see
+// syncBatch.testHook).
+var transferTestHook func(n int) error
 
 // commitTarball writes the tarball anew from its stage and renames it into place, unless
 // its index.json did not change.
