@@ -172,11 +172,15 @@ func (v *verifier) Close() error {
 }
 
 // WriteBlob stores the bytes r yields as the blob expected describes, through the one
-// blob write path: a temp file in blobs/<alg>/, hashed while copying, size and digest
-// checked, mode 0444, fsync, rename onto the final name (the folder is synced by the next
-// UpdateIndex, before index.json can reference the blob). A blob that
-// is already present with the right size is not written again and r is not read; written
-// reports which happened. On any failure nothing is left under blobs/ but, at worst, a temp
+// blob write path: a temp file in blobs/<alg>/, size and digest checked, mode 0444,
+// fsync, rename onto the final name. When r's bytes lie in a file (an *os.File from its
+// offset, or a blob of a plain tarball), blobs of 1 MiB or more are copied by the kernel
+// (copy_file_range) and the copy is hashed on another core as it lands; otherwise the
+// bytes are hashed while they are copied. (Inside Output.Transfer the fsync and rename
+// wait for the Transfer's other blobs, and are made together.) The folder is synced by
+// the next UpdateIndex, before index.json can reference the blob. A blob that is already
+// present with the right size is not written again and r is not read; written reports
+// which happened. On any failure nothing is left under blobs/ but, at worst, a temp
 // file whose name cannot be taken for a blob. WriteBlob is idempotent and safe to call from
 // several processes for the same blob.
 func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r io.Reader) (written bool, err error) {

@@ -39,7 +39,7 @@ func randBytes(n int, seed uint64) []byte {
 
 // kernelLayout is a layout folder with blobs of the given sizes (random bytes), and the
 // index.json bytes a tarball of them takes.
-func kernelLayout(t *testing.T, sizes ...int) (*Layout, []ocispec.Descriptor, []byte) {
+func kernelLayout(t testing.TB, sizes ...int) (*Layout, []ocispec.Descriptor, []byte) {
 	t.Helper()
 	ctx := context.Background()
 	l, err := Create(filepath.Join(t.TempDir(), "src"))

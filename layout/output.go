@@ -273,7 +273,11 @@ type TransferStats struct {
 
 // Transfer makes the blobs present in the output, several at a time (OutputOptions.Jobs),
 // largest first so the long copies start early; a digest listed twice is brought once.
-// Each blob arrives through CopyBlob. The first failure cancels the rest and is returned;
+// Each blob arrives through CopyBlob. Into a folder, the blobs it writes are held in
+// their temp files, unsynced, until all are written; then they are synced in parallel and
+// only then renamed onto their digests, so no fsync waits for another and no blob is ever
+// named before its bytes are on the disk (a crash leaves temp files, which gc removes).
+// The first failure cancels the rest and is returned, and every held blob is removed;
 // blobs already present stay (nothing references them until index.json does). Only
 // inside Write.
 func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferStats, error) {

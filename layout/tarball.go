@@ -91,7 +91,10 @@ func SourceDateEpoch() (time.Time, error) {
 // group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
-// mismatch fails the write. It holds path+".lock" exclusively while it writes (as an
+// mismatch fails the write. In an uncompressed tarball, blobs of 1 MiB or more that lie
+// in a file are copied into it by the kernel (copy_file_range), and with Verify the
+// bytes copied are hashed in the new tarball on the other cores while the next blob is
+// copied. It holds path+".lock" exclusively while it writes (as an
 // Output on a tarball does), and removes what killed writers of path left beside it.
 func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	release, err := lockTarball(ctx, path, opts.LockTimeout)

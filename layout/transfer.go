@@ -23,16 +23,17 @@ type LinkMode string
 // Link modes.
 const (
 	// LinkAuto takes the cheapest method that works: a reflink, else a hard link (same file
-	// system), else a copy: in the kernel without Verify, as a stream with Verify, because
-	// the stream hashes while it copies and so reads the source once.
+	// system), else a copy (see LinkCopy).
 	LinkAuto LinkMode = "auto"
 	// LinkReflink only clones the file (FICLONE: a new inode sharing the source's extents
 	// until one is written); it fails where the file system cannot.
 	LinkReflink LinkMode = "reflink"
 	// LinkHardlink only makes a hard link to the source file; it fails across file systems.
 	LinkHardlink LinkMode = "hardlink"
-	// LinkCopy always copies the bytes: in the kernel (copy_file_range) without Verify, as a
-	// stream that hashes while it copies with Verify.
+	// LinkCopy always copies the bytes, in the kernel (copy_file_range) where it can. With
+	// Verify the copy goes through WriteBlob, which hashes the copied bytes in the new file
+	// on another core as they land (or, where the kernel cannot copy, hashes while it
+	// copies through user space), so the source is read once either way.
 	LinkCopy LinkMode = "copy"
 )
 
