@@ -258,3 +258,60 @@ func TestCopyBlobFromTarballKernelCopy(t *testing.T) {
 		dst.Close()
 	}
 }
+
+// Where the kernel cannot copy (here from tmpfs to the temp folder's file system, when
+// they differ and the kernel gives EXDEV), the bytes go through user space and are still
+// checked: the right ones arrive, wrong ones are refused and leave nothing.
+func TestWriteBlobKernelCopyRefused(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "ocil-test-")
+	if err != nil {
+		t.Skip("no /dev/shm")
+	}
+	defer os.RemoveAll(shm)
+	ctx := context.Background()
+	data := randBytes(3<<20, 5)
+	d := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: digest.FromBytes(data), Size: int64(len(data))}
+	bad := bytes.Clone(data)
+	bad[1] ^= 1
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want error
+	}{{"right", data, nil}, {"wrong", bad, ErrDigestMismatch}} {
+		p := filepath.Join(shm, c.name)
+		os.WriteFile(p, c.b, 0o644)
+		src, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := Create(filepath.Join(t.TempDir(), "dst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := os.Create(filepath.Join(l.dir, "probe"))
+		_, cerr := copyFileRange(f, 0, src, 0, 1)
+		f.Close()
+		os.Remove(filepath.Join(l.dir, "probe"))
+		if !errors.Is(cerr, errNoKernelCopy) {
+			src.Close()
+			l.Close()
+			t.Skipf("the kernel copies from /dev/shm to the temp folder here (%v)", cerr)
+		}
+		before := kernelCopies.Load()
+		_, err = l.WriteBlob(ctx, d, src)
+		if kernelCopies.Load() != before {
+			t.Errorf("%s: counted as a kernel copy", c.name)
+		}
+		final, temp := blobNames(t, l.dir)
+		if c.want == nil {
+			got, _ := os.ReadFile(blobFile(l, d))
+			if err != nil || !bytes.Equal(got, data) || len(temp) != 0 {
+				t.Errorf("%s: %v, temp %v", c.name, err, temp)
+			}
+		} else if !errors.Is(err, c.want) || len(final)+len(temp) != 0 {
+			t.Errorf("%s: %v, left %v %v", c.name, err, final, temp)
+		}
+		src.Close()
+		l.Close()
+	}
+}
