@@ -30,7 +30,9 @@ help:
 	@echo "make demo    build ocil and run it on the layouts bundled in testdata/"
 	@echo "make bench   run the benchmarks"
 	@echo "make dist    release binaries packaged as a multi-platform OCI layout tarball"
-	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as an OCI layout tarball"
+	@echo "make image   ocil's container image (linux/amd64, linux/arm64) as OCI layout tarballs:"
+	@echo "             dist/ocil-image-VERSION.tar (ocil only) and ...-VERSION-debug.tar (a busybox shell, for CI);"
+	@echo "             make image-source: that busybox's source package, to publish beside it"
 	@echo "make gitlab-check  run the GitLab CI example pipeline with gitlab-ci-local"
 	@echo "make fuzz    fuzz each target for FUZZTIME (default 60s) and keep new inputs in testdata/fuzz"
 	@echo "make cosign-proof  sign an image on a loopback registry with cosign, carry it with"
@@ -43,11 +45,12 @@ build:
 test: tools vet unit interop dist-check image-check
 
 # Tools the tests run against, from Debian's packages: skopeo (interop checks), umoci and
-# podman (images written by add --image), containerd and ctr (copy --docker tarballs),
+# podman (images written by add --image; runc runs the image's containers),
+# containerd and ctr (copy --docker tarballs),
 # man-db (the man page rendered with man -l), git, rsync and npm (for gitlab-ci-local,
 # which runs the GitLab CI example pipeline; it comes from npm, pinned: GITLAB_CI_LOCAL).
 # TEST_TOOLS lists command:package pairs.
-TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman containerd:containerd man:man-db git:git rsync:rsync npm:npm
+TEST_TOOLS := skopeo:skopeo umoci:umoci podman:podman runc:runc containerd:containerd man:man-db git:git rsync:rsync npm:npm
 GITLAB_CI_LOCAL := gitlab-ci-local@4.70.1
 # Clients the referrer tests run (oras attach/discover/pull, regctl artifact list),
 # built with go install at pinned versions into $(GOBIN_DIR); the tests look there too.
@@ -130,16 +133,53 @@ dist-check:
 	GO=$(GO) scripts/dist-check.sh
 
 # image: ocil's container image for linux/amd64 and linux/arm64, built by ocil itself
-# (add --image) into dist/ocil-image-VERSION.tar, tagged VERSION, byte-reproducible under
-# SOURCE_DATE_EPOCH. Push it with
-#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar:VERSION docker://REGISTRY/ocil:VERSION
-image:
-	GO=$(GO) VERSION=$(VERSION) scripts/image.sh dist
+# (add --image), byte-reproducible under SOURCE_DATE_EPOCH, as two tarballs of one tag
+# each: dist/ocil-image-VERSION.tar, tag VERSION (ocil only), and
+# dist/ocil-image-VERSION-debug.tar, tag VERSION-debug (ocil and a static busybox shell, for
+# GitLab's Docker executor). Debian's busybox-static .debs, pinned by
+# version and SHA-256 in scripts/busybox.sh, are downloaded once into $(DEB_CACHE)
+# (make clean keeps it; with it filled, make image needs no network). Push it with
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION.tar docker://REGISTRY/ocil:VERSION
+#   skopeo copy --all oci-archive:dist/ocil-image-VERSION-debug.tar docker://REGISTRY/ocil:VERSION-debug
+DEB_CACHE ?= .cache/deb
+# What scripts/image.sh needs beyond Go, as command:package: curl fetches the .debs,
+# dpkg-deb unpacks them, readelf checks the busybox is static.
+IMAGE_TOOLS := curl:curl dpkg-deb:dpkg readelf:binutils
+.PHONY: image-tools busybox-debs
+image-tools:
+	@missing=; for t in $(IMAGE_TOOLS); do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing$$missing from Debian's packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "needed by make image:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi
 
-# image-check: build the image twice and require identical bytes; skopeo copies it,
-# umoci unpacks a rootfs whose ocil runs, podman loads it.
-image-check:
-	GO=$(GO) scripts/image-check.sh
+# busybox-debs: the pinned busybox-static .debs into $(DEB_CACHE), checked.
+busybox-debs: image-tools
+	BUSYBOX_CACHE=$(DEB_CACHE) scripts/busybox.sh --fetch
+
+image: busybox-debs
+	GO=$(GO) VERSION=$(VERSION) BUSYBOX_CACHE=$(DEB_CACHE) scripts/image.sh dist
+
+# image-source: the complete source of the busybox in VERSION-debug (GPL-2.0), Debian's
+# source package as pinned in scripts/busybox.sh, into dist/busybox-source/, to publish
+# beside the image.
+.PHONY: image-source
+image-source: image-tools
+	BUSYBOX_CACHE=$(DEB_CACHE) scripts/busybox.sh --source dist/busybox-source
+
+# image-check: build the image twice and require identical bytes; skopeo copies both tags,
+# umoci unpacks every platform (VERSION holds ocil alone; VERSION-debug's sh runs its
+# ocil), podman runs them, a job runs in VERSION-debug as GitLab's Docker executor runs
+# it, and the example pipeline passes there under gitlab-ci-local with podman
+# (scripts/gitlab-docker-check.sh).
+image-check: busybox-debs
+	GO=$(GO) BUSYBOX_CACHE=$(DEB_CACHE) scripts/image-check.sh
 
 clean:
 	rm -rf bin dist demo-out

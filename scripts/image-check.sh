@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
 # Builds ocil's image (scripts/image.sh) twice and requires the same bytes, then has the
-# clients read it: skopeo copies it (as it does when it pushes it with
-# skopeo copy oci-archive:...:VERSION docker://...), umoci unpacks the host's platform
-# into a rootfs whose ocil runs, and podman loads it with its platform and entrypoint.
+# clients read both tarballs, tags VERSION and VERSION-debug:
+# - skopeo copies each with every platform (as it does when it pushes it with
+#   skopeo copy oci-archive:...:TAG docker://...);
+# - umoci unpacks each platform: VERSION's rootfs holds ocil and nothing else, and the
+#   host's ocil runs; VERSION-debug's has busybox in /busybox, its links, /bin/sh and
+#   /tmp, and its ./bin/sh runs the unpacked ocil;
+# - podman loads each tarball (podman load -i) with its platform and entrypoint, runs VERSION
+#   (ocil as the entrypoint) and finds no shell in it, and runs a job the way GitLab's
+#   Docker executor does in VERSION-debug: entrypoint "", the runner's shell probe, the
+#   script on standard input, the project bind-mounted;
+# - scripts/busybox.sh --source fetches busybox's source package, as pinned;
+# - scripts/gitlab-docker-check.sh then runs the example pipeline's jobs in VERSION-debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+	# podman's vfs store holds read-only files; podman removes its own.
+	[ -d "$tmp/podman" ] && pod system reset -f >/dev/null 2>&1 || true
+	chmod -R u+w "$tmp" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 export VERSION=v0.0.0-check SOURCE_DATE_EPOCH=1700000000
 scripts/image.sh "$tmp/a" >/dev/null
 scripts/image.sh "$tmp/b" >/dev/null
 tarball="$tmp/a/ocil-image-$VERSION.tar"
-a=$(sha256sum < "$tarball"); b=$(sha256sum < "$tmp/b/ocil-image-$VERSION.tar")
+debug_tarball="$tmp/a/ocil-image-$VERSION-debug.tar"
+a=$(cat "$tarball" "$debug_tarball" | sha256sum); b=$(cat "$tmp/b/ocil-image-$VERSION.tar" "$tmp/b/ocil-image-$VERSION-debug.tar" | sha256sum)
 if [ "$a" != "$b" ]; then
 	echo "image is not reproducible: $a vs $b" >&2
 	exit 1
@@ -20,26 +36,102 @@ fi
 fail() { echo "image-check: $*" >&2; exit 1; }
 CGO_ENABLED=0 "$GO" build -o "$tmp/ocil" ./cmd/ocil
 "$tmp/ocil" validate --for-push --strict -q "$tarball" >/dev/null
+"$tmp/ocil" validate --for-push --strict -q "$debug_tarball" >/dev/null
 arch=$("$GO" env GOARCH)
+debug="$VERSION-debug"
+declare -A file=(["$VERSION"]=$tarball ["$debug"]=$debug_tarball)
 
-# skopeo: every platform copied out of the archive.
-skopeo copy -q --all "oci-archive:$tarball:$VERSION" "oci:$tmp/skopeo:$VERSION" >/dev/null
-index=$(skopeo inspect --raw "oci:$tmp/skopeo:$VERSION")
-for p in amd64 arm64; do
-	case "$index" in *"\"architecture\":\"$p\""*) ;; *) fail "skopeo's copy lacks linux/$p: $index" ;; esac
+# Each tarball holds its one tag and nothing else.
+for tag in "$VERSION" "$debug"; do
+	tags=$("$tmp/ocil" ls -q "${file[$tag]}" --format 'go-template={{range .entries}}{{.tag}} {{end}}')
+	[ "$tags" = "$tag " ] || fail "the tags of ${file[$tag]##*/}: $tags"
 done
 
-# umoci: the host's platform unpacked; the rootfs's ocil is executable and runs.
-"$tmp/ocil" copy -q "$tarball:$VERSION" "$tmp/host" --platform "linux/$arch" >/dev/null
-umoci unpack --rootless --image "$tmp/host:$VERSION" "$tmp/bundle" >/dev/null
-got=$("$tmp/bundle/rootfs/usr/local/bin/ocil" version)
+# skopeo: every platform of each tag copied out of the archive.
+for tag in "$VERSION" "$debug"; do
+	skopeo copy -q --all "oci-archive:${file[$tag]}" "oci:$tmp/skopeo:$tag" >/dev/null
+	index=$(skopeo inspect --raw "oci:$tmp/skopeo:$tag")
+	for p in amd64 arm64; do
+		case "$index" in *"\"architecture\":\"$p\""*) ;; *) fail "skopeo's copy of $tag lacks linux/$p: $index" ;; esac
+	done
+done
+
+# umoci: each platform of each tag unpacked.
+applets=$(sed -n "/^applets='/,/'$/p" scripts/image.sh | tr -d "'" | sed 's/^applets=//' | tr -s ' \n' '\n\n' | sort)
+busybox_files=$( { printf '%s\n' bin bin/sh busybox busybox/busybox tmp usr usr/local usr/local/bin usr/local/bin/ocil \
+	usr/share usr/share/doc usr/share/doc/busybox-static usr/share/doc/busybox-static/copyright
+	for x in $applets; do echo "busybox/$x"; done; } | sort)
+for p in amd64 arm64; do
+	"$tmp/ocil" copy -q "$tarball:$VERSION" "$tmp/$p" --platform "linux/$p" >/dev/null
+	"$tmp/ocil" copy -q "$debug_tarball:$debug" "$tmp/$p" --platform "linux/$p" >/dev/null
+	umoci unpack --rootless --image "$tmp/$p:$VERSION" "$tmp/min-$p" >/dev/null
+	umoci unpack --rootless --image "$tmp/$p:$debug" "$tmp/debug-$p" >/dev/null
+	# The plain tag: ocil, the folders above it, nothing else.
+	got=$(cd "$tmp/min-$p/rootfs" && find . -mindepth 1 | sed 's|^\./||' | sort | tr '\n' ' ')
+	[ "$got" = "usr usr/local usr/local/bin usr/local/bin/ocil " ] || fail "$VERSION linux/$p holds more than ocil: $got"
+	# The shell variant: busybox, its links (relative), /bin/sh, /tmp, the copyright, ocil.
+	got=$(cd "$tmp/debug-$p/rootfs" && find . -mindepth 1 | sed 's|^\./||' | sort)
+	[ "$got" = "$busybox_files" ] || fail "$debug linux/$p holds: $(diff <(echo "$busybox_files") <(echo "$got") | tr '\n' ' ')"
+	r="$tmp/debug-$p/rootfs"
+	[ "$(readlink "$r/bin/sh")" = ../busybox/busybox ] || fail "$debug linux/$p: /bin/sh -> $(readlink "$r/bin/sh")"
+	[ "$(readlink "$r/busybox/sh")" = busybox ] || fail "$debug linux/$p: /busybox/sh -> $(readlink "$r/busybox/sh")"
+	cmp -s "$r/usr/local/bin/ocil" "$tmp/min-$p/rootfs/usr/local/bin/ocil" || fail "$debug and $VERSION hold different ocil binaries for linux/$p"
+done
+# The host's platform runs: ocil from the plain tag; from the shell variant, its sh runs
+# its ocil and every applet the image links is one busybox has.
+got=$("$tmp/min-$arch/rootfs/usr/local/bin/ocil" version)
 case "$got" in "ocil $VERSION linux/$arch "*) ;; *) fail "the unpacked ocil says: $got" ;; esac
+got=$(cd "$tmp/debug-$arch/rootfs" && ./bin/sh -c './usr/local/bin/ocil version && echo "$0"')
+case "$got" in "ocil $VERSION linux/$arch "*"
+./bin/sh") ;; *) fail "the unpacked shell variant's ./bin/sh -c ./usr/local/bin/ocil version says: $got" ;; esac
+missing=$(comm -23 <(echo "$applets") <("$tmp/debug-$arch/rootfs/busybox/busybox" --list | sort))
+[ -z "$missing" ] || fail "busybox has no applet $missing"
 
-# podman: loaded, with the platform and the entrypoint in its config.
-name=$(podman load -i "$tarball" 2>/dev/null | sed -n 's/^Loaded image: //p' | head -n 1)
-[ -n "$name" ] || fail "podman load named no image"
-got=$(podman image inspect --format '{{.Os}}/{{.Architecture}} {{.Config.Entrypoint}}' "$name")
-podman rmi "$name" >/dev/null 2>&1 || true
-[ "$got" = "linux/$arch [/usr/local/bin/ocil]" ] || fail "podman sees $got"
+# podman, in a store of its own (vfs, under $tmp). This machine's containers cannot raise
+# rlimits (no CAP_SYS_RESOURCE), so a run keeps them below the current ones, and runc
+# runs them (crun refuses the hybrid cgroup hierarchy).
+mkdir -p "$tmp/podman/tmp"
+pod() {
+	podman --root "$tmp/podman/root" --runroot "$tmp/podman/run" --storage-driver vfs \
+		--cgroup-manager cgroupfs --events-backend file --tmpdir "$tmp/podman/tmp" "$@"
+}
+run_opts=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
+# podman load, as a site without a registry loads either tarball: one image each.
+for tag in "$VERSION" "$debug"; do
+	loaded=$(pod load -i "${file[$tag]}" | sed -n 's/^Loaded image: //p')
+	[ "$loaded" = "localhost/$tag:latest" ] || [ "$loaded" = "localhost/$tag" ] || fail "podman load -i ${file[$tag]##*/} loaded: $loaded"
+	got=$(pod image inspect --format '{{.Os}}/{{.Architecture}} {{.Config.Entrypoint}}' "localhost/$tag")
+	[ "$got" = "linux/$arch [/usr/local/bin/ocil]" ] || fail "podman sees $tag as $got"
+done
+# The plain tag: ocil as the entrypoint, and no shell to run a job's script.
+got=$(pod run --rm "${run_opts[@]}" "localhost/$VERSION" version)
+case "$got" in "ocil $VERSION linux/$arch "*) ;; *) fail "podman run $VERSION version says: $got" ;; esac
+if pod run --rm "${run_opts[@]}" --entrypoint "" "localhost/$VERSION" sh -c true >/dev/null 2>&1; then
+	fail "$VERSION runs sh: it should hold ocil only"
+fi
+# The shell variant, as GitLab's Docker executor runs a job: entrypoint "", sh -c and the
+# runner's probe for a shell (bash first, then sh, then /busybox/sh), the job's script on
+# standard input, the project bind-mounted as the working directory.
+cp -r testdata/fixtures "$tmp/project"
+probe='if [ -x /usr/local/bin/bash ]; then exec /usr/local/bin/bash "$@"; elif [ -x /usr/bin/bash ]; then exec /usr/bin/bash "$@"; elif [ -x /bin/bash ]; then exec /bin/bash "$@"; elif [ -x /usr/local/bin/sh ]; then exec /usr/local/bin/sh "$@"; elif [ -x /usr/bin/sh ]; then exec /usr/bin/sh "$@"; elif [ -x /bin/sh ]; then exec /bin/sh "$@"; elif [ -x /busybox/sh ]; then exec /busybox/sh "$@"; else echo shell not found; exit 1; fi'
+got=$(printf '%s\n' 'set -eu' 'echo "shell $0"' 'ocil version' 'ocil ls umoci-image' \
+	'mkdir -p build && ocil add build/tool:v1 --platform linux/amd64 umoci-image/index.json >/dev/null' 'ocil ls -q build/tool' 'ls -d /tmp build' |
+	pod run --rm -i "${run_opts[@]}" --entrypoint "" -v "$tmp/project:/builds/project" -w /builds/project \
+		"localhost/$debug" sh -c "$probe")
+for want in "shell /bin/sh" "ocil $VERSION linux/$arch " "latest  linux/amd64 (config)" "/tmp" "build"; do
+	case "$got" in *"$want"*) ;; *) fail "a GitLab-like job in $debug printed no \"$want\":
+$got" ;; esac
+done
+[ -f "$tmp/project/build/tool/index.json" ] || fail "the job in $debug wrote no layout into the bind-mounted project"
 
-echo "image reproducible and read by skopeo, umoci and podman: ${a%% *}"
+# The busybox's source package (make image-source) comes, checked against its pins.
+scripts/busybox.sh --source "$tmp/busybox-source"
+for f in busybox_1.35.0-4+deb12u1.dsc busybox_1.35.0.orig.tar.bz2 busybox_1.35.0-4+deb12u1.debian.tar.xz; do
+	[ -s "$tmp/busybox-source/$f" ] || fail "scripts/busybox.sh --source wrote no $f"
+done
+grep -q "^Version: $(scripts/busybox.sh --version | cut -d' ' -f2)\$" "$tmp/busybox-source/busybox_1.35.0-4+deb12u1.dsc" ||
+	fail "the source package's .dsc is not the version the image annotates"
+
+OCIL_IMAGE_TARBALL=$debug_tarball OCIL_IMAGE_TAG=$debug PODMAN_ROOT=$tmp/podman scripts/gitlab-docker-check.sh
+
+echo "image reproducible and read by skopeo, umoci and podman; $debug runs GitLab jobs: ${a%% *}"

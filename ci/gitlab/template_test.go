@@ -47,11 +47,16 @@ func TestTemplateRules(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^  OCIL_VERSION: "v\d+\.\d+\.\d+" `).MatchString(tmpl) {
 		t.Error("OCIL_VERSION is not pinned to a release (vX.Y.Z)")
 	}
-	if !regexp.MustCompile(`(?m)^  OCIL_IMAGE: "[^"]+:\$\{OCIL_VERSION\}" `).MatchString(tmpl) {
-		t.Error("OCIL_IMAGE does not default to the image of OCIL_VERSION")
+	// GitLab's Docker and Kubernetes executors run the script with a shell from the image:
+	// the default is the shell variant (VERSION-debug), its ocil entrypoint turned off.
+	if !regexp.MustCompile(`(?m)^  OCIL_IMAGE: "[^"]+:\$\{OCIL_VERSION\}-debug" `).MatchString(tmpl) {
+		t.Error("OCIL_IMAGE does not default to the shell variant of OCIL_VERSION's image (VERSION-debug)")
 	}
-	if j := job(tmpl, ".ocil"); !strings.Contains(j, "  image: ${OCIL_IMAGE}") {
-		t.Errorf(".ocil does not run in ${OCIL_IMAGE}:\n%s", j)
+	if j := job(tmpl, ".ocil"); !strings.Contains(j, "\n  image:\n    name: ${OCIL_IMAGE}\n    entrypoint: [\"\"]") {
+		t.Errorf(".ocil does not run in ${OCIL_IMAGE} with entrypoint [\"\"]:\n%s", j)
+	}
+	if j := job(example, "build"); !strings.Contains(j, "  extends: [.ocil, .ocil-build]") || strings.Contains(j, "\n  image:") {
+		t.Errorf("the example's build job does not take its image from .ocil:\n%s", j)
 	}
 	for _, name := range []string{".ocil-merge", ".ocil-validate"} {
 		if j := job(tmpl, name); !strings.Contains(j, "  extends: .ocil\n") {
