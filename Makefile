@@ -19,6 +19,7 @@ FUZZ_TARGETS := \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \
 	./layout/tarfs:FuzzSeekIndex:slow \
+	./layout/tarfs:FuzzParseSums \
 	./cmd/ocil:FuzzValidate:slow
 
 .PHONY: help build test tools vet unit fuzz demo bench clean dist dist-check image image-check

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/ctxio"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // OpenBlob opens the blob d describes for reading, through the one verified read path:
@@ -41,7 +42,18 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 		f.Close()
 		return nil, fmt.Errorf("open blob %s in %s: %w", d.Digest, l.path, err)
 	}
-	return newVerifier(f, d, l.path), nil
+	return newVerifier(f, d, l.blobWhere(p)), nil
+}
+
+// blobWhere names where the blob file p is read from, for messages: the layout's path,
+// and for a split tarball the parts that hold the blob.
+func (l *Layout) blobWhere(p string) string {
+	if t, ok := l.fsys.(*tarfs.FS); ok {
+		if parts := t.PartsOf(p); parts != "" {
+			return l.path + " (" + parts + ")"
+		}
+	}
+	return l.path
 }
 
 // checkBlobFile checks the opened blob file f at p before a byte of it is read: a

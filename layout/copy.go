@@ -39,6 +39,9 @@ type CopyOptions struct {
 	// Docker, for a tarball dst, also writes docker save's manifest.json and repositories
 	// (see DockerOptions).
 	Docker *DockerOptions
+	// SplitSize, for a tarball dst, writes it in parts of at most SplitSize bytes (see
+	// OutputOptions.SplitSize).
+	SplitSize int64
 	// Stdout is where the destination "-" is written, an uncompressed tarball
 	// (os.Stdout when nil).
 	Stdout io.Writer
@@ -114,6 +117,9 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	}
 	if len(srcs) > 1 && ref.Path == Stdio {
 		return nil, fmt.Errorf("copy to %s: %w: several sources go to a folder or tarball, not to standard output", dst, ErrInvalidOption)
+	}
+	if opts.SplitSize > 0 && ref.Path == Stdio {
+		return nil, fmt.Errorf("copy to %s: %w: --split-size writes parts beside a tarball file (DST.tar.001, ...), not to standard output", dst, ErrInvalidOption)
 	}
 	if opts.Docker != nil && ref.Path == Stdio {
 		return nil, fmt.Errorf("copy to %s: %w: --docker writes a tarball file (DST.tar, .tar.gz, .tar.zst), not standard output", dst, ErrInvalidOption)
@@ -200,7 +206,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	}
 
 	out, err := OpenOutput(ctx, dst, OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
-		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress, Docker: opts.Docker})
+		LockTimeout: opts.LockTimeout, ModTime: opts.ModTime, Progress: opts.Progress, Docker: opts.Docker, SplitSize: opts.SplitSize})
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}

@@ -108,18 +108,28 @@ func Open(path string, opts ...Option) (*Layout, error) {
 		l.dir, l.fsys = "", t
 	} else {
 		fi, err := os.Stat(path)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("open layout %s: %w", path, ErrNotFound)
+		switch {
+		case err != nil && tarfs.SplitExists(path):
+			// A split tarball: path.001, path.002, ... and path.sha256, read as one.
+			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxIndexSize})
+			if err != nil {
+				return nil, archiveError(err)
 			}
+			l.dir, l.fsys = "", t
+		case err != nil && errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("open layout %s: %w", path, ErrNotFound)
+		case err != nil:
 			return nil, fmt.Errorf("open layout %s: %w", path, err)
-		}
-		l.fsys = folderFS{dir: path, blobs: &blobDirs{}}
-		if !fi.IsDir() {
+		case fi.IsDir():
+			l.fsys = folderFS{dir: path, blobs: &blobDirs{}}
+		default:
 			t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: MaxIndexSize})
 			if err != nil {
 				if dir, ok := layoutFolderOf(path); ok {
 					return nil, fmt.Errorf("open layout %s: %w: it is a file of the layout folder %s; name the folder", path, ErrNotLayout, dir)
+				}
+				if whole, ok := tarfs.PartOf(path); ok {
+					return nil, fmt.Errorf("open layout %s: %w: it is a part of the split tarball %s; name that, and ocil reads every part", path, ErrNotLayout, whole)
 				}
 				return nil, archiveError(err)
 			}

@@ -209,6 +209,7 @@ func TestTarballLeftoversRemovedUnderLock(t *testing.T) {
 			plant(".ocil-tmp-out.tar-4242", "half a tarball")
 			plant(".ocil-tmp-out.tar-stage-17/oci-layout", `{"imageLayoutVersion":"1.0.0"}`)
 			plant(".ocil-tmp-out.tar-stage-17/blobs/sha256/.ocil-tmp-99", "half a blob")
+			plant(".ocil-tmp-out.tar-parts-23/part-1", "a part of a split write")
 			victim := filepath.Join(t.TempDir(), "victim")
 			plant("../"+filepath.Base(filepath.Dir(victim))+"/victim/keep", "outside")
 			os.Symlink(filepath.Dir(victim), filepath.Join(dir, ".ocil-tmp-out.tar-stage-18"))
@@ -216,6 +217,7 @@ func TestTarballLeftoversRemovedUnderLock(t *testing.T) {
 			keep := map[string]string{
 				".ocil-tmp-out.tar-1.tar-55":       "another tarball's temp file",
 				".ocil-tmp-out.tar-stage-x":        "not a name a writer makes",
+				".ocil-tmp-out.tar-parts-":         "not a name a writer makes",
 				".ocil-tmp-other.tar-stage-3/file": "another tarball's stage",
 				"out.tar.bak":                      "user file",
 				"notes/.ocil-tmp-out.tar-7":        "in a subfolder",
@@ -240,7 +242,7 @@ func TestTarballLeftoversRemovedUnderLock(t *testing.T) {
 			if err := write(out, time.Second); err != nil {
 				t.Fatal(err)
 			}
-			for _, gone := range []string{".ocil-tmp-out.tar-4242", ".ocil-tmp-out.tar-stage-17", ".ocil-tmp-out.tar-stage-18"} {
+			for _, gone := range []string{".ocil-tmp-out.tar-4242", ".ocil-tmp-out.tar-stage-17", ".ocil-tmp-out.tar-stage-18", ".ocil-tmp-out.tar-parts-23"} {
 				if _, err := os.Lstat(filepath.Join(dir, gone)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("leftover %s is still there: %v", gone, err)
 				}
@@ -254,7 +256,7 @@ func TestTarballLeftoversRemovedUnderLock(t *testing.T) {
 				}
 			}
 			got := dirNames(t, dir)
-			want := []string{".ocil-tmp-other.tar-stage-3", ".ocil-tmp-out.tar-1.tar-55", ".ocil-tmp-out.tar-stage-x", "notes", "out.tar", "out.tar.bak", "out.tar.lock"}
+			want := []string{".ocil-tmp-other.tar-stage-3", ".ocil-tmp-out.tar-1.tar-55", ".ocil-tmp-out.tar-parts-", ".ocil-tmp-out.tar-stage-x", "notes", "out.tar", "out.tar.bak", "out.tar.lock"}
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("beside out.tar: %v, want %v", got, want)
 			}

@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/progress"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // OutputOptions say how an Output is opened and written.
@@ -39,6 +40,11 @@ type OutputOptions struct {
 	// Docker, for a tarball output, also writes the manifest.json and repositories of
 	// docker save (Docker 25 and later) for every entry (see DockerOptions).
 	Docker *DockerOptions
+	// SplitSize, for a tarball output, writes it as parts of at most SplitSize bytes and
+	// their checksum file (see TarOptions.SplitSize). Zero keeps the form the tarball
+	// has: an existing split tarball is written again in parts of the size of its first
+	// part, anything else whole.
+	SplitSize int64
 }
 
 // Output is the one way ocil's writers change a layout: a folder, or a layout tarball
@@ -115,7 +121,14 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 	}
 	o := &Output{Path: ref.Path, Tag: ref.Tag, opts: opts}
 	fi, statErr := os.Stat(ref.Path)
+	if statErr != nil && tarfs.SplitExists(ref.Path) {
+		fi, statErr = nil, nil // its parts: a tarball (tarfs.FindSplit)
+	}
 	switch {
+	case fi == nil && statErr == nil && !IsTarballPath(ref.Path) && !ref.IsArchive():
+		return nil, fmt.Errorf("write %s: %w: a tarball output's name ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst, which says how to compress it", ref.Path, ErrInvalidOption)
+	case fi == nil && statErr == nil:
+		o.tarball = true
 	case statErr == nil && fi.IsDir() && ref.IsArchive():
 		return nil, fmt.Errorf("write %s: %w: oci-archive: names a tarball, and this is a folder", ref.Path, ErrInvalidReference)
 	case statErr == nil && fi.IsDir():
@@ -129,6 +142,9 @@ func OpenOutput(ctx context.Context, dst string, opts OutputOptions) (*Output, e
 		return nil, fmt.Errorf("open layout %s: %w", ref.Path, ErrNotFound)
 	default:
 		o.tarball = IsTarballPath(ref.Path) || ref.IsArchive()
+	}
+	if opts.SplitSize > 0 && !o.tarball {
+		return nil, fmt.Errorf("write %s: %w: --split-size splits a tarball (DST.tar, .tar.gz, .tar.zst); %s is a folder", ref.Path, ErrInvalidOption, ref.Path)
 	}
 	if opts.Docker != nil && !o.tarball {
 		return nil, fmt.Errorf("write %s: %w: --docker writes a tarball (DST.tar, .tar.gz, .tar.zst), for docker load, podman load and ctr import", ref.Path, ErrInvalidOption)
@@ -157,7 +173,8 @@ func (o *Output) openTarball(ctx context.Context) error {
 		}
 		release(failed)
 	})
-	if _, err := os.Stat(o.Path); err == nil {
+	if exists(o.Path) {
+		var err error
 		if o.base, err = Open(o.Path); err != nil {
 			return err
 		}
@@ -170,7 +187,7 @@ func (o *Output) openTarball(ctx context.Context) error {
 		if _, err := o.base.Index(ctx); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	} else if _, err := os.Stat(o.Path); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	} else if o.opts.Existing {
 		return fmt.Errorf("open layout %s: %w", o.Path, ErrNotFound)
@@ -383,7 +400,16 @@ func (o *Output) commitTarball(ctx context.Context) error {
 			return err
 		}
 	}
-	if o.base != nil && o.opts.Docker == nil {
+	split, baseSplit := o.opts.SplitSize, int64(0)
+	if o.base != nil {
+		if t, ok := o.base.fsys.(*tarfs.FS); ok && t.Split() != nil {
+			baseSplit = t.Split().PartSize()
+		}
+	}
+	if split == 0 {
+		split = baseSplit // a split tarball stays split
+	}
+	if o.base != nil && o.opts.Docker == nil && split == baseSplit {
 		if _, old, err := o.base.readIndex(); err == nil && bytes.Equal(old, raw) {
 			return nil
 		}
@@ -393,7 +419,7 @@ func (o *Output) commitTarball(ctx context.Context) error {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
 	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime,
-		Progress: o.opts.Progress}
+		Progress: o.opts.Progress, SplitSize: split}
 	if o.opts.Docker != nil {
 		manifest, repos, err := dockerFiles(ctx, o.stage, idx, *o.opts.Docker)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // Reference names a layout and, optionally, an entry in it:
@@ -78,8 +80,12 @@ func parseReference(s string, exists func(string) bool) (Reference, error) {
 
 func exists(p string) bool {
 	_, err := os.Stat(p)
-	return err == nil
+	return err == nil || tarfs.SplitExists(p)
 }
+
+// Exists reports whether path names something a reference can read: a file or folder,
+// or a split tarball's parts (tarfs.SplitExists).
+func Exists(path string) bool { return exists(path) }
 
 // parse splits s; a transport prefix is dropped only when transport is set (once).
 func parse(s string, exists func(string) bool, transport bool) (Reference, error) {

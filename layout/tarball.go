@@ -62,6 +62,10 @@ type TarOptions struct {
 	// LockTimeout bounds the wait for another writer of the same tarball (0:
 	// DefaultLockTimeout).
 	LockTimeout time.Duration
+	// SplitSize, when above 0, writes the tarball as parts of at most SplitSize bytes,
+	// path.001, path.002, ..., and their sha256 in path.sha256 (see writeSplitTarball);
+	// the parts together are the bytes of the whole tarball.
+	SplitSize int64
 }
 
 // TarFile is a small file a tarball carries beside the layout.
@@ -96,6 +100,8 @@ func SourceDateEpoch() (time.Time, error) {
 // bytes copied are hashed in the new tarball on the other cores while the next blob is
 // copied. It holds path+".lock" exclusively while it writes (as an
 // Output on a tarball does), and removes what killed writers of path left beside it.
+// With opts.SplitSize the same bytes go into parts (see TarOptions.SplitSize), put in
+// place as a set; a whole write removes the parts of an older split write of path.
 func WriteTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	release, err := lockTarball(ctx, path, opts.LockTimeout)
 	if err != nil {
@@ -132,7 +138,7 @@ func lockTarball(ctx context.Context, path string, timeout time.Duration) (relea
 	}
 	return func(failed error) {
 		if failed != nil && created {
-			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) && !tarfs.SplitExists(path) {
 				os.Remove(lockPath)
 			}
 		}
@@ -141,10 +147,13 @@ func lockTarball(ctx context.Context, path string, timeout time.Duration) (relea
 }
 
 // Leftovers of a write of the tarball path are named TempPrefix+base+"-"+digits (the temp
-// file of writeTarball) or TempPrefix+base+"-stage-"+digits (the stage folder of an
-// Output on a tarball), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
+// file of writeTarball), TempPrefix+base+"-stage-"+digits (the stage folder of an
+// Output on a tarball) or TempPrefix+base+"-parts-"+digits (the parts of a split write), digits being what os.CreateTemp and os.MkdirTemp put for their "*". Nothing
 // else matches: not another tarball's leftovers, even one named base+"-1.tar".
 func tarballLeftover(base, name string) bool {
+	if splitLeftover(base, name) {
+		return true
+	}
 	rest, ok := strings.CutPrefix(name, TempPrefix+base+"-")
 	if !ok {
 		return false
@@ -188,6 +197,9 @@ func writeTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", path, err)
 	}
+	if opts.SplitSize > 0 {
+		return writeSplitTarball(ctx, path, src, indexJSON, blobs, opts)
+	}
 	f, err := atomicfile.Create(filepath.Dir(path), filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
@@ -198,6 +210,10 @@ func writeTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 	}
 	if err := f.Commit(path, 0o644, true); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
+	}
+	// The parts of an older split write of path would be stale beside it.
+	if err := removeSplit(path); err != nil {
+		return fmt.Errorf("write tarball %s: written, but %w", path, err)
 	}
 	return nil
 }
@@ -360,7 +376,7 @@ func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descript
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
 	}
 	if err := verifiedCopy(ctx, w, f, d, verify); err != nil {
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.blobWhere(p), err)
 	}
 	return nil
 }

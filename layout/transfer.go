@@ -100,7 +100,11 @@ type TransferResult struct {
 func (l *Layout) CopyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor, opts TransferOptions) (TransferResult, error) {
 	res, err := l.copyBlob(ctx, src, d, opts)
 	if err != nil {
-		return TransferResult{}, fmt.Errorf("copy blob %s from %s to %s: %w", d.Digest, src.path, l.path, err)
+		from := src.path
+		if p, perr := BlobPath(d.Digest); perr == nil {
+			from = src.blobWhere(p)
+		}
+		return TransferResult{}, fmt.Errorf("copy blob %s from %s to %s: %w", d.Digest, from, l.path, err)
 	}
 	return res, nil
 }

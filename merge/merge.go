@@ -90,6 +90,9 @@ type Options struct {
 	LockTimeout time.Duration
 	// TarModTime stamps the entries of a tarball OUT (zero: the Unix epoch).
 	TarModTime time.Time
+	// SplitSize, for a tarball OUT, writes it in parts of at most SplitSize bytes (see
+	// layout.OutputOptions.SplitSize).
+	SplitSize int64
 	// Progress, when set, is called after each blob with the bytes done and in all.
 	Progress func(done, total int64)
 }
@@ -222,7 +225,7 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		carried = append(append([]Child{}, children...), refChildren...)
 	}
 	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
-		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress})
+		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress, SplitSize: opts.SplitSize})
 	if err != nil {
 		return nil, fmt.Errorf("merge: output: %w", err)
 	}

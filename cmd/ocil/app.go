@@ -182,6 +182,24 @@ func formatFlag() *cli.StringFlag {
 		Usage: `output format: text, json, or go-template=TEMPLATE (a Go template over the JSON object, e.g. 'go-template={{.digest}}')`}
 }
 
+// splitSizeFlag is --split-size of the commands that write a tarball (copy, merge).
+func splitSizeFlag(dst string) *cli.StringFlag {
+	return &cli.StringFlag{Name: "split-size",
+		Usage: "write the tarball " + dst + " as parts " + dst + ".001, .002, ... of at most `SIZE` bytes (4G, 700M: 1000s; 4GiB: 1024s) and " + dst + ".sha256; cat " + dst + ".0* gives the whole"}
+}
+
+// splitSizeOpt reads --split-size (0 when not given).
+func splitSizeOpt(c *cli.Context) (int64, error) {
+	if !c.IsSet("split-size") {
+		return 0, nil
+	}
+	n, err := layout.ParseSize(c.String("split-size"))
+	if err != nil {
+		return 0, usagef("--split-size %v", err)
+	}
+	return n, nil
+}
+
 // quietFlag is the -q/--quiet flag of every command that prints progress or a result.
 // Quiet means: no progress bar and no warnings on standard error, and in text form only
 // the result's identifiers on standard output (what says depends on the command).

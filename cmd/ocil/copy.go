@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -66,6 +65,20 @@ gzip member or zstd frame of its own and the last entry, ocil-seek-index.json, s
 where each is, so ocil reads one blob without decompressing the rest; tar, skopeo and
 podman read them as any other.
 
+--split-size SIZE writes a tarball DST as parts DST.001, DST.002, ... of at most SIZE
+bytes, and DST.sha256 with their sums in sha256sum's format. SIZE is a whole number of
+bytes, or one with a unit: K, M, G, T count 1000s and KiB, MiB, GiB, TiB 1024s (4G fits
+a FAT32 stick and a DVD; 4GiB does not fit FAT32). cat DST.0* > DST gives the tarball
+byte for byte, and sha256sum -c DST.sha256, run in DST's folder, checks the parts.
+Part numbers have 3 digits while there are at most 99 parts, and one more digit than the
+count has past that (DST.0001 to DST.0100 for 100 parts), so DST.0* lists every part in
+order; 9999 parts at most. The parts are written beside DST and put in place when all
+are complete and synced; a failure leaves none. They replace, as a set, the parts of an
+older write of DST (none of those is left over) and DST itself. Every ocil command reads
+DST from its parts when DST does not exist (when it does, DST is read); a later change
+of DST (tag, add, copy without --split-size) keeps it split, in parts of its first
+part's size. ocil validate DST hashes every part against DST.sha256.
+
 SRC - reads a layout tarball (plain, gzip or zstd) from standard input: it is checked
 whole and spooled to a temp file before anything is copied, within the bounds of a
 compressed tarball. DST - writes the tarball, uncompressed, to standard output (never
@@ -85,12 +98,14 @@ Examples:
   ocil copy ./out:1.2 bare.tar --no-referrers
   ocil copy ./out:1.2 out.tar --format 'go-template={{.descriptor.digest}} {{.blobs}}'
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
+  ocil copy ./out:1.2 bundle.tar --split-size 4G
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
   ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
+			splitSizeFlag("DST"),
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -114,6 +129,10 @@ Examples:
 			mode, err := layout.ParseLinkMode(c.String("link"))
 			if err != nil {
 				return usagef("--link: %v", err)
+			}
+			splitSize, err := splitSizeOpt(c)
+			if err != nil {
+				return err
 			}
 			mtime, err := layout.SourceDateEpoch()
 			if err != nil {
@@ -158,6 +177,7 @@ Examples:
 				ModTime:          mtime,
 				LockTimeout:      c.Duration("lock-timeout"),
 				Docker:           dockerOpt(c, plats),
+				SplitSize:        splitSize,
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {
@@ -196,8 +216,7 @@ func parseCopySource(a string) (ref, name string, err error) {
 		if r.Path == layout.Stdio {
 			return true
 		}
-		_, err = os.Stat(r.Path)
-		return err == nil
+		return layout.Exists(r.Path)
 	}
 	if r, err := layout.ParseReference(a); err == nil && !strings.Contains(a[len(r.Transport)+len(r.Path):], "=") && exists(a) {
 		return a, "", nil

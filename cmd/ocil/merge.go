@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +42,9 @@ digest; manifests without a platform after them, attestations last. --keep-order
 the order of the inputs instead.
 OUT is a folder, or a tarball when it ends in .tar, .tar.gz, .tgz, .tar.zst or .tzst
 (written anew beside the old one and renamed into place; its entries are kept as a
-folder's are).
+folder's are). --split-size SIZE writes a tarball OUT as parts OUT.001, OUT.002, ... of
+at most SIZE bytes and their sums in OUT.sha256, as ocil copy --split-size does (see
+ocil copy --help); an input that is such a tarball is read from its parts.
 OUT is created when missing. With :TAG, that tag's entry is replaced and the other entries
 are kept; without a tag, OUT must be new or empty. Nothing is time-stamped unless
 --created (or SOURCE_DATE_EPOCH) says so: the same inputs give the same bytes.
@@ -71,6 +72,7 @@ Examples:
   ocil merge -o out:1.2 --all-images ./flat-layout
   ocil merge -o out:1.2 --annotation-file annotations.json in-*
   ocil merge -o release.tar.gz:1.2 build-*
+  ocil merge -o release.tar:1.2 build-* --split-size 700M
   ocil merge -o out:1.2 --no-referrers build-*
   ocil merge -o out:1.2 build-* --format 'go-template={{.index.digest}}'`,
 		Flags: []cli.Flag{
@@ -86,6 +88,7 @@ Examples:
 			&cli.BoolFlag{Name: "all-images", Usage: "an input without :TAG or @DIGEST contributes every image its index.json lists"},
 			&cli.BoolFlag{Name: "keep-order", Usage: "list the children in the order of the inputs, not the canonical order"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of the inputs' manifests"},
+			splitSizeFlag("OUT"),
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "trust the inputs: do not hash the blobs"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -116,6 +119,9 @@ func runMerge(c *cli.Context) error {
 		KeepInputOrder:   c.Bool("keep-order"),
 		Jobs:             c.Int("jobs"),
 		LockTimeout:      c.Duration("lock-timeout"),
+	}
+	if opts.SplitSize, err = splitSizeOpt(c); err != nil {
+		return err
 	}
 	if err := checkMediaTypeFlag("--artifact-type", opts.ArtifactType); err != nil {
 		return err
@@ -184,7 +190,7 @@ func runMerge(c *cli.Context) error {
 // disk is never split.
 func parseInput(a string) (merge.Input, error) {
 	if ref, err := layout.ParseReference(a); err == nil {
-		if _, err := os.Stat(ref.Path); err == nil && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
+		if layout.Exists(ref.Path) && !strings.Contains(a[len(ref.Transport)+len(ref.Path):], "=") {
 			return merge.Input{Ref: a}, nil
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -177,7 +176,7 @@ func validatePath(arg string) (string, error) {
 	if ref.Tag == "" && ref.Digest == "" {
 		return ref.Path, nil
 	}
-	if _, err := os.Stat(ref.Path); err != nil {
+	if !layout.Exists(ref.Path) {
 		return arg, nil
 	}
 	return "", usagef("validate %s: validate checks a whole layout; name it without :TAG or @DIGEST (%s)", arg, ref.Path)

@@ -11,6 +11,9 @@ import (
 // reading otherwise blocks until a writer comes. For a regular file it changes nothing.
 const NonBlock = syscall.O_NONBLOCK
 
+// noFollow makes an open fail on a symbolic link at the path's last component.
+const noFollow = syscall.O_NOFOLLOW
+
 // blocking clears O_NONBLOCK again once f is known to be a regular file, so that reads
 // behave as usual on every file system.
 func blocking(f *os.File) {

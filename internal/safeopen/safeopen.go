@@ -51,6 +51,30 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	return f, ofi, nil
 }
 
+// OpenNoFollow is Open for a name ocil derives rather than one the user gave (the parts
+// of a split tarball): a symbolic link there is refused like a FIFO, with a
+// *NotRegularError, and is never followed, not even when it is swapped in after the
+// check (O_NOFOLLOW on Unix).
+func OpenNoFollow(path string) (*os.File, fs.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &NotRegularError{Path: path, Mode: fi.Mode()}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|NonBlock|noFollow, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	ofi, err := Same(f, fi)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, ofi, nil
+}
+
 // Same checks that the open file f is the file before describes (its stat taken before
 // the open) and still of the same type, and returns f's own info. A regular file is put
 // back in blocking mode.

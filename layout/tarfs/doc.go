@@ -140,6 +140,23 @@
 // overlapping, names or sizes the rules above refuse, sizes past the bomb bounds) is not
 // used: the archive is decompressed whole as any other.
 //
+// # Split tarballs
+//
+// A tarball may be stored as parts, PATH.001, PATH.002, ... (PartName: one more digit
+// than the count of parts past 99, so that the glob PATH.0* takes them all in order),
+// with PATH.sha256 listing their sha256 in the format of sha256sum (ParseSums,
+// FormatSums). When PATH does not exist but its parts do (SplitExists), Open reads PATH
+// from them as one file, each part opened once, never concatenated; everything above
+// applies to the bytes they make, and a seekable archive's pieces may span parts.
+// FindSplit's checks come first and read no data: the listed parts all there and no
+// other file PATH.0* takes in beside them, or without a checksum file the files PATH.0*
+// takes in, numbered from 1 without a gap; regular files only (a symbolic link, FIFO or device is refused as
+// ErrHostile and never opened); every part but the last of one size and the last no
+// larger; a plain tar ending with its end-of-archive blocks. Parts are hashed
+// (Split.Verify) only when they do not make an archive Open can read, so that the error
+// names the damaged part; FS.Split gives them to callers that check them all (ocil
+// validate), and FS.PartsOf names the parts a file's bytes come from, for messages.
+//
 // # Bounds
 //
 // Memory does not grow with the size of the entries: headers are read one at a time,

@@ -3,6 +3,8 @@ package tarfs
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -32,10 +34,17 @@ import (
 // decompressed once, in a streaming pass bounded by opts.MaxRatio and
 // opts.MaxUncompressed; the layout's files (nothing else) go into an unnamed temp file in
 // opts.TempDir, and every sha256 and sha512 blob is hashed on the way through.
+//
+// When path does not exist but its parts do (path.001, ..., written by ocil copy
+// --split-size; see SplitExists), the parts are read as the one archive they make, in
+// place and each opened once: FindSplit's checks first, then everything above.
 func Open(path string, opts Options) (*FS, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("open tarball %s: %w", path, err)
+	}
+	if SplitExists(path) {
+		return openSplit(path, opts)
 	}
 	// A FIFO, device or socket is refused before it is opened: opening or reading one
 	// could wait for ever.
@@ -47,7 +56,57 @@ func Open(path string, opts Options) (*FS, error) {
 		}
 		return nil, fmt.Errorf("open tarball %s: %w", path, err)
 	}
-	if fi.Size() == 0 {
+	return open(path, f, fi.Size(), opts)
+}
+
+// openSplit opens the split tarball path from its parts (see FindSplit). When the parts
+// do not make a tarball Open can read and the checksum file lists them, each part is
+// hashed, so that the error names the damaged part rather than the entry it broke.
+func openSplit(path string, opts Options) (*FS, error) {
+	s, err := FindSplit(path)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := open(path, pf, pf.size(), opts)
+	if err != nil {
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrHostile) || errors.Is(err, ErrNotLayout) {
+			if errs := s.Verify(context.Background()); len(errs) > 0 {
+				return nil, fmt.Errorf("open tarball %s: %w", path, errors.Join(errs...))
+			}
+		}
+		return nil, err
+	}
+	if fsys.compression == compressionNone && !zeroTail(pf) {
+		// archive/tar ends quietly at a header boundary without the end-of-archive
+		// blocks, so a last part cut there would read as a smaller layout.
+		fsys.Close()
+		last := s.Parts[len(s.Parts)-1].Path
+		return nil, fmt.Errorf("open tarball %s: %s: %w: the tar does not end with its two zero blocks: is the last part cut short?", path, last, ErrCorrupt)
+	}
+	fsys.split = s
+	return fsys, nil
+}
+
+// zeroTail reports whether the archive ends with the two zero blocks that end a tar.
+func zeroTail(pf *partsFile) bool {
+	if pf.size() < 1024 {
+		return false
+	}
+	b := make([]byte, 1024)
+	if n, err := pf.ReadAt(b, pf.size()-1024); n != len(b) && err != nil {
+		return false
+	}
+	return bytes.Count(b, []byte{0}) == len(b)
+}
+
+// open indexes the archive f of size bytes (see Open) and serves it; f is closed on
+// failure, or once a compressed archive's temp file serves the reads.
+func open(path string, f archiveFile, size int64, opts Options) (*FS, error) {
+	if size == 0 {
 		f.Close()
 		return nil, fmt.Errorf("open tarball %s: %w: empty file", path, ErrCorrupt)
 	}
@@ -65,14 +124,14 @@ func Open(path string, opts Options) (*FS, error) {
 	ix := newIndexer(path, opts, compression)
 	var fsys *FS
 	if compression == compressionNone {
-		fsys, err = ix.scanPlain(f, fi.Size())
+		fsys, err = ix.scanPlain(f, size)
 	} else {
 		// A seekable archive written by ocil is read in place, through its index; any
 		// other, or one whose index is not usable, is decompressed whole.
-		fsys, err = ix.openSeekable(f, fi.Size())
+		fsys, err = ix.openSeekable(f, size)
 		if errors.Is(err, errSeekIndex) {
 			ix = newIndexer(path, opts, compression)
-			fsys, err = ix.scanCompressed(io.NewSectionReader(f, 0, fi.Size()), fi.Size())
+			fsys, err = ix.scanCompressed(io.NewSectionReader(f, 0, size), size)
 			f.Close() // the temp file serves the reads from here on
 		} else if err != nil {
 			f.Close()
@@ -304,7 +363,7 @@ func (ix *indexer) claim(raw, name string, isDir bool) error {
 
 // scanPlain indexes an uncompressed archive. Only headers are read: the tar reader skips
 // entry data by seeking, so the pass costs the same for a 1 GiB blob as for an empty one.
-func (ix *indexer) scanPlain(f *os.File, size int64) (*FS, error) {
+func (ix *indexer) scanPlain(f archiveFile, size int64) (*FS, error) {
 	ra := newReadAhead(f)
 	tr := tar.NewReader(ra)
 	for {
@@ -476,7 +535,7 @@ func (ix *indexer) finish(r io.ReaderAt) error {
 }
 
 // fs builds the file system from the index.
-func (ix *indexer) fs(f *os.File, tempName string) *FS {
+func (ix *indexer) fs(f archiveFile, tempName string) *FS {
 	names := make([]string, 0, len(ix.files))
 	for name := range ix.files {
 		names = append(names, name)

@@ -14,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -265,7 +264,7 @@ var errSeekIndex = errors.New("unusable seek index")
 // index says is checked here against the file (pieces inside it, in order, without gaps
 // or overlaps, names and sizes by the rules of the package, the total under the bomb
 // bounds), and each piece's own tar header is checked against the index when it is read.
-func (ix *indexer) openSeekable(f *os.File, size int64) (*FS, error) {
+func (ix *indexer) openSeekable(f archiveFile, size int64) (*FS, error) {
 	off, length, ok := parseFooter(f, size, ix.compression)
 	if !ok {
 		return nil, errSeekIndex

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -138,13 +137,13 @@ func (c *countReader) Read(p []byte) (int, error) {
 // into seeks, so an entry larger than the window is never read. It tracks the offset, so
 // that once a header has been read, off is where the entry's data starts.
 type readAhead struct {
-	f     *os.File
+	f     io.ReaderAt
 	buf   []byte
 	start int64 // file offset of buf[0]
 	off   int64 // current offset
 }
 
-func newReadAhead(f *os.File) *readAhead {
+func newReadAhead(f io.ReaderAt) *readAhead {
 	return &readAhead{f: f, buf: make([]byte, 0, 32<<10)}
 }
 

@@ -145,8 +145,8 @@ func parseLimit(v string, units bool) (int64, error) {
 type FS struct {
 	path        string
 	compression string
-	f           *os.File // the archive, or the temp file holding it decompressed
-	tempName    string   // the temp file's name while it still has one, removed by Close
+	f           archiveFile // the archive (its parts, when split), or the temp file holding it decompressed
+	tempName    string      // the temp file's name while it still has one, removed by Close
 	files       map[string]*entry
 	names       []string        // files' keys, sorted
 	dirs        map[string]*dir // ".", "blobs", "blobs/<alg>"
@@ -155,7 +155,19 @@ type FS struct {
 	closeOnce   sync.Once
 	closeErr    error
 	dockerSave  bool // served from a docker save archive's manifest.json
+	split       *Split
 }
+
+// archiveFile is what an FS reads: the archive file, the parts of a split tarball read
+// as one, or the temp file holding a compressed archive decompressed.
+type archiveFile interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// Split returns the parts the archive was read from, or nil when it was read from one
+// file.
+func (f *FS) Split() *Split { return f.split }
 
 // entry is a regular file of the layout: where its bytes are in f.
 type entry struct {
@@ -220,7 +232,8 @@ func (f *FS) Open(name string) (fs.File, error) {
 		if e.piece != nil {
 			return newSeekFile(f, e), nil
 		}
-		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size), archive: f.f}, nil
+		archive, _ := f.f.(*os.File) // the parts of a split tarball are not one file
+		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size), archive: archive}, nil
 	}
 	if d, ok := f.dirs[name]; ok {
 		return &openDir{d: d, entries: f.readDir(name)}, nil

@@ -11,6 +11,8 @@ const (
 	checkLayoutBlobName = "layout.blob-name"
 	checkLayoutTemp     = "layout.temp"
 	checkLayoutUnknown  = "layout.unknown"
+	checkLayoutParts    = "layout.parts"
+	checkLayoutPartSums = "layout.part-sums"
 
 	checkIndexSchema    = "index.schema"
 	checkIndexMediaType = "index.mediatype"
@@ -100,6 +102,8 @@ var checkTable = []struct {
 	{CheckInfo{checkLayoutBlobName, SeverityWarning, "every name under blobs/ is blobs/<algorithm>/<encoded> in the digest grammar (x.tmp, .DS_Store, SHA256/ are not)"}, always},
 	{CheckInfo{checkLayoutTemp, SeverityNote, "no temp file or stage folder (.ocil-tmp-*) was left by an interrupted ocil write, in a layout folder or beside a tarball; ocil gc removes those in a folder"}, always},
 	{CheckInfo{checkLayoutUnknown, SeverityNote, "files and folders the layout format does not define (manifest.json, ingest/, README) are listed; they are ignored"}, always},
+	{CheckInfo{checkLayoutParts, SeverityError, "every part of a split tarball (PATH.001, PATH.002, ...) hashes to the sha256 PATH.sha256 lists for it (not with --fast); a missing, unlisted or cut-short part is a layout.read error"}, always},
+	{CheckInfo{checkLayoutPartSums, SeverityNote, "a split tarball has its checksum file PATH.sha256, without which its parts cannot be checked (by sha256sum -c or by validate)"}, always},
 
 	{CheckInfo{checkIndexSchema, SeverityError, "index.json and every index are image indexes: JSON without duplicate or case-variant member names, schemaVersion 2, a manifests array, members of the right types"}, always},
 	{CheckInfo{checkIndexMediaType, SeverityError, "index.json's mediaType is absent or the OCI index type (a Docker manifest list is not allowed there)"}, always},

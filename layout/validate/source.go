@@ -29,6 +29,8 @@ type source struct {
 	// resolved (empty when that fails: nothing then counts as outside it).
 	path string
 	root string
+	// split is the parts a split tarball was read from; nil for anything else.
+	split *tarfs.Split
 }
 
 func (s *source) Close() error {
@@ -53,6 +55,13 @@ func openSource(path string) (*source, error) {
 		return &source{fsys: t, hashed: true, closer: t, path: path}, nil
 	}
 	fi, err := os.Stat(path)
+	if err != nil && tarfs.SplitExists(path) {
+		t, err := tarfs.Open(path, tarfs.Options{MaxJSONSize: layout.MaxIndexSize})
+		if err != nil {
+			return nil, tarballError(err)
+		}
+		return &source{fsys: t, hashed: t.Compression() != "none", closer: t, path: path, split: t.Split()}, nil
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("validate %s: %w", path, layout.ErrNotFound)

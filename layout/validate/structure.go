@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ocil-dev/ocil/internal/capped"
 	"github.com/ocil-dev/ocil/layout"
+	"github.com/ocil-dev/ocil/layout/tarfs"
 )
 
 // algorithmGrammar is the algorithm part of the OCI digest grammar: the name a folder
@@ -156,6 +158,26 @@ func entryName(name string, e fs.DirEntry) string {
 // readFile reads a whole file of at most limit bytes.
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	return capped.ReadFile(fsys, name, limit)
+}
+
+// checkParts hashes the parts of a split tarball against its checksum file (tarfs.Split.Verify):
+// one layout.parts error per part that does not match. Opening the tarball already
+// checked that every listed part is there, nothing else is, and the sizes fit.
+func (v *validator) checkParts(ctx context.Context) {
+	s := v.src.split
+	if s == nil {
+		return
+	}
+	if s.SumFile == "" {
+		v.add(checkLayoutPartSums, s.Path+tarfs.SumSuffix, "missing: the %d parts of %s cannot be checked; ocil copy --split-size writes it", len(s.Parts), s.Path)
+		return
+	}
+	if v.opts.Fast {
+		return
+	}
+	for _, err := range s.Verify(ctx) {
+		v.add(checkLayoutParts, s.Path, "%v", err)
+	}
 }
 
 // checkTarballLeftovers lists what an interrupted ocil write of a tarball leaves beside

@@ -129,6 +129,7 @@ func (v *validator) add(check, object, format string, args ...any) {
 }
 
 func (v *validator) run(ctx context.Context) error {
+	v.checkParts(ctx)
 	v.checkHeader()
 	names, listed := v.checkTree()
 	entries, indexOK := v.readIndexJSON()
