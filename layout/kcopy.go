@@ -20,8 +20,9 @@ import (
 var errNoKernelCopy = errors.New("the kernel cannot copy between these files")
 
 // kernelCopyChunk is how much one copy_file_range call moves before the copier looks at
-// its context, reports progress and lets the hash catch up.
-const kernelCopyChunk = writebackChunk
+// its context, reports progress, lets the hash catch up and starts writeback (the same
+// 16 MiB as writebackChunk, which only Linux has).
+const kernelCopyChunk = 16 << 20
 
 // kernelCopies counts the blobs kernelCopyBlob copied, for the tests to see which way
 // bytes went.
