@@ -315,3 +315,34 @@ func TestWriteBlobKernelCopyRefused(t *testing.T) {
 		l.Close()
 	}
 }
+
+// A write that fails after blobs were copied by the kernel, their hashes still running
+// (here: the next blob is missing), waits for those hashes, fails naming the missing blob
+// and leaves no tarball and no temp file.
+func TestKernelTarballFailsAfterCopies(t *testing.T) {
+	if !kernelCopyWorks(t) {
+		t.Skip("no copy_file_range between files of the temp folder")
+	}
+	ctx := context.Background()
+	l, ds, idx := kernelLayout(t, 3<<20, 2<<20, 4<<20)
+	// Blobs are written in the order of their names: remove the last one.
+	last := ds[0]
+	for _, d := range ds {
+		if d.Digest.Encoded() > last.Digest.Encoded() {
+			last = d
+		}
+	}
+	os.Remove(blobFile(l, last))
+	out := filepath.Join(t.TempDir(), "out.tar")
+	before := kernelCopies.Load()
+	err := WriteTarball(ctx, out, l, idx, ds, TarOptions{Verify: true})
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), last.Digest.String()) {
+		t.Fatalf("= %v, want ErrNotFound naming %s", err, last.Digest)
+	}
+	if got := kernelCopies.Load() - before; got != 2 {
+		t.Errorf("%d blobs copied by the kernel before the failure, want 2", got)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
