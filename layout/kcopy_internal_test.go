@@ -346,3 +346,46 @@ func TestKernelTarballFailsAfterCopies(t *testing.T) {
 		t.Fatalf("left behind: %v", ents)
 	}
 }
+
+// A blob of a split tarball is copied by the kernel from the one part that holds it, and
+// through user space when it spans parts (a kernel copy from the first part would come
+// short); either way the right bytes arrive.
+func TestCopyBlobFromSplitTarball(t *testing.T) {
+	if !kernelCopyWorks(t) {
+		t.Skip("no copy_file_range between files of the temp folder")
+	}
+	ctx := context.Background()
+	l, ds, idx := kernelLayout(t, 2<<20+100)
+	d := ds[0]
+	want, _ := os.ReadFile(blobFile(l, d))
+	for _, c := range []struct {
+		name   string
+		split  int64
+		kernel bool
+	}{{"one part", 8 << 20, true}, {"across parts", 1 << 20, false}} {
+		tarPath := filepath.Join(t.TempDir(), "in.tar")
+		if err := WriteTarball(ctx, tarPath, l, idx, ds, TarOptions{Verify: true, SplitSize: c.split}); err != nil {
+			t.Fatal(err)
+		}
+		src, err := Open(tarPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := Create(filepath.Join(t.TempDir(), "dst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := kernelCopies.Load()
+		if _, err := dst.CopyBlob(ctx, src, d, TransferOptions{Verify: true}); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := kernelCopies.Load() != before; got != c.kernel {
+			t.Errorf("%s: copied by the kernel %v, want %v", c.name, got, c.kernel)
+		}
+		if got, _ := os.ReadFile(blobFile(dst, d)); !bytes.Equal(got, want) {
+			t.Errorf("%s: the blob differs", c.name)
+		}
+		src.Close()
+		dst.Close()
+	}
+}

@@ -232,8 +232,7 @@ func (f *FS) Open(name string) (fs.File, error) {
 		if e.piece != nil {
 			return newSeekFile(f, e), nil
 		}
-		archive, _ := f.f.(*os.File) // the parts of a split tarball are not one file
-		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size), archive: archive}, nil
+		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size), archive: f.f}, nil
 	}
 	if d, ok := f.dirs[name]; ok {
 		return &openDir{d: d, entries: f.readDir(name)}, nil
@@ -330,14 +329,15 @@ func (i dirInfo) Sys() any           { return nil }
 type file struct {
 	e       *entry
 	r       *io.SectionReader
-	archive *os.File // the file that holds the bytes at e.off as they are; nil when they are in memory
+	archive archiveFile // what holds the bytes at e.off as they are; nil when they are in memory
 	closed  bool
 }
 
-// Extent returns the file that holds this file's bytes as they are (the archive, or the
-// temp file holding it decompressed) and the offset in it of the next byte Read would
-// return, so that the kernel can copy them (copy_file_range); ok is false when the bytes
-// are in memory or f is closed.
+// Extent returns the file that holds the rest of this file's bytes as they are (the
+// archive, the one part of a split archive that holds them all, or the temp file holding
+// an archive decompressed) and the offset in it of the next byte Read would return, so
+// that the kernel can copy them (copy_file_range); ok is false when the bytes are in
+// memory or span parts, or f is closed.
 func (f *file) Extent() (archive *os.File, off int64, ok bool) {
 	if f.closed || f.archive == nil {
 		return nil, 0, false
@@ -346,7 +346,13 @@ func (f *file) Extent() (archive *os.File, off int64, ok bool) {
 	if err != nil {
 		return nil, 0, false
 	}
-	return f.archive, f.e.off + pos, true
+	switch a := f.archive.(type) {
+	case *os.File:
+		return a, f.e.off + pos, true
+	case *partsFile:
+		return a.extent(f.e.off+pos, f.e.size-pos)
+	}
+	return nil, 0, false
 }
 
 func (f *file) Stat() (fs.FileInfo, error) { return fileInfo{f.e}, nil }
