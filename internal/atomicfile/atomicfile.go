@@ -85,9 +85,13 @@ func (f *File) Commit(final string, perm os.FileMode, syncFolder bool) error {
 	return nil
 }
 
-// Discard closes and removes the temp file unless it was committed or held.
+// Discard closes and removes the temp file unless it was committed or held. A held file
+// belongs to its CommitAll, which may be running on another goroutine: only held is read.
 func (f *File) Discard() {
-	if !f.done && !f.held {
+	if f.held {
+		return
+	}
+	if !f.done {
 		f.done = true
 		f.Close()
 		f.remove()
