@@ -14,7 +14,10 @@ FUZZ_TARGETS := \
 	./layout:FuzzDecodeManifest \
 	./layout:FuzzCheckJSON \
 	./layout:FuzzFastIndex \
+	./layout:FuzzFastManifest \
+	./layout/validate:FuzzRawMembers \
 	./layout:FuzzDigestGrammar \
+	./layout:FuzzParseDelta \
 	./layout/platform:FuzzParse \
 	./layout/platform:FuzzParseList \
 	./layout/tarfs:FuzzOpen \

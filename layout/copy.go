@@ -45,6 +45,10 @@ type CopyOptions struct {
 	// Stdout is where the destination "-" is written, an uncompressed tarball
 	// (os.Stdout when nil).
 	Stdout io.Writer
+	// Bases make the copy a delta: a blob that one of them holds is left out (indexes,
+	// manifests and configs aside) and recorded in the destination's index.json (see
+	// Delta and OpenBase). The caller closes them.
+	Bases []*Base
 }
 
 // CopyResult describes a finished copy.
@@ -60,6 +64,10 @@ type CopyResult struct {
 	Referrers []Referrer `json:"referrers,omitempty"`
 	Blobs     int        `json:"blobs"`
 	Bytes     int64      `json:"bytes"`
+	// LeftOut and LeftOutBytes count the blobs a delta copy left out because a base
+	// holds them (CopyOptions.Bases); Blobs and Bytes count what was copied.
+	LeftOut      int   `json:"leftOut,omitempty"`
+	LeftOutBytes int64 `json:"leftOutBytes,omitempty"`
 }
 
 // Copy copies what src selected (src.Root) into the destination reference dst through an
@@ -100,6 +108,8 @@ type copyPlan struct {
 	newIndex []byte
 	blobs    []ocispec.Descriptor
 	entry    ocispec.Descriptor
+	leftOut  []ocispec.Descriptor // blobs a base holds (CopyOptions.Bases)
+	bases    []*Base              // the bases that hold them
 }
 
 // CopyAll copies several sources into dst as Copy copies one, in one write: every entry
@@ -123,6 +133,9 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 	}
 	if opts.Docker != nil && ref.Path == Stdio {
 		return nil, fmt.Errorf("copy to %s: %w: --docker writes a tarball file (DST.tar, .tar.gz, .tar.zst), not standard output", dst, ErrInvalidOption)
+	}
+	if opts.Docker != nil && len(opts.Bases) > 0 {
+		return nil, fmt.Errorf("copy to %s: %w: --docker and --base: docker load needs every layer in the tarball, and a delta leaves some out", dst, ErrInvalidOption)
 	}
 	if ref.Tag != "" && (len(srcs) > 1 || srcs[0].Name != "") {
 		return nil, fmt.Errorf("copy to %s: %w: the tag %q of DST names the entry of a single source; name each with SRC=NAME", dst, ErrInvalidOption, ref.Tag)
@@ -158,6 +171,18 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 		p.res.Descriptor = p.entry
 		plans[i] = p
 	}
+	delta := deltaOf(plans)
+	var jobs []TransferBlob
+	for _, p := range plans {
+		for _, b := range p.blobs {
+			jobs = append(jobs, TransferBlob{From: p.src.Layout, Blob: b})
+		}
+	}
+	// A source that is a delta needs the blobs it left out in dst: checked before dst is
+	// opened, so a refusal leaves it as it was.
+	if err := CheckDeltaSources(ctx, dst, jobs); err != nil {
+		return nil, err
+	}
 
 	if ref.Path == Stdio {
 		p := plans[0]
@@ -173,6 +198,11 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 		tarBlobs = slices.Clip(tarBlobs)
 		idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{p.entry}}
 		idx.SchemaVersion = 2
+		if delta != nil {
+			if err := setDelta(&idx, delta); err != nil {
+				return nil, err
+			}
+		}
 		if topts.Extra == nil {
 			topts.Extra = map[digest.Digest][]byte{}
 		}
@@ -211,18 +241,19 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
 	defer out.Close()
-	var jobs []TransferBlob
-	for _, p := range plans {
-		for _, b := range p.blobs {
-			jobs = append(jobs, TransferBlob{From: p.src.Layout, Blob: b})
-		}
-	}
-	err = out.Write(ctx, func(*Layout) error {
+	err = out.Write(ctx, func(l *Layout) error {
 		if _, err := out.Transfer(ctx, jobs); err != nil {
 			if len(plans) == 1 {
 				return fmt.Errorf("copy %s to %s: %w", plans[0].src.Ref, dst, err)
 			}
 			return fmt.Errorf("copy to %s: %w", dst, err)
+		}
+		if delta != nil {
+			// Recorded before the entries that need it: a failure between the two leaves
+			// a record and no entry, never an entry whose blobs nothing accounts for.
+			if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { return setDelta(idx, delta) }); err != nil {
+				return fmt.Errorf("copy to %s: %w", dst, err)
+			}
 		}
 		for _, p := range plans {
 			if p.newIndex != nil {
@@ -272,6 +303,14 @@ func (p *copyPlan) prepare(ctx context.Context, opts CopyOptions) error {
 			return fmt.Errorf("copy %s: %w", src.Ref, err)
 		}
 		res.Referrers, p.blobs = refs, append(p.blobs, refBlobs...)
+	}
+	p.blobs, p.leftOut, p.bases, err = leaveOut(ctx, l, p.blobs, opts.Bases)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src.Ref, err)
+	}
+	for _, b := range p.leftOut {
+		res.LeftOut++
+		res.LeftOutBytes += b.Size
 	}
 	root := p.root
 	p.entry = WithoutTag(ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
@@ -338,4 +377,19 @@ func (l *Layout) filterRoot(ctx context.Context, root ocispec.Descriptor, opts C
 	nd := root
 	nd.Digest, nd.Size = digest.FromBytes(b), int64(len(b))
 	return nd, b, nil
+}
+
+// deltaOf is the record of what the plans left out, nil when nothing was.
+func deltaOf(plans []*copyPlan) *Delta {
+	d := &Delta{}
+	for _, p := range plans {
+		for _, b := range p.bases {
+			d.Merge(&Delta{Bases: []DeltaBase{{Name: b.Name, Index: b.index}}})
+		}
+		d.Merge(&Delta{Blobs: p.leftOut})
+	}
+	if len(d.Blobs) == 0 {
+		return nil
+	}
+	return d
 }

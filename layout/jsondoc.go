@@ -64,8 +64,11 @@ func probeDocument(b []byte) (*docProbe, error) {
 	p := docProbe{SchemaVersion: top["schemaVersion"], Manifests: top["manifests"], Config: top["config"], Layers: top["layers"]}
 	if raw := top["mediaType"]; raw != nil && string(raw) != "null" {
 		var mt string
-		if err := json.Unmarshal(raw, &mt); err != nil {
-			return nil, fmt.Errorf("%w: mediaType: %v", ErrInvalidDocument, err)
+		d := fastIndex{b: raw}
+		if !d.str(&mt) || d.i != len(raw) {
+			if err := json.Unmarshal(raw, &mt); err != nil {
+				return nil, fmt.Errorf("%w: mediaType: %v", ErrInvalidDocument, err)
+			}
 		}
 		p.MediaType = &mt
 	}
@@ -134,9 +137,12 @@ func DecodeManifest(b []byte) (*ocispec.Manifest, error) {
 	if p.Config == nil || string(p.Config) == "null" {
 		return nil, fmt.Errorf("%w: config is missing", ErrInvalidDocument)
 	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+	m, ok := decodeManifestFast(b)
+	if !ok {
+		m = &ocispec.Manifest{}
+		if err := json.Unmarshal(b, m); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		}
 	}
 	if err := checkDescriptor(m.Config); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -151,7 +157,7 @@ func DecodeManifest(b []byte) (*ocispec.Manifest, error) {
 			return nil, fmt.Errorf("subject: %w", err)
 		}
 	}
-	return &m, nil
+	return m, nil
 }
 
 // checkDescriptor holds a descriptor to what is needed to use it safely: a valid digest

@@ -19,30 +19,31 @@ import (
 type fastIndex struct {
 	b []byte
 	i int
+	// interned holds the short strings met again and again (media types, annotation
+	// names, platform values), so that 100,000 entries share one copy of each.
+	interned map[string]string
 }
+
+// Interning is bounded: a document of many distinct short strings costs a copy each, as
+// without it.
+const (
+	maxInterned   = 1024
+	maxInternSize = 128
+)
 
 func decodeIndexFast(b []byte) (*ocispec.Index, bool) {
 	d := &fastIndex{b: b}
 	var idx ocispec.Index
-	ok := d.object(func(key string) bool {
-		switch key {
+	ok := d.object(func(key []byte) bool {
+		switch string(key) {
 		case "schemaVersion":
-			n, ok := d.int()
-			idx.SchemaVersion = int(n)
-			return ok && int64(int(n)) == n
+			return d.schemaVersion(&idx.SchemaVersion)
 		case "mediaType":
-			return d.str(&idx.MediaType)
+			return d.istr(&idx.MediaType)
 		case "artifactType":
-			return d.str(&idx.ArtifactType)
+			return d.istr(&idx.ArtifactType)
 		case "manifests":
-			return d.array(func() bool {
-				var desc ocispec.Descriptor
-				if !d.descriptor(&desc) {
-					return false
-				}
-				idx.Manifests = append(idx.Manifests, desc)
-				return true
-			}, func() { idx.Manifests = []ocispec.Descriptor{} })
+			return d.descriptors(&idx.Manifests)
 		case "subject":
 			idx.Subject = &ocispec.Descriptor{}
 			return d.descriptor(idx.Subject)
@@ -58,14 +59,65 @@ func decodeIndexFast(b []byte) (*ocispec.Index, bool) {
 	return &idx, d.i == len(d.b)
 }
 
+// decodeManifestFast is decodeIndexFast for an image manifest (ocispec.Manifest), under
+// the same rules; FuzzFastManifest holds it to json.Unmarshal.
+func decodeManifestFast(b []byte) (*ocispec.Manifest, bool) {
+	d := &fastIndex{b: b}
+	var m ocispec.Manifest
+	ok := d.object(func(key []byte) bool {
+		switch string(key) {
+		case "schemaVersion":
+			return d.schemaVersion(&m.SchemaVersion)
+		case "mediaType":
+			return d.istr(&m.MediaType)
+		case "artifactType":
+			return d.istr(&m.ArtifactType)
+		case "config":
+			return d.descriptor(&m.Config)
+		case "layers":
+			return d.descriptors(&m.Layers)
+		case "subject":
+			m.Subject = &ocispec.Descriptor{}
+			return d.descriptor(m.Subject)
+		case "annotations":
+			return d.strMap(&m.Annotations)
+		}
+		return d.skip()
+	})
+	if !ok {
+		return nil, false
+	}
+	d.space()
+	return &m, d.i == len(d.b)
+}
+
+func (d *fastIndex) schemaVersion(out *int) bool {
+	n, ok := d.int()
+	*out = int(n)
+	return ok && int64(int(n)) == n
+}
+
+// descriptors decodes an array of descriptors; [] is a non-nil empty slice.
+func (d *fastIndex) descriptors(out *[]ocispec.Descriptor) bool {
+	return d.array(func() bool {
+		var desc ocispec.Descriptor
+		if !d.descriptor(&desc) {
+			return false
+		}
+		*out = append(*out, desc)
+		return true
+	}, func() { *out = []ocispec.Descriptor{} })
+}
+
 func (d *fastIndex) space() {
 	for d.i < len(d.b) && (d.b[d.i] == ' ' || d.b[d.i] == '\t' || d.b[d.i] == '\n' || d.b[d.i] == '\r') {
 		d.i++
 	}
 }
 
-// object calls member for each member name, with d at its value.
-func (d *fastIndex) object(member func(key string) bool) bool {
+// object calls member for each member name, with d at its value. key is only valid
+// during the call (it may be the document's own bytes).
+func (d *fastIndex) object(member func(key []byte) bool) bool {
 	d.space()
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
 		return false
@@ -77,9 +129,9 @@ func (d *fastIndex) object(member func(key string) bool) bool {
 		return true
 	}
 	for {
-		var key string
 		d.space()
-		if !d.str(&key) {
+		key, ok := d.raw()
+		if !ok {
 			return false
 		}
 		d.space()
@@ -139,10 +191,11 @@ func (d *fastIndex) array(elem func() bool, empty func()) bool {
 	}
 }
 
-// str decodes a string; one with an escape goes through json.Unmarshal.
-func (d *fastIndex) str(out *string) bool {
+// raw decodes a string into its bytes: the document's own between the quotes, or, with
+// an escape, decoded by json.Unmarshal.
+func (d *fastIndex) raw() ([]byte, bool) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return false
+		return nil, false
 	}
 	start := d.i
 	escaped := false
@@ -154,13 +207,47 @@ func (d *fastIndex) str(out *string) bool {
 		case '"':
 			d.i++
 			if !escaped {
-				*out = string(d.b[start+1 : d.i-1])
-				return true
+				return d.b[start+1 : d.i-1], true
 			}
-			return json.Unmarshal(d.b[start:d.i], out) == nil
+			var s string
+			if json.Unmarshal(d.b[start:d.i], &s) != nil {
+				return nil, false
+			}
+			return []byte(s), true
 		}
 	}
-	return false
+	return nil, false
+}
+
+// str decodes a string.
+func (d *fastIndex) str(out *string) bool {
+	b, ok := d.raw()
+	*out = string(b)
+	return ok
+}
+
+// istr decodes a string that many entries share, interned.
+func (d *fastIndex) istr(out *string) bool {
+	b, ok := d.raw()
+	*out = d.intern(b)
+	return ok
+}
+
+func (d *fastIndex) intern(b []byte) string {
+	if len(b) > maxInternSize {
+		return string(b)
+	}
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.interned == nil {
+		d.interned = map[string]string{}
+	}
+	if len(d.interned) < maxInterned {
+		d.interned[s] = s
+	}
+	return s
 }
 
 // int decodes a whole number without fraction or exponent.
@@ -181,12 +268,12 @@ func (d *fastIndex) int() (int64, bool) {
 
 func (d *fastIndex) strMap(out *map[string]string) bool {
 	m := map[string]string{}
-	ok := d.object(func(key string) bool {
+	ok := d.object(func(key []byte) bool {
 		var v string
 		if !d.str(&v) {
 			return false
 		}
-		m[key] = v
+		m[d.intern(key)] = v
 		return true
 	})
 	*out = m
@@ -205,10 +292,10 @@ func (d *fastIndex) strList(out *[]string) bool {
 }
 
 func (d *fastIndex) descriptor(desc *ocispec.Descriptor) bool {
-	return d.object(func(key string) bool {
-		switch key {
+	return d.object(func(key []byte) bool {
+		switch string(key) {
 		case "mediaType":
-			return d.str(&desc.MediaType)
+			return d.istr(&desc.MediaType)
 		case "digest":
 			var s string
 			ok := d.str(&s)
@@ -234,25 +321,25 @@ func (d *fastIndex) descriptor(desc *ocispec.Descriptor) bool {
 			desc.Platform = &ocispec.Platform{}
 			return d.platform(desc.Platform)
 		case "artifactType":
-			return d.str(&desc.ArtifactType)
+			return d.istr(&desc.ArtifactType)
 		}
 		return d.skip()
 	})
 }
 
 func (d *fastIndex) platform(p *ocispec.Platform) bool {
-	return d.object(func(key string) bool {
-		switch key {
+	return d.object(func(key []byte) bool {
+		switch string(key) {
 		case "architecture":
-			return d.str(&p.Architecture)
+			return d.istr(&p.Architecture)
 		case "os":
-			return d.str(&p.OS)
+			return d.istr(&p.OS)
 		case "os.version":
-			return d.str(&p.OSVersion)
+			return d.istr(&p.OSVersion)
 		case "os.features":
 			return d.strList(&p.OSFeatures)
 		case "variant":
-			return d.str(&p.Variant)
+			return d.istr(&p.Variant)
 		}
 		return d.skip()
 	})

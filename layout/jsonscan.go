@@ -80,8 +80,10 @@ func (s *jsonScanner) object(freeForm bool, level int) error {
 	}
 	s.i++ // {
 	// Objects have few members (a descriptor five or six): a slice beats a map until an
-	// annotations map grows long.
-	var keys []string
+	// annotations map grows long. Names are compared as the bytes of the document (or
+	// their unescaped bytes), so a member costs no allocation.
+	var keyBuf [16][]byte
+	keys := keyBuf[:0]
 	var set map[string]struct{}
 	s.skipSpace()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
@@ -99,27 +101,29 @@ func (s *jsonScanner) object(freeForm bool, level int) error {
 			return err
 		}
 		if set != nil {
-			if _, dup := set[key]; dup {
+			if _, dup := set[string(key)]; dup {
 				return fmt.Errorf("duplicate member %q", key)
 			}
-			set[key] = struct{}{}
+			set[string(key)] = struct{}{}
 		} else {
 			for _, k := range keys {
-				if k == key {
+				if string(k) == string(key) {
 					return fmt.Errorf("duplicate member %q", key)
 				}
 			}
-			keys = append(keys, key)
-			if len(keys) > 16 {
-				set = make(map[string]struct{}, 2*len(keys))
+			if len(keys) < len(keyBuf) {
+				keys = append(keys, key)
+			} else {
+				set = make(map[string]struct{}, 2*len(keys)+2)
 				for _, k := range keys {
-					set[k] = struct{}{}
+					set[string(k)] = struct{}{}
 				}
+				set[string(key)] = struct{}{}
 			}
 		}
 		if !freeForm {
 			for _, f := range knownFields {
-				if len(key) == len(f) && key != f && strings.EqualFold(key, f) {
+				if len(key) == len(f) && string(key) != f && strings.EqualFold(string(key), f) {
 					return fmt.Errorf("member %q is not %q (member names are case-sensitive)", key, f)
 				}
 			}
@@ -131,13 +135,13 @@ func (s *jsonScanner) object(freeForm bool, level int) error {
 		s.i++
 		s.skipSpace()
 		start := s.i
-		if err := s.value(!freeForm && key == "annotations", level+1); err != nil {
+		if err := s.value(!freeForm && string(key) == "annotations", level+1); err != nil {
 			return err
 		}
 		if level == 0 && s.top != nil {
-			switch key {
+			switch k := string(key); k {
 			case "schemaVersion", "mediaType", "manifests", "config", "layers":
-				s.top[key] = s.b[start:s.i]
+				s.top[k] = s.b[start:s.i]
 			}
 		}
 		if more, err := s.sep('}', "after object key:value pair"); err != nil || !more {
@@ -186,8 +190,9 @@ func (s *jsonScanner) sep(closing byte, what string) (more bool, err error) {
 	return false, s.syntaxErr(what)
 }
 
-// str scans a string and returns its value (decoded only when it holds an escape).
-func (s *jsonScanner) str() (string, error) {
+// str scans a string and returns its value: the bytes of the document between the
+// quotes, or, when it holds an escape, the decoded value.
+func (s *jsonScanner) str() ([]byte, error) {
 	start := s.i
 	s.i++ // "
 	escaped := false
@@ -198,18 +203,18 @@ func (s *jsonScanner) str() (string, error) {
 			s.i++
 			raw := s.b[start:s.i]
 			if !escaped {
-				return string(raw[1 : len(raw)-1]), nil
+				return raw[1 : len(raw)-1], nil
 			}
 			var v string
 			if err := json.Unmarshal(raw, &v); err != nil {
-				return "", err
+				return nil, err
 			}
-			return v, nil
+			return []byte(v), nil
 		case c == '\\':
 			escaped = true
 			if s.i+1 >= len(s.b) {
 				s.i = len(s.b)
-				return "", errJSONEnd
+				return nil, errJSONEnd
 			}
 			switch s.b[s.i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -217,26 +222,26 @@ func (s *jsonScanner) str() (string, error) {
 			case 'u':
 				if s.i+6 > len(s.b) {
 					s.i = len(s.b)
-					return "", errJSONEnd
+					return nil, errJSONEnd
 				}
 				for _, h := range s.b[s.i+2 : s.i+6] {
 					if !isHex(h) {
 						s.i += 2
-						return "", s.syntaxErr("in \\u hexadecimal character escape")
+						return nil, s.syntaxErr("in \\u hexadecimal character escape")
 					}
 				}
 				s.i += 6
 			default:
 				s.i++
-				return "", s.syntaxErr("in string escape code")
+				return nil, s.syntaxErr("in string escape code")
 			}
 		case c < 0x20:
-			return "", s.syntaxErr("in string literal")
+			return nil, s.syntaxErr("in string literal")
 		default:
 			s.i++
 		}
 	}
-	return "", errJSONEnd
+	return nil, errJSONEnd
 }
 
 func isHex(c byte) bool {

@@ -191,3 +191,51 @@ func checkFastIndex(t *testing.T, b []byte) {
 		t.Fatalf("%s:\nfast      %#v\nUnmarshal %#v", b, *got, want)
 	}
 }
+
+// manifestCases are manifest documents for the fast decoder, as indexCases are for
+// indexes.
+var manifestCases = []string{
+	`{"schemaVersion":2,"config":{"mediaType":"c","digest":"sha256:` + strings.Repeat("c", 64) + `","size":2},"layers":[]}`,
+	`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"a/b","config":{"mediaType":"c","digest":"sha256:` + strings.Repeat("c", 64) + `","size":2,"data":"e30="},"layers":[{"mediaType":"l","digest":"sha256:` + strings.Repeat("a", 64) + `","size":12,"urls":["u1"],"annotations":{"k":"v","\u00e9":"\n"},"platform":{"architecture":"arm64","os":"linux"},"artifactType":"t","extra":[1,{"b":null}]}],"subject":{"mediaType":"m","digest":"sha256:` + strings.Repeat("b", 64) + `","size":1},"annotations":{"bench.n":"1"},"other":true}`,
+	`{"schemaVersion":2,"config":null,"layers":null}`, `{"schemaVersion":2,"config":{"size":1.5}}`, `{"schemaVersion":2,"layers":[{"size":"1"}]}`,
+	`{"schemaVersion":2,"subject":null}`, `{"schemaVersion":2,"annotations":{"a":1}}`, `{"schemaVersion":2,"config":{"data":"%%"}}`,
+	` { "schemaVersion" : 2 , "config" : { "digest" : "x\"y" } , "layers" : [ ] } `, `{"schemaVersion":2,"mediaType":"a\/b"}`, `[]`, `{}`,
+}
+
+// TestFastManifestAgreesWithUnmarshal and FuzzFastManifest: where the fast decoder
+// decodes a manifest, json.Unmarshal gives the same value.
+func TestFastManifestAgreesWithUnmarshal(t *testing.T) {
+	for _, c := range manifestCases {
+		checkFastManifest(t, []byte(c))
+	}
+	for _, c := range manifestCases[:2] {
+		if _, ok := decodeManifestFast([]byte(c)); !ok {
+			t.Errorf("the fast decoder left %s to json.Unmarshal", c)
+		}
+	}
+}
+
+func FuzzFastManifest(f *testing.F) {
+	for _, c := range append(manifestCases, indexCases...) {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkFastManifest(t, b) })
+}
+
+func checkFastManifest(t *testing.T, b []byte) {
+	t.Helper()
+	if _, err := scanDocument(b); err != nil {
+		return // DecodeManifest never gets this far
+	}
+	got, ok := decodeManifestFast(b)
+	if !ok {
+		return
+	}
+	var want ocispec.Manifest
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%s: decoded fast, json.Unmarshal says %v", b, err)
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Fatalf("%s:\nfast      %#v\nUnmarshal %#v", b, *got, want)
+	}
+}

@@ -53,6 +53,8 @@ type Layout struct {
 	// tried again for every blob: reflinks (per file system), hard links (per source).
 	noReflink  atomic.Bool
 	noHardlink sync.Map // source folder -> struct{}
+
+	deltas deltaCache // the delta record, for errors about left-out blobs (delta.go)
 }
 
 // Option changes how a layout is opened.

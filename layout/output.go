@@ -418,6 +418,9 @@ func (o *Output) commitTarball(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
+	if blobs, err = o.withoutLeftOut(idx, blobs); err != nil {
+		return fmt.Errorf("write %s: %w", o.Path, err)
+	}
 	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime,
 		Progress: o.opts.Progress, SplitSize: split}
 	if o.opts.Docker != nil {
@@ -437,6 +440,30 @@ func (o *Output) commitTarball(ctx context.Context) error {
 	}
 	o.committed = true
 	return nil
+}
+
+// withoutLeftOut drops from blobs those a delta output's index.json records as left out
+// and that it does not hold (see Delta): they stay with the base.
+func (o *Output) withoutLeftOut(idx *ocispec.Index, blobs []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	d, err := DeltaOf(idx)
+	if err != nil || d == nil {
+		return blobs, err
+	}
+	left := d.set()
+	var keep []ocispec.Descriptor
+	for _, b := range blobs {
+		if _, ok := left[b.Digest]; ok {
+			has, err := o.stage.HasBlob(b)
+			if err != nil {
+				return nil, err
+			}
+			if !has {
+				continue
+			}
+		}
+		keep = append(keep, b)
+	}
+	return keep, nil
 }
 
 // Close ends the output: it releases a tarball's lock, closes its current content and
@@ -502,7 +529,7 @@ func (o *Output) recordSource(j TransferBlob) error {
 	rel, _ := BlobPath(d.Digest)
 	f, err := j.From.fsys.Open(rel)
 	if err != nil {
-		return sourceOpenError(err, j.From)
+		return sourceOpenError(err, j.From, d.Digest)
 	}
 	defer f.Close()
 	if err := checkSourceSize(f, d, j.From); err != nil {

@@ -98,21 +98,61 @@ func (l *Layout) Referrers(ctx context.Context) (*Referrers, error) {
 	return l.referrersIn(ctx, idx.Manifests)
 }
 
+// EntryReferrers is Referrers for the index.json entries and trees EntryTrees returned,
+// taking each document from the tree that read it: the same set, without reading
+// index.json or those documents again (ls on a layout of many tags reads each manifest
+// once). entries must be all of EntryTrees' entries, in its order; a document no tree
+// holds (listed twice, or needed without a subject of its own) is read.
+func (l *Layout) EntryReferrers(ctx context.Context, entries []Entry, trees []*TreeNode) (*Referrers, error) {
+	if len(trees) != len(entries) {
+		return nil, fmt.Errorf("referrers in %s: %d entries, %d trees", l.path, len(entries), len(trees))
+	}
+	ds := make([]ocispec.Descriptor, len(entries))
+	for i, e := range entries {
+		ds[i] = e.Descriptor
+	}
+	return l.referrersOf(ctx, ds, trees)
+}
+
 func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) (*Referrers, error) {
+	return l.referrersOf(ctx, entries, nil)
+}
+
+// referrersOf is referrersIn; trees, when not nil, holds the Tree of each entry (nil for
+// entries that are not images), whose nodes give the documents they read.
+func (l *Layout) referrersOf(ctx context.Context, entries []ocispec.Descriptor, trees []*TreeNode) (*Referrers, error) {
 	rs := &Referrers{by: map[digest.Digest][]Referrer{}, known: map[digest.Digest]bool{}, pairs: map[[2]digest.Digest]bool{}}
-	read := map[digest.Digest]bool{}
-	// consider reads d and records it when its document has a subject (or, failing
-	// that, when hint names one).
-	consider := func(d ocispec.Descriptor, hint digest.Digest) error {
+	read := map[string]bool{}
+	// describe returns the referrers-list descriptor and subject of the document d
+	// describes, from n (the tree node of d) when it read the document with a subject,
+	// else by reading it.
+	describe := func(d ocispec.Descriptor, n *TreeNode, needDescriptor bool) (ocispec.Descriptor, digest.Digest, error) {
+		switch {
+		case n == nil || (!n.read && !n.Missing):
+		case n.Missing:
+			return ocispec.Descriptor{}, "", ErrNotFound
+		case n.ref != nil:
+			return n.ref.Descriptor, n.ref.Subject, nil
+		case !needDescriptor:
+			return ocispec.Descriptor{}, "", nil // read, and without a subject
+		}
+		return l.referrerDescriptor(ctx, d)
+	}
+	// consider records d when its document has a subject (or, failing that, when hint
+	// names one).
+	consider := func(d ocispec.Descriptor, n *TreeNode, hint digest.Digest) error {
 		if !IsIndex(d.MediaType) && !IsManifest(d.MediaType) {
 			return nil
 		}
-		key := string(d.Digest) + " " + string(hint)
-		if read[digest.Digest(key)] {
-			return nil
+		if n == nil || !n.read {
+			// Read below: once for each digest and hint.
+			key := string(d.Digest) + " " + string(hint)
+			if read[key] {
+				return nil
+			}
+			read[key] = true
 		}
-		read[digest.Digest(key)] = true
-		rd, subject, err := l.referrerDescriptor(ctx, d)
+		rd, subject, err := describe(d, n, hint != "")
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -127,9 +167,25 @@ func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) 
 		}
 		return nil
 	}
-	for _, e := range entries {
+	for i, e := range entries {
+		var n *TreeNode
+		if trees != nil {
+			n = trees[i]
+		}
 		tag := TagOf(e)
 		if IsReferrersTag(tag) && IsIndex(e.MediaType) {
+			hint := subjectOfTag(tag)
+			if n != nil && n.Missing {
+				continue
+			}
+			if n != nil && n.read {
+				for _, c := range n.Children {
+					if err := consider(c.Descriptor, c, hint); err != nil {
+						return nil, fmt.Errorf("referrers tag %s: %w", tag, err)
+					}
+				}
+				continue
+			}
 			_, idx, _, err := l.ReadDocument(ctx, e)
 			if errors.Is(err, ErrNotFound) {
 				continue
@@ -137,16 +193,15 @@ func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) 
 			if err != nil {
 				return nil, fmt.Errorf("referrers tag %s: %w", tag, err)
 			}
-			hint := subjectOfTag(tag)
 			for _, c := range idx.Manifests {
-				if err := consider(c, hint); err != nil {
+				if err := consider(c, nil, hint); err != nil {
 					return nil, fmt.Errorf("referrers tag %s: %w", tag, err)
 				}
 			}
 			continue
 		}
 		if s := CosignTagSubject(tag); s != "" && IsManifest(e.MediaType) {
-			rd, _, err := l.referrerDescriptor(ctx, e)
+			rd, _, err := describe(e, n, true)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
@@ -160,7 +215,7 @@ func (l *Layout) referrersIn(ctx context.Context, entries []ocispec.Descriptor) 
 		if hint != "" && ValidateDigest(hint) != nil {
 			hint = ""
 		}
-		if err := consider(e, hint); err != nil {
+		if err := consider(e, n, hint); err != nil {
 			return nil, err
 		}
 	}
@@ -179,6 +234,12 @@ func (l *Layout) referrerDescriptor(ctx context.Context, d ocispec.Descriptor) (
 	if err != nil {
 		return ocispec.Descriptor{}, "", err
 	}
+	out, subject := referrerOf(d, idx, m)
+	return out, subject, nil
+}
+
+// referrerOf is referrerDescriptor for a document already read (idx or m).
+func referrerOf(d ocispec.Descriptor, idx *ocispec.Index, m *ocispec.Manifest) (ocispec.Descriptor, digest.Digest) {
 	out := ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size}
 	var subject *ocispec.Descriptor
 	switch {
@@ -191,9 +252,9 @@ func (l *Layout) referrerDescriptor(ctx context.Context, d ocispec.Descriptor) (
 		out.ArtifactType, out.Annotations, subject = idx.ArtifactType, copyAnnotations(idx.Annotations), idx.Subject
 	}
 	if subject == nil {
-		return out, "", nil
+		return out, ""
 	}
-	return out, subject.Digest, nil
+	return out, subject.Digest
 }
 
 // subjectOfTag turns a fallback tag back into the digest it names, when the tag was not

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -80,6 +81,8 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 		}
 	}
 	var out []*TreeNode
+	var pre []readDoc
+	workers := min(runtime.GOMAXPROCS(0), readAheadWorkers)
 	if trees {
 		out = make([]*TreeNode, len(entries))
 	}
@@ -87,8 +90,15 @@ func (l *Layout) entries(ctx context.Context, trees bool) ([]Entry, []*TreeNode,
 		e := &entries[i]
 		d := e.Descriptor
 		image := IsIndex(d.MediaType) || IsManifest(d.MediaType)
+		if trees && workers > 1 && i%readAheadBatch == 0 {
+			pre = l.readAhead(ctx, entries[i:min(i+readAheadBatch, len(entries))], workers, pre)
+		}
 		if trees && image {
-			tree, err := l.Tree(ctx, []ocispec.Descriptor{d})
+			var p *readDoc
+			if workers > 1 {
+				p = &pre[i%readAheadBatch]
+			}
+			tree, err := l.tree(ctx, []ocispec.Descriptor{d}, p)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -543,6 +553,9 @@ func (l *Layout) resolveDigest(ctx context.Context, subject string, d digest.Dig
 	fi, err := fs.Stat(l.fsys, p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if lo := l.leftOutError(d); lo != nil {
+				return nil, fmt.Errorf("resolve %s: blob %s: %w", subject, d, lo)
+			}
 			return nil, fmt.Errorf("resolve %s: %w: no blob %s", subject, ErrNotFound, d)
 		}
 		return nil, fmt.Errorf("resolve %s: %w", subject, err)
@@ -616,4 +629,74 @@ func (l *Layout) findUnder(ctx context.Context, roots []ocispec.Descriptor, d di
 		return nil, err
 	}
 	return found, nil
+}
+
+// ResolveAll resolves every image a layout holds, for a copy of the whole layout: one
+// Resolved per root entry of index.json (see Entry.Root), in index.json's order, each
+// selected by its tag (Ref names it: PATH:TAG). Referrers are not roots; a copy brings
+// them with their subjects. ref must name the layout alone, without a tag or digest.
+//
+// A layout whose roots cannot each be named is refused (ErrAmbiguous), naming them: an
+// untagged root beside others (its entry in a destination would have no name to keep
+// it apart), or a tag listed more than once (one listing per platform: a copy takes one
+// listing per tag).
+func (l *Layout) ResolveAll(ctx context.Context, ref Reference) ([]*Resolved, error) {
+	subject := ref.String()
+	if ref.Tag != "" || ref.Digest != "" {
+		return nil, fmt.Errorf("resolve %s: %w: ResolveAll takes a layout without a tag or digest", subject, ErrInvalidOption)
+	}
+	entries, err := l.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", subject, err)
+	}
+	var roots []Entry
+	for _, e := range entries {
+		if e.Root {
+			roots = append(roots, e)
+		}
+	}
+	if len(roots) == 0 {
+		return nil, fmt.Errorf("resolve %s: %w: index.json lists no image", subject, ErrNotFound)
+	}
+	listed := map[string]int{}
+	var untagged []string
+	for _, r := range roots {
+		if r.Tag == "" {
+			untagged = append(untagged, string(r.Descriptor.Digest))
+		}
+		listed[r.Tag]++
+	}
+	if len(roots) > 1 && len(untagged) > 0 {
+		return nil, fmt.Errorf("resolve %s: %w: index.json lists %d images and %s untagged (%s); a copy of the whole layout names every entry by its tag: copy the untagged ones by digest to a tag (%s@DIGEST DST:TAG), or the others by tag",
+			subject, ErrAmbiguous, len(roots), count(len(untagged), "is", "are"), firstFew(untagged), subject)
+	}
+	var twice []string
+	for _, r := range roots {
+		if r.Tag != "" && listed[r.Tag] > 1 {
+			twice = append(twice, r.Tag)
+			listed[r.Tag] = 0 // named once
+		}
+	}
+	if len(twice) > 0 {
+		return nil, fmt.Errorf("resolve %s: %w: index.json lists the tag %s more than once (once per platform); a copy takes one listing per tag: copy it with --platform (%s:TAG --platform OS/ARCH)",
+			subject, ErrAmbiguous, firstFew(twice), subject)
+	}
+	out := make([]*Resolved, len(roots))
+	for i, r := range roots {
+		sel := ref
+		sel.Tag = r.Tag
+		if r.Tag == "" {
+			sel.Digest = r.Descriptor.Digest
+		}
+		out[i] = &Resolved{Layout: l, Ref: sel, Tag: r.Tag, Root: r.Descriptor, Descriptor: r.Descriptor}
+	}
+	return out, nil
+}
+
+// firstFew joins up to five of names, then says how many more there are.
+func firstFew(names []string) string {
+	if len(names) <= 5 {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
 }

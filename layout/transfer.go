@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocil-dev/ocil/internal/progress"
@@ -146,7 +147,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 		}
 		f, err := src.fsys.Open(rel)
 		if err != nil {
-			return TransferResult{}, sourceOpenError(err, src)
+			return TransferResult{}, sourceOpenError(err, src, d.Digest)
 		}
 		defer f.Close()
 		if err := checkSourceSize(f, d, src); err != nil {
@@ -158,7 +159,7 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 	c.srcPath = filepath.Join(src.dir, filepath.FromSlash(rel))
 	sf, err := folderFS{dir: src.dir}.open(rel, false)
 	if err != nil {
-		return TransferResult{}, sourceOpenError(err, src)
+		return TransferResult{}, sourceOpenError(err, src, d.Digest)
 	}
 	defer sf.Close()
 	if err := checkSourceSize(sf, d, src); err != nil {
@@ -214,8 +215,11 @@ func (l *Layout) copyBlob(ctx context.Context, src *Layout, d ocispec.Descriptor
 }
 
 // sourceOpenError reports a source blob that cannot be opened.
-func sourceOpenError(err error, src *Layout) error {
+func sourceOpenError(err error, src *Layout, d digest.Digest) error {
 	if errors.Is(err, fs.ErrNotExist) {
+		if lo := src.leftOutError(d); lo != nil {
+			return fmt.Errorf("%w (in %s)", lo, src.path)
+		}
 		return fmt.Errorf("%w in %s", ErrNotFound, src.path)
 	}
 	return err

@@ -52,7 +52,12 @@ type WalkFunc func(ctx context.Context, n *Node) error
 // contains itself gives ErrCycle; nesting deeper than MaxDepth gives ErrTooDeep. A subject
 // is a reference to another manifest, not a child, and is not followed.
 func (l *Layout) Walk(ctx context.Context, roots []ocispec.Descriptor, fn WalkFunc) error {
-	w := &walker{l: l, fn: fn, seen: map[digest.Digest]bool{}}
+	return l.walk(ctx, roots, nil, fn)
+}
+
+// walk is Walk; pre, when set, is the document of roots[0] read already (readAhead).
+func (l *Layout) walk(ctx context.Context, roots []ocispec.Descriptor, pre *readDoc, fn WalkFunc) error {
+	w := &walker{l: l, fn: fn, seen: map[digest.Digest]bool{}, pre: pre}
 	for _, r := range roots {
 		if err := w.visit(ctx, r, nil); err != nil {
 			return err
@@ -65,6 +70,16 @@ type walker struct {
 	l    *Layout
 	fn   WalkFunc
 	seen map[digest.Digest]bool
+	pre  *readDoc // the first root's document, taken on its first visit
+}
+
+// readDoc is what ReadDocument returned for a descriptor.
+type readDoc struct {
+	raw  []byte
+	idx  *ocispec.Index
+	m    *ocispec.Manifest
+	err  error
+	done bool
 }
 
 func (w *walker) visit(ctx context.Context, d ocispec.Descriptor, parents []ocispec.Descriptor) error {
@@ -82,7 +97,16 @@ func (w *walker) visit(ctx context.Context, d ocispec.Descriptor, parents []ocis
 	n := &Node{Descriptor: d, Parents: parents, Seen: w.seen[d.Digest]}
 	w.seen[d.Digest] = true
 	if !n.Seen && (IsIndex(d.MediaType) || IsManifest(d.MediaType)) {
-		raw, idx, m, err := w.l.ReadDocument(ctx, d)
+		var raw []byte
+		var idx *ocispec.Index
+		var m *ocispec.Manifest
+		var err error
+		if p := w.pre; p != nil && p.done && len(parents) == 0 {
+			w.pre = nil
+			raw, idx, m, err = p.raw, p.idx, p.m, p.err
+		} else {
+			raw, idx, m, err = w.l.ReadDocument(ctx, d)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			n.Missing = true

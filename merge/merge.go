@@ -224,12 +224,6 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 		res.Referrers = refs
 		carried = append(append([]Child{}, children...), refChildren...)
 	}
-	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
-		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress, SplitSize: opts.SplitSize})
-	if err != nil {
-		return nil, fmt.Errorf("merge: output: %w", err)
-	}
-	defer dst.Close()
 	var jobs []layout.TransferBlob
 	for _, c := range carried {
 		src := &sources[c.Input]
@@ -241,6 +235,17 @@ func Merge(ctx context.Context, opts Options) (*Result, error) {
 			jobs = append(jobs, layout.TransferBlob{From: src.l, Blob: d, Name: "input " + src.ref})
 		}
 	}
+	// An input that is a delta needs the blobs it left out in the output, which is
+	// checked before it is opened.
+	if err := layout.CheckDeltaSources(ctx, opts.Output, jobs); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	dst, err := layout.OpenOutput(ctx, opts.Output, layout.OutputOptions{Transfer: opts.Transfer, Jobs: opts.Jobs,
+		LockTimeout: opts.LockTimeout, ModTime: opts.TarModTime, Progress: opts.Progress, SplitSize: opts.SplitSize})
+	if err != nil {
+		return nil, fmt.Errorf("merge: output: %w", err)
+	}
+	defer dst.Close()
 	var d ocispec.Descriptor
 	err = dst.Write(ctx, func(*layout.Layout) error {
 		st, err := dst.Transfer(ctx, jobs)

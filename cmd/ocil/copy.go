@@ -23,6 +23,12 @@ tarball's compression is detected from its bytes when reading, from its name whe
 writing). A DST with one of those endings is always a tarball, never a folder. DST's
 tag is the one given, else the tag SRC was selected by, else none.
 
+A SRC named without a tag or digest (or =NAME) that holds several images stands for all
+of them, each copied under its own tag with its referrers: ocil copy bundle.tar ./site
+unpacks a bundle. An untagged image beside others, or a tag listed once per platform,
+has no name of its own to copy it under and is refused, as are --platform, DST:TAG and
+standard output as DST with such a SRC: name the images instead (SRC:TAG).
+
 Several sources go into DST in one write: every entry lands, or none does and DST is left
 as it was. SRC=NAME names that source's entry in DST; NAME may be a full image name
 (registry.example.com/team/app:1.2), which is what docker load and ctr import use, and is
@@ -53,6 +59,14 @@ writes since Docker 25, beside the OCI layout, so docker load, podman load and c
 load every tagged entry under its name (which must then be NAME:TAG). An entry with
 images for several platforms needs one --platform; artifacts that are not container
 images are refused.
+
+--base OLD (repeatable; one folder or tarball per use, docker save archives too) makes
+a delta: every layer that an OLD the far side already has holds is left out; indexes,
+manifests and configs always travel. DST's index.json records the left-out blobs and
+each OLD (its name and index.json digest) in the dev.ocil.delta.v1 annotation. On the
+far side, ocil copy (or merge) from the delta into SITE checks first that SITE holds
+every left-out blob the copy needs, and otherwise fails naming them, SITE unchanged.
+ocil validate notes a delta's left-out blobs (delta.base); --for-push refuses it.
 
 DST is created when missing and keeps its other entries, folder or tarball (an entry
 with the same tag is replaced; without a tag, DST must be new or empty). Blobs are
@@ -100,12 +114,15 @@ Examples:
   ocil copy ./out:1.2 - | ssh host ocil copy - /srv/layout
   ocil copy ./out:1.2 bundle.tar --split-size 4G
   ocil copy ./app:1.2=registry.example.com/team/app:1.2 ./db:16=registry.example.com/team/db:16 bundle.tar
-  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar`,
+  ocil copy bundle.tar ./site
+  ocil copy --docker --platform linux/amd64 ./app:1.2=registry.example.com/team/app:1.2 load-me.tar
+  ocil copy --base bundle.tar ./db:16=registry.example.com/team/db:16 delta.tar`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "platform", Aliases: []string{"p"}, Usage: "keep only manifests for `PLATFORM` (repeatable, or a list: linux/amd64,linux/arm64)"},
 			&cli.BoolFlag{Name: "keep-attestations", Usage: "with --platform, keep the attestations of the kept manifests (the default unless --no-referrers)"},
 			&cli.BoolFlag{Name: "no-referrers", Usage: "leave out the referrers (signatures, SBOMs) of what is copied, and with --platform the attestations"},
 			splitSizeFlag("DST"),
+			baseFlag(),
 			&cli.BoolFlag{Name: "docker", Usage: "also write docker save's manifest.json and repositories into the tarball DST, for docker load, podman load and ctr import"},
 			&cli.StringFlag{Name: "link", Value: "auto", Usage: "how blobs are copied: auto (reflink, else hard link, else copy), reflink, hardlink or copy"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "blobs copied at once (default: number of CPUs)"},
@@ -138,6 +155,11 @@ Examples:
 			if err != nil {
 				return usagef("%v", err)
 			}
+			bases, closeBases, err := openBases(c)
+			if err != nil {
+				return err
+			}
+			defer closeBases()
 			args := c.Args().Slice()
 			dst := args[len(args)-1]
 			out := c.App.Writer
@@ -160,12 +182,25 @@ Examples:
 					}
 					stdin = true
 				}
-				src, err := layout.ResolveRef(c.Context, ref, layout.ResolveOptions{}, layout.WithStdin(c.App.Reader))
+				all, err := resolveCopySource(c, ref, name)
 				if err != nil {
 					return err
 				}
-				defer src.Layout.Close()
-				srcs = append(srcs, layout.CopySource{Src: src, Name: name})
+				defer all[0].Layout.Close()
+				if len(all) > 1 {
+					// The whole layout: every image, under its own tag.
+					switch {
+					case len(plats) > 0:
+						return usagef("copy %s: it holds %d images, and --platform selects within one: name each (%s:TAG)", ref, len(all), ref)
+					case dstRef(dst).Path == layout.Stdio:
+						return usagef("copy %s to -: it holds %d images, and standard output takes one: name it (%s:TAG), or write a tarball file", ref, len(all), ref)
+					case dstRef(dst).Tag != "":
+						return usagef("copy %s to %s: it holds %d images, each copied under its own tag; DST:TAG names the entry of a single image (%s:TAG)", ref, dst, len(all), ref)
+					}
+				}
+				for _, src := range all {
+					srcs = append(srcs, layout.CopySource{Src: src, Name: name})
+				}
 			}
 			results, err := layout.CopyAll(c.Context, srcs, dst, layout.CopyOptions{
 				Stdout:           c.App.Writer,
@@ -178,6 +213,7 @@ Examples:
 				LockTimeout:      c.Duration("lock-timeout"),
 				Docker:           dockerOpt(c, plats),
 				SplitSize:        splitSize,
+				Bases:            bases,
 			})
 			if err != nil {
 				if errors.Is(err, layout.ErrInvalidOption) {
@@ -202,6 +238,40 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// resolveCopySource resolves one SRC of copy. A SRC that names a layout alone (no tag,
+// digest or =NAME) holding several images stands for all of them (Layout.ResolveAll):
+// what unpacking a bundle on the far side of an air gap needs.
+func resolveCopySource(c *cli.Context, s, name string) ([]*layout.Resolved, error) {
+	ref, err := layout.ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	l, err := layout.Open(ref.Path, layout.WithStdin(c.App.Reader))
+	if err != nil {
+		return nil, err
+	}
+	src, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
+	if err == nil {
+		return []*layout.Resolved{src}, nil
+	}
+	if errors.Is(err, layout.ErrAmbiguous) && name == "" && ref.Tag == "" && ref.Digest == "" {
+		all, err := l.ResolveAll(c.Context, ref)
+		if err == nil {
+			return all, nil
+		}
+		l.Close()
+		return nil, err
+	}
+	l.Close()
+	return nil, err
+}
+
+// dstRef parses copy's DST, the zero Reference when it does not parse (CopyAll says why).
+func dstRef(dst string) layout.Reference {
+	r, _ := layout.ParseReference(dst)
+	return r
 }
 
 // parseCopySource reads SRC[=NAME]. A path may itself contain '=', so the split is at the

@@ -83,6 +83,7 @@ Examples:
 			defer l.Close()
 			var entries []layout.Entry
 			var trees []*layout.TreeNode
+			var rs *layout.Referrers
 			if ref.Tag != "" || ref.Digest != "" {
 				res, err := l.Resolve(c.Context, ref, layout.ResolveOptions{})
 				if err != nil {
@@ -98,12 +99,18 @@ Examples:
 				} else {
 					trees = []*layout.TreeNode{nil}
 				}
-			} else if entries, trees, err = l.EntryTrees(c.Context); err != nil {
-				return fmt.Errorf("ls %s: %w", arg, err)
-			}
-			rs, err := l.Referrers(c.Context)
-			if err != nil {
-				return fmt.Errorf("ls %s: %w", arg, err)
+				// Referrers of this entry may be recorded anywhere in index.json.
+				if rs, err = l.Referrers(c.Context); err != nil {
+					return fmt.Errorf("ls %s: %w", arg, err)
+				}
+			} else {
+				if entries, trees, err = l.EntryTrees(c.Context); err != nil {
+					return fmt.Errorf("ls %s: %w", arg, err)
+				}
+				// From the documents the trees read: each manifest is read once.
+				if rs, err = l.EntryReferrers(c.Context, entries, trees); err != nil {
+					return fmt.Errorf("ls %s: %w", arg, err)
+				}
 			}
 			out := lsOutput{Layout: ref.Path, Entries: []lsEntry{}}
 			for i, e := range entries {

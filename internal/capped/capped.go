@@ -22,10 +22,12 @@ func ReadFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	// Sized from the file (the bound is still checked while reading), so a large
-	// index.json is read into one buffer, not grown into one by doubling.
+	// index.json is read into one buffer, not grown into one by doubling: ReadFrom
+	// grows the buffer whenever less than bytes.MinRead is free, which the end of the
+	// file must therefore find.
 	var buf bytes.Buffer
 	if fi, err := f.Stat(); err == nil && fi.Size() >= 0 && fi.Size() <= limit {
-		buf.Grow(int(fi.Size()) + 1)
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, err

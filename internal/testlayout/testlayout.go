@@ -8,8 +8,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -153,4 +155,22 @@ func WithPlatform(d ocispec.Descriptor, p ocispec.Platform) ocispec.Descriptor {
 // P is a short way to write a platform.
 func P(os, arch, variant, osVersion string) *ocispec.Platform {
 	return &ocispec.Platform{OS: os, Architecture: arch, Variant: variant, OSVersion: osVersion}
+}
+
+// ManyTags makes the layout of the many-tags benchmarks (bench/mktags writes the same
+// shape): one image config and n image manifests told apart by an annotation, each
+// tagged once in index.json with a full name (registry.example.com/team/app-000000:1.0
+// and on) and the platform linux/amd64 on its descriptor.
+func ManyTags(t testing.TB, n int) *Builder {
+	t.Helper()
+	b := New(t)
+	cfg := b.Blob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`))
+	entries := make([]ocispec.Descriptor, n)
+	for i := range n {
+		m := b.Blob(ocispec.MediaTypeImageManifest, []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"`+
+			string(cfg.Digest)+`","size":`+strconv.FormatInt(cfg.Size, 10)+`},"layers":[],"annotations":{"bench.n":"`+strconv.Itoa(i)+`"}}`))
+		entries[i] = WithPlatform(Tag(m, fmt.Sprintf("registry.example.com/team/app-%06d:1.0", i)), ocispec.Platform{Architecture: "amd64", OS: "linux"})
+	}
+	b.SetIndex(entries...)
+	return b
 }

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -26,27 +28,42 @@ const hashBufferSize = 1 << 20
 // workers at once, each byte once: indexes and manifests were hashed when they were read.
 func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 	var work []*blob
+	left := map[digest.Digest]int64{}
+	if v.delta != nil {
+		for _, d := range v.delta.Blobs {
+			left[d.Digest] = d.Size
+		}
+	}
+	var leftOut int
+	var leftBytes int64
 	for _, b := range v.order {
 		if !v.blobInside(b.digest) {
 			continue // blob.symlink says why
 		}
-		p, _ := layout.BlobPath(b.digest)
-		fi, err := fs.Stat(v.src.fsys, p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && b.external:
-			v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
-			continue
-		case errors.Is(err, fs.ErrNotExist):
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
-			continue
-		case err != nil:
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
-			continue
-		case !fi.Mode().IsRegular():
-			v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
-			continue
+		size := b.statSize
+		if !b.statted {
+			p, _ := layout.BlobPath(b.digest)
+			fi, err := fs.Stat(v.src.fsys, p)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && v.isLeftOut(b, left):
+				leftOut++
+				leftBytes += left[b.digest]
+				continue
+			case errors.Is(err, fs.ErrNotExist) && b.external:
+				v.add(checkBlobMissingExternal, string(b.digest), "the %s listed at %s is not in the layout; it has urls or is non-distributable, so a registry may fetch it from elsewhere", b.kind, b.where)
+				continue
+			case errors.Is(err, fs.ErrNotExist):
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not in the layout", b.kind, b.where)
+				continue
+			case err != nil:
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s cannot be read: %v", b.kind, b.where, err)
+				continue
+			case !fi.Mode().IsRegular():
+				v.add(checkBlobMissing, string(b.digest), "the %s listed at %s is not a regular file (%s)", b.kind, b.where, fi.Mode().Type())
+				continue
+			}
+			size = fi.Size()
 		}
-		size := fi.Size()
 		b.size = size
 		for _, c := range b.claims {
 			if c.size != size {
@@ -63,6 +80,7 @@ func (v *validator) checkBlobs(ctx context.Context, names []digest.Digest) {
 			work = append(work, b)
 		}
 	}
+	v.reportDelta(leftOut, leftBytes)
 	unreferenced := v.unreferencedWork(names)
 	hashBlobs(ctx, v.src.fsys, append(work, unreferenced...), v.opts.Jobs, v.opts.Progress)
 	for _, b := range v.order {
@@ -116,7 +134,38 @@ func (v *validator) blobInside(d digest.Digest) bool {
 	if err != nil {
 		return false
 	}
-	return v.inside(path.Dir(path.Dir(p))) && v.inside(path.Dir(p)) && v.inside(p)
+	dir, blobs := blobDirs(p)
+	if !v.inside(blobs) || !v.inside(dir) {
+		return false
+	}
+	if _, known := v.outside[p]; !known && v.listed[dir] {
+		// checkTree listed dir and checked each link it saw there: p is no link (or
+		// is not there), and need not be looked at again.
+		return true
+	}
+	return v.inside(p)
+}
+
+// blobDirs are the folders of the blob path p (blobs/<alg>/<encoded>, as BlobPath
+// gives it): blobs/<alg> and blobs, as path.Dir gives them, without a copy.
+func blobDirs(p string) (dir, blobs string) {
+	dir = p[:strings.LastIndexByte(p, '/')]
+	return dir, dir[:strings.LastIndexByte(dir, '/')]
+}
+
+// knownInside tells, without looking at the files or changing anything, that blobInside
+// says yes for d: blobs/ and the algorithm's folder were found inside the layout, and
+// checkTree listed that folder with no link at d's path.
+func (v *validator) knownInside(d digest.Digest) bool {
+	p, err := layout.BlobPath(d)
+	if err != nil {
+		return false
+	}
+	dir, blobs := blobDirs(p)
+	out1, ok1 := v.outside[blobs]
+	out2, ok2 := v.outside[dir]
+	_, known := v.outside[p]
+	return ok1 && !out1 && ok2 && !out2 && !known && v.listed[dir]
 }
 
 // inside tells whether name in a layout folder is not a symlink out of it, reporting
@@ -210,5 +259,43 @@ func (v *validator) checkUnreferenced(names []digest.Digest) {
 		if _, ok := v.blobs[d]; !ok {
 			v.add(checkBlobUnreferenced, string(d), "nothing in index.json reaches it; ocil gc removes it")
 		}
+	}
+}
+
+// isLeftOut tells whether the missing blob b is one the delta record leaves out; a
+// record whose size disagrees with a descriptor is a delta.record error.
+func (v *validator) isLeftOut(b *blob, left map[digest.Digest]int64) bool {
+	size, ok := left[b.digest]
+	if !ok {
+		return false
+	}
+	for _, c := range b.claims {
+		if c.size != size {
+			v.add(checkDeltaRecord, string(b.digest), "index.json records it as left out with %d bytes; %s says %d", size, c.where, c.size)
+		}
+	}
+	return true
+}
+
+// reportDelta says what a delta leaves out: a note, or with --for-push an error.
+func (v *validator) reportDelta(n int, bytes int64) {
+	if v.delta == nil {
+		return
+	}
+	bases := v.delta.BaseNames()
+	blobs := func(n int) string {
+		if n == 1 {
+			return "1 blob"
+		}
+		return fmt.Sprintf("%d blobs", n)
+	}
+	switch {
+	case n == 0 && v.opts.ForPush:
+	case n == 0:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta record of %s left out (base %s), all present now", blobs(len(v.delta.Blobs)), bases)
+	case v.opts.ForPush:
+		v.add(checkPushDelta, layout.IndexFile, "a delta: %s (%d bytes) left out, which need its base %s; copy it onto the base first (ocil copy DELTA SITE)", blobs(n), bytes, bases)
+	default:
+		v.add(checkDeltaBase, layout.IndexFile, "a delta: %s (%d bytes) left out, as recorded, for its base %s to supply", blobs(n), bytes, bases)
 	}
 }

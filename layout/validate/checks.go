@@ -60,6 +60,9 @@ const (
 
 	checkSubjectMissing = "subject.missing"
 
+	checkDeltaBase   = "delta.base"
+	checkDeltaRecord = "delta.record"
+
 	checkReferrerSubject  = "referrer.subject-missing"
 	checkReferrerFallback = "referrer.fallback-mismatch"
 
@@ -71,6 +74,7 @@ const (
 	checkPushSubject      = "push.subject"
 	checkPushPlatform     = "push.platform"
 	checkPushArtifactType = "push.referrer-artifact-type"
+	checkPushDelta        = "push.delta"
 )
 
 // CheckInfo describes one check: its stable identifier, the severity of what it finds
@@ -151,6 +155,9 @@ var checkTable = []struct {
 
 	{CheckInfo{checkSubjectMissing, SeverityNote, "the manifest a subject points to is in the layout"}, notForPush},
 
+	{CheckInfo{checkDeltaBase, SeverityNote, "a delta (made by ocil copy --base) lacks the blobs its index.json records as left out; they are listed as expected from its base, not as missing"}, notForPush},
+	{CheckInfo{checkDeltaRecord, SeverityError, "the delta record in index.json (the dev.ocil.delta.v1 annotation) is well formed, and its sizes agree with the descriptors"}, always},
+
 	{CheckInfo{checkReferrerSubject, SeverityWarning, "a referrer index.json records (an untagged entry with a subject, an org.opencontainers.image.referrer.subject annotation, a sha256-<hex> fallback tag, a cosign sha256-<hex>.sig tag) has its subject in the layout; ocil gc drops it otherwise"}, always},
 	{CheckInfo{checkReferrerFallback, SeverityWarning, "a sha256-<hex> fallback tag's index agrees with the referrers present: each child's subject is the tag's, and every referrer of that subject in index.json is listed (regctl reads only the tag, oras only the documents)"}, always},
 
@@ -161,6 +168,7 @@ var checkTable = []struct {
 	{CheckInfo{checkPushURLs, SeverityWarning, "descriptors with urls are listed (a registry refuses them unless it allows the URLs)"}, forPushOnly},
 	{CheckInfo{checkPushSubject, SeverityWarning, "the manifest a subject points to is in the layout (a registry accepts a missing subject, but the referrer then points nowhere)"}, forPushOnly},
 	{CheckInfo{checkPushArtifactType, SeverityWarning, "every referrer has an artifactType: a registry's referrers API otherwise reports its config's media type, which does not say what it is"}, forPushOnly},
+	{CheckInfo{checkPushDelta, SeverityError, "the layout is not a delta lacking blobs its base holds: a registry needs every blob (ocil copy it onto the base first)"}, forPushOnly},
 	{CheckInfo{checkPushPlatform, SeverityError, "every image manifest in an index (index.json aside) has a descriptor platform: oras, regctl, docker and containerd select by it and do not read the config"}, forPushOnly},
 }
 

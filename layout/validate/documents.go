@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/url"
 	"regexp"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
@@ -74,20 +75,20 @@ type child struct {
 // ok is false when its digest or size cannot be used: the blob is then not looked for.
 func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) (d ocispec.Descriptor, ok bool) {
 	var r rawDescriptor
-	if err := json.Unmarshal(raw, &r); err != nil || isNull(raw) {
+	if err := unmarshalDescriptor(raw, &r); err != nil || isNull(raw) {
 		v.add(schemaCheck, object, "not a descriptor (a JSON object)")
 		v.incomplete = true
 		return d, false
 	}
 	digestOK, sizeOK := false, false
 
-	if s, err := jsonString(r.MediaType); r.MediaType == nil {
+	if s, err := v.strings.jsonString(r.MediaType); r.MediaType == nil {
 		v.add(checkDescriptorMediaType, object, "mediaType is missing")
 	} else if err != nil {
 		v.add(checkDescriptorMediaType, object, "mediaType %s is not a string", short(r.MediaType))
 	} else {
 		d.MediaType = s
-		if !mediaTypeGrammar.MatchString(s) {
+		if !isMediaType(s) {
 			v.add(checkDescriptorMediaType, object, "mediaType %q is not a media type: type/subtype in the RFC 6838 grammar, with no parameters or spaces and at most 127 characters a side", s)
 		}
 	}
@@ -100,6 +101,9 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 		v.add(checkDescriptorDigest, object, "%v", err)
 	} else {
 		d.Digest, digestOK = digest.Digest(s), true
+		if b := v.blobs[d.Digest]; b != nil {
+			d.Digest = b.digest // one copy of a digest listed again and again (a shared config)
+		}
 		if layout.VerifiableDigest(d.Digest) != nil {
 			if v.opts.ForPush {
 				v.add(checkPushAlgorithm, object, "digest %s: algorithm %q cannot be verified (ocil verifies sha256 and sha512), and a registry cannot check what it receives", s, d.Digest.Algorithm())
@@ -113,7 +117,7 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 	switch {
 	case r.Size == nil:
 		v.add(checkDescriptorSize, object, "size is missing")
-	case isNull(r.Size) || json.Unmarshal(r.Size, &n) != nil:
+	case !jsonInt(r.Size, &n):
 		v.add(checkDescriptorSize, object, "size %s is not an integer", short(r.Size))
 	case n < 0:
 		v.add(checkDescriptorSize, object, "size %d is negative", n)
@@ -122,15 +126,17 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 	}
 
 	if r.ArtifactType != nil {
-		if s, err := jsonString(r.ArtifactType); err != nil {
+		if s, err := v.strings.jsonString(r.ArtifactType); err != nil {
 			v.add(checkDescriptorArtifactType, object, "artifactType %s is not a string", short(r.ArtifactType))
-		} else if d.ArtifactType = s; !mediaTypeGrammar.MatchString(s) {
+		} else if d.ArtifactType = s; !isMediaType(s) {
 			v.add(checkDescriptorArtifactType, object, "artifactType %q is not a media type in the RFC 6838 grammar", s)
 		}
 	}
 
 	if r.Annotations != nil && !isNull(r.Annotations) {
-		if err := json.Unmarshal(r.Annotations, &d.Annotations); err != nil {
+		a, err := v.strings.unmarshalStringMap(r.Annotations)
+		d.Annotations = a
+		if err != nil {
 			d.Annotations = nil
 			v.add(checkDescriptorAnnotations, object, "annotations is not an object of strings: %s", short(r.Annotations))
 		}
@@ -153,14 +159,13 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 	}
 
 	if r.Platform != nil && !isNull(r.Platform) {
-		var p ocispec.Platform
-		switch err := json.Unmarshal(r.Platform, &p); {
+		switch p, err := v.strings.unmarshalPlatform(r.Platform); {
 		case err != nil:
 			v.add(checkDescriptorPlatform, object, "platform is not a platform object: %s", short(r.Platform))
 		case p.OS == "" || p.Architecture == "":
 			v.add(checkDescriptorPlatform, object, "platform %s lacks os or architecture; both are required", short(r.Platform))
 		default:
-			d.Platform = &p
+			d.Platform = v.sharedPlatform(p)
 			v.platformValues(p, object)
 		}
 	}
@@ -174,6 +179,39 @@ func (v *validator) descriptor(raw json.RawMessage, object, schemaCheck string) 
 		v.incomplete = true
 	}
 	return d, ok
+}
+
+// sharedPlatform returns p as a pointer that descriptors with the same simple platform
+// share (the checks only read platforms): 100,000 index.json entries for linux/amd64
+// hold one.
+func (v *validator) sharedPlatform(p ocispec.Platform) *ocispec.Platform {
+	if p.OSFeatures != nil {
+		return &p
+	}
+	key := [4]string{p.OS, p.Architecture, p.Variant, p.OSVersion}
+	if q, ok := v.platforms[key]; ok {
+		return q
+	}
+	if len(v.platforms) < maxInterned {
+		v.platforms[key] = &p
+	}
+	return &p
+}
+
+// sharedConfig returns d as a pointer that manifests with the same plain config
+// descriptor share (a document's config is only read): many images of one config hold
+// one.
+func (v *validator) sharedConfig(d ocispec.Descriptor) *ocispec.Descriptor {
+	if d.URLs != nil || d.Annotations != nil || d.Data != nil || d.Platform != nil {
+		return &d
+	}
+	if c, ok := v.sharedConfigs[d.Digest]; ok && c.MediaType == d.MediaType && c.Size == d.Size && c.ArtifactType == d.ArtifactType {
+		return c
+	}
+	if len(v.sharedConfigs) < maxInterned {
+		v.sharedConfigs[d.Digest] = &d
+	}
+	return &d
 }
 
 // checkData checks embedded data: standard base64 (RFC 4648 section 4, not the URL-safe
@@ -202,17 +240,17 @@ func (v *validator) checkData(raw json.RawMessage, d ocispec.Descriptor, object 
 
 // documentMembers checks what indexes and manifests share: a JSON object with
 // schemaVersion 2, and a mediaType, artifactType and annotations of the right types. It
-// returns the members and the document's mediaType ("" when absent), or nil when the
-// document is not a JSON object.
-func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawDocument, string) {
+// returns the members, the document's mediaType ("" when absent) and its annotations
+// (what of them could be decoded), or nil when the document is not a JSON object.
+func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawDocument, string, map[string]string) {
 	var r rawDocument
-	if err := json.Unmarshal(b, &r); err != nil || isNull(b) {
+	if err := unmarshalDocument(b, &r); err != nil || isNull(b) {
 		msg := "not a JSON object"
 		if err != nil {
 			msg += ": " + err.Error()
 		}
 		v.add(schemaCheck, object, "%s", msg)
-		return nil, ""
+		return nil, "", nil
 	}
 	switch {
 	case r.SchemaVersion == nil:
@@ -229,25 +267,31 @@ func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawD
 		mediaType = s
 	}
 	if r.ArtifactType != nil {
-		if s, err := jsonString(r.ArtifactType); err != nil || !mediaTypeGrammar.MatchString(s) {
+		if s, err := jsonString(r.ArtifactType); err != nil || !isMediaType(s) {
 			v.add(schemaCheck, object, "artifactType %s is not a media type in the RFC 6838 grammar", short(r.ArtifactType))
 		}
 	}
+	var a map[string]string
 	if r.Annotations != nil && !isNull(r.Annotations) {
-		var a map[string]string
-		if err := json.Unmarshal(r.Annotations, &a); err != nil {
+		var err error
+		if a, err = v.strings.unmarshalStringMap(r.Annotations); err != nil {
 			v.add(schemaCheck, object, "annotations is not an object of strings: %s", short(r.Annotations))
 		}
 		v.checkCreated(a, object)
 	}
-	return &r, mediaType
+	return &r, mediaType, a
 }
 
 // indexDocument checks an index: index.json (object "index.json") or an index blob
 // listed with descMediaType.
 func (v *validator) indexDocument(b []byte, object, descMediaType string) (p parsed) {
 	before := v.errors
-	r, mediaType := v.documentMembers(b, object, checkIndexSchema)
+	// What the checks below do not cover and the layout package refuses (duplicate or
+	// case-variant member names, invalid UTF-8, deep nesting, trailing data), reported
+	// at the end when they found nothing. Decoded first, so that the decoded index
+	// (100,000 descriptors for as many tags) is gone before the checks build theirs.
+	_, decodeErr := layout.DecodeIndex(b)
+	r, mediaType, _ := v.documentMembers(b, object, checkIndexSchema)
 	if r == nil {
 		return p
 	}
@@ -274,26 +318,23 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 	case isNull(r.Manifests):
 		v.add(checkIndexNull, object, `"manifests" is null; docker and containerd refuse such an index (moby#47210): an empty index has "manifests": []`)
 	default:
-		var raws []json.RawMessage
-		if err := json.Unmarshal(r.Manifests, &raws); err != nil {
+		raws, err := unmarshalArray(r.Manifests)
+		if err != nil {
 			v.add(checkIndexSchema, object, "manifests is not an array")
 		} else {
 			p.listed = true
 		}
+		p.children = make([]child, 0, len(raws))
 		for i, raw := range raws {
-			o := fmt.Sprintf("%s manifests[%d]", object, i)
+			o := object + " manifests[" + strconv.Itoa(i) + "]"
 			d, ok := v.descriptor(raw, o, checkIndexSchema)
 			p.children = append(p.children, child{d: d, object: o, kind: kindOf(d.MediaType, "blob"), ok: ok})
 		}
 	}
 	p.subject, p.subjectDigest = v.subject(r.Subject, object, checkIndexSchema)
 	p.artifactType, _ = jsonString(r.ArtifactType)
-	if v.errors == before {
-		// What the checks above do not cover and the layout package refuses (duplicate
-		// or case-variant member names, invalid UTF-8, deep nesting, trailing data).
-		if _, err := layout.DecodeIndex(b); err != nil {
-			v.add(checkIndexSchema, object, "ocil cannot read it: %v", err)
-		}
+	if v.errors == before && decodeErr != nil {
+		v.add(checkIndexSchema, object, "ocil cannot read it: %v", decodeErr)
 	}
 	return p
 }
@@ -302,7 +343,7 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 // config and layers.
 func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p parsed) {
 	before := v.errors
-	r, mediaType := v.documentMembers(b, object, checkManifestSchema)
+	r, mediaType, annotations := v.documentMembers(b, object, checkManifestSchema)
 	if r == nil {
 		return p
 	}
@@ -326,15 +367,15 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 		p.children = append(p.children, child{d: d, object: o, kind: "config", ok: ok})
 		config = d
 		if ok {
-			p.config = &d
+			p.config = v.sharedConfig(d)
 		}
 	}
 	switch {
 	case r.Layers == nil || isNull(r.Layers):
 		v.add(checkManifestLayers, object, "has no layers member; the image spec's schema wants at least one layer (an artifact without content carries the empty one, application/vnd.oci.empty.v1+json)")
 	default:
-		var raws []json.RawMessage
-		if err := json.Unmarshal(r.Layers, &raws); err != nil {
+		raws, err := unmarshalArray(r.Layers)
+		if err != nil {
 			v.add(checkManifestSchema, object, "layers is not an array")
 			break
 		}
@@ -342,7 +383,7 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 			v.add(checkManifestLayers, object, "layers is empty; the image spec's schema wants at least one layer (an artifact without content carries the empty one, application/vnd.oci.empty.v1+json)")
 		}
 		for i, raw := range raws {
-			o := fmt.Sprintf("%s layers[%d]", object, i)
+			o := object + " layers[" + strconv.Itoa(i) + "]"
 			d, ok := v.descriptor(raw, o, checkManifestSchema)
 			p.children = append(p.children, child{d: d, object: o, kind: "layer", ok: ok})
 		}
@@ -354,9 +395,7 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 	}
 	p.subject, p.subjectDigest = v.subject(r.Subject, object, checkManifestSchema)
 	p.artifactType, _ = jsonString(r.ArtifactType)
-	if r.Annotations != nil && !isNull(r.Annotations) {
-		_ = json.Unmarshal(r.Annotations, &p.annotations) // documentMembers reports a bad one
-	}
+	p.annotations = annotations // documentMembers reports a bad one
 	if v.errors == before {
 		if _, err := layout.DecodeManifest(b); err != nil {
 			v.add(checkManifestSchema, object, "ocil cannot read it: %v", err)
@@ -378,13 +417,30 @@ func kindOf(mediaType, other string) string {
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
-func jsonString(raw json.RawMessage) (string, error) {
-	var s string
+func jsonString(raw json.RawMessage) (string, error) { return (*interner)(nil).jsonString(raw) }
+
+// jsonString is jsonString, interned.
+func (t *interner) jsonString(raw json.RawMessage) (string, error) {
 	if raw == nil || isNull(raw) {
-		return "", fmt.Errorf("not a string")
+		return "", errNotString
 	}
+	if s, ok := t.plainString(raw); ok {
+		return s, nil
+	}
+	var s string
 	err := json.Unmarshal(raw, &s)
 	return s, err
+}
+
+var errNotString = errors.New("not a string")
+
+// jsonInt decodes raw, a whole number, into n; false for null or anything else.
+func jsonInt(raw json.RawMessage, n *int64) bool {
+	if v, ok := plainInt(raw); ok {
+		*n = v
+		return true
+	}
+	return !isNull(raw) && json.Unmarshal(raw, n) == nil
 }
 
 // short prints a JSON value for a one-line message: compacted, and cut to a readable

@@ -1,14 +1,18 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -38,7 +42,35 @@ func (v *validator) readIndexJSON() (entries []child, ok bool) {
 		return nil, false
 	}
 	p := v.indexDocument(b, object, "")
+	v.readDelta(b)
 	return p.children, p.listed
+}
+
+// readDelta reads the delta record of index.json (layout.AnnotationDelta), if any.
+func (v *validator) readDelta(b []byte) {
+	if !bytes.Contains(b, []byte(layout.AnnotationDelta)) {
+		return // the common case, without decoding index.json a second time
+	}
+	var top struct {
+		Annotations map[string]any `json:"annotations"`
+	}
+	if json.Unmarshal(b, &top) != nil {
+		return // index.schema says why
+	}
+	raw, ok := top.Annotations[layout.AnnotationDelta]
+	if !ok {
+		return
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return // descriptor.annotations says why
+	}
+	d, err := layout.ParseDelta(s)
+	if err != nil {
+		v.add(checkDeltaRecord, layout.IndexFile, "%v", err)
+		return
+	}
+	v.delta = d
 }
 
 // visit checks what d points to: records the blob and, for an index or manifest, reads
@@ -84,8 +116,19 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 		p = v.manifestDocument(raw, docObject, d.MediaType)
 	}
 	doc.mediaType, doc.subject = p.mediaType, p.subject
-	doc.subjectDigest, doc.artifactType, doc.children = p.subjectDigest, p.artifactType, p.children
-	doc.read, doc.config, doc.annotations = true, p.config, p.annotations
+	doc.subjectDigest, doc.artifactType = p.subjectDigest, p.artifactType
+	doc.read, doc.config = true, p.config
+	// Kept for the checks that run once the graph was read, and no more: on a layout
+	// of 100,000 manifests, each manifest's own children and annotations would be most
+	// of what validate holds. An index's children are what a referrers tag lists
+	// (checkReferrers); a manifest's annotations matter when they carry the oras
+	// platform (checkPlatforms).
+	if layout.IsIndex(d.MediaType) {
+		doc.children = p.children
+	}
+	if hasOrasPlatform(p.annotations) {
+		doc.annotations = p.annotations
+	}
 	if !p.listed {
 		v.incomplete = true
 	}
@@ -121,10 +164,21 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 	if !v.blobInside(d.Digest) {
 		return nil
 	}
-	fi, err := fs.Stat(v.src.fsys, p)
+	pre := v.pre[d.Digest]
+	delete(v.pre, d.Digest)
+	var fi fs.FileInfo
+	var err error
+	if pre != nil {
+		fi, err = pre.fi, pre.statErr
+	} else {
+		fi, err = fs.Stat(v.src.fsys, p)
+	}
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != d.Size {
 		return nil
 	}
+	// checkBlobs need not stat it again.
+	b := v.blobs[d.Digest]
+	b.statted, b.statSize = true, fi.Size()
 	object := string(d.Digest)
 	if v.opts.ForPush && d.Size > maxPushDocumentSize {
 		v.add(checkPushDocumentSize, object, "the %s is %d bytes; registries need only accept 4 MiB (4194304 bytes)", kindOf(d.MediaType, "blob"), d.Size)
@@ -133,7 +187,88 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 		v.add(schemaCheck(d.MediaType), object, "%d bytes; ocil reads documents of at most %d bytes", d.Size, layout.MaxJSONSize)
 		return nil
 	}
+	if pre != nil && pre.read {
+		b.hashed, b.readErr, b.got = true, pre.readErr, pre.got
+		if pre.readErr != nil || b.got != d.Digest {
+			return nil
+		}
+		return pre.raw
+	}
 	return v.readVerified(d)
+}
+
+// readAheadBatch is how many index.json entries run reads ahead at once.
+const readAheadBatch = 256
+
+// preRead is what readDocument would find for a document: the stat of its blob and,
+// for a regular file of the descriptor's size, its bytes and their digest.
+type preRead struct {
+	fi      fs.FileInfo
+	statErr error
+	read    bool
+	raw     []byte
+	readErr error
+	got     digest.Digest
+}
+
+// readAhead reads the documents of entries that readDocument will read (indexes and
+// manifests not read yet, whose blob path checkTree saw with no link on it) on up to
+// four goroutines, while nothing else runs: stat, read and hash are most of checking a
+// layout of many small manifests, and each core can do its share. readDocument then
+// takes them in order and checks as before.
+func (v *validator) readAhead(ctx context.Context, entries []child) {
+	workers := min(v.opts.Jobs, 4)
+	if workers < 2 {
+		return
+	}
+	v.pre = map[digest.Digest]*preRead{}
+	var ds []ocispec.Descriptor
+	for _, e := range entries {
+		d := e.d
+		if !e.ok || (!layout.IsIndex(d.MediaType) && !layout.IsManifest(d.MediaType)) || v.docs[d.Digest] != nil || v.pre[d.Digest] != nil ||
+			layout.VerifiableDigest(d.Digest) != nil || d.Size > layout.MaxJSONSize || !v.knownInside(d.Digest) {
+			continue
+		}
+		v.pre[d.Digest] = &preRead{}
+		ds = append(ds, d)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ds) || ctx.Err() != nil {
+					return
+				}
+				d := ds[i]
+				r := v.pre[d.Digest] // the map is only read while the workers run
+				p, _ := layout.BlobPath(d.Digest)
+				r.fi, r.statErr = fs.Stat(v.src.fsys, p)
+				if r.statErr != nil || !r.fi.Mode().IsRegular() || r.fi.Size() != d.Size {
+					continue
+				}
+				r.read = true
+				r.raw, r.readErr = readFile(v.src.fsys, p, d.Size)
+				switch {
+				case r.readErr != nil:
+					r.raw = nil
+				case v.src.hashed:
+					r.got = d.Digest
+				default:
+					r.got = d.Digest.Algorithm().FromBytes(r.raw)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for d, r := range v.pre {
+		if r.fi == nil && r.statErr == nil {
+			delete(v.pre, d) // not reached (ctx ended): read in turn
+		}
+	}
 }
 
 // readVerified reads the whole blob d describes, which is known to be a regular file of
@@ -216,32 +351,40 @@ func (v *validator) checkIndexChildren(object string, children []child) {
 // checkRefs checks index.json's ref.name annotations and its roots: the entries that
 // stand for an image of their own.
 func (v *validator) checkRefs(entries []child) {
-	byTag := map[string][]child{}
-	var tags []string
+	// The first entry of each tag, and the entries of the tags listed more than once
+	// (by the index of their first entry, to report them in order): 100,000 tags cost
+	// a map of indexes, not a copy of every entry.
+	first := map[string]int{}
+	again := map[int][]int{}
 	var untagged []digest.Digest
-	for _, e := range entries {
+	for i, e := range entries {
 		name, tagged := e.d.Annotations[ocispec.AnnotationRefName]
 		if tagged {
-			object := tagObject(name)
 			if err := layout.ValidateRefName(name); err != nil {
-				v.add(checkRefName, object, "not in the OCI ref.name grammar (letters and digits joined by one of - . _ : @ + or --, in /-separated parts); tools that check it refuse the layout")
+				v.add(checkRefName, tagObject(name), "not in the OCI ref.name grammar (letters and digits joined by one of - . _ : @ + or --, in /-separated parts); tools that check it refuse the layout")
 			}
 			if v.opts.ForPush && !registryTag.MatchString(name) {
-				v.add(checkPushTag, object, "not a registry tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}), so it cannot be pushed as one")
+				v.add(checkPushTag, tagObject(name), "not a registry tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}), so it cannot be pushed as one")
 			}
 			if e.ok {
-				if _, seen := byTag[name]; !seen {
-					tags = append(tags, name)
+				if j, seen := first[name]; !seen {
+					first[name] = i
+				} else {
+					again[j] = append(again[j], i)
 				}
-				byTag[name] = append(byTag[name], e)
 			}
 		}
 		if name == "" && v.isRoot(e) && !slices.Contains(untagged, e.d.Digest) {
 			untagged = append(untagged, e.d.Digest)
 		}
 	}
-	for _, name := range tags {
-		es := byTag[name]
+	firsts := slices.Sorted(maps.Keys(again))
+	for _, j := range firsts {
+		name := entries[j].d.Annotations[ocispec.AnnotationRefName]
+		var es []child
+		for _, i := range append([]int{j}, again[j]...) {
+			es = append(es, entries[i])
+		}
 		var names []string
 		var seen []digest.Digest
 		for _, e := range es {

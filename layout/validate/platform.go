@@ -131,6 +131,17 @@ func (v *validator) checkPlatforms() {
 	}
 }
 
+// hasOrasPlatform tells whether a holds any of the land.oras.artifact.platform.*
+// annotations checkPlatforms compares with the image config.
+func hasOrasPlatform(a map[string]string) bool {
+	for _, k := range []string{orasPlatformOS, orasPlatformArchitecture, orasPlatformVariant, orasPlatformOSVersion} {
+		if _, ok := a[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // platformConflicts names the members in which have contradicts the image config's
 // platform cfg, "" when none does. Both sides are normalized (arm64/v8 is arm64); a
 // member empty on either side contradicts nothing, and a variant only when the config

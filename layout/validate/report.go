@@ -55,7 +55,8 @@ type Options struct {
 	// Strict turns warnings into errors. Notes stay notes.
 	Strict bool
 	// Jobs is how many blobs are hashed at once; zero or less means GOMAXPROCS, and at
-	// least 2.
+	// least 2. Up to four of them also read the documents of index.json's entries
+	// ahead of the checks.
 	Jobs int
 	// Progress, when set, is called after each hashed blob with the bytes done and in
 	// all (from several goroutines; it must be safe for that).

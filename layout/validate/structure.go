@@ -127,6 +127,7 @@ func (v *validator) checkTree() (names []digest.Digest, listed bool) {
 			listed = false
 			continue
 		}
+		v.listed[algPath] = true
 		for _, e := range ents {
 			p := path.Join(algPath, e.Name())
 			d := digest.Digest(a.Name() + ":" + e.Name())

@@ -25,13 +25,17 @@ import (
 func Layout(ctx context.Context, path string, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	v := &validator{
-		opts:        opts,
-		rep:         &Report{Layout: path},
-		blobs:       map[digest.Digest]*blob{},
-		docs:        map[digest.Digest]*document{},
-		descendants: map[digest.Digest]bool{},
-		configs:     map[digest.Digest]*imageConfig{},
-		outside:     map[string]bool{},
+		opts:          opts,
+		rep:           &Report{Layout: path},
+		blobs:         map[digest.Digest]*blob{},
+		docs:          map[digest.Digest]*document{},
+		descendants:   map[digest.Digest]bool{},
+		configs:       map[digest.Digest]*imageConfig{},
+		outside:       map[string]bool{},
+		listed:        map[string]bool{},
+		strings:       &interner{},
+		platforms:     map[[4]string]*ocispec.Platform{},
+		sharedConfigs: map[digest.Digest]*ocispec.Descriptor{},
 	}
 	src, err := openSource(path)
 	if err != nil {
@@ -64,10 +68,23 @@ type validator struct {
 	// outside holds the blob paths (and blobs/ folders) found to resolve outside the
 	// layout, reported once each and never read.
 	outside map[string]bool
+	// listed holds the blobs/<alg> folders checkTree listed in full, checking every
+	// link in them.
+	listed map[string]bool
+	// strings holds one copy of the short strings descriptors repeat; platforms and
+	// sharedConfigs one copy of each platform and plain config descriptor.
+	strings       *interner
+	platforms     map[[4]string]*ocispec.Platform
+	sharedConfigs map[digest.Digest]*ocispec.Descriptor
 	// incomplete is set when part of the graph could not be read; which blobs are
 	// unreferenced is then unknown.
 	incomplete bool
 	checked    Counts
+	// pre holds the documents of index.json entries read ahead (readAhead), until
+	// readDocument takes them.
+	pre map[digest.Digest]*preRead
+	// delta is index.json's delta record, nil when the layout is not a delta.
+	delta *layout.Delta
 }
 
 // blob is a blob reachable from index.json.
@@ -77,6 +94,10 @@ type blob struct {
 	where  string // the object that first listed it
 	claims []claim
 	size   int64 // on disk, once checkBlobs has seen it
+	// statted is set when the blob was found a regular file of statSize bytes before
+	// it was read (an index or manifest), which checkBlobs then takes.
+	statted  bool
+	statSize int64
 	// external: a layer with urls or of a non-distributable type, which registries may
 	// fetch from elsewhere.
 	external bool
@@ -98,12 +119,14 @@ type document struct {
 	mediaType string // the document's own mediaType member, "" when absent
 	subject   bool   // the document has a subject: it refers to another one
 	// subjectDigest and artifactType are the document's subject digest and artifactType
-	// member, "" when absent; children are an index's children (see parsed).
+	// member, "" when absent; children are an index's children (see parsed), nil for a
+	// manifest.
 	subjectDigest digest.Digest
 	artifactType  string
 	children      []child
 	// read is set once the document was read and checked; config (a manifest's, when
-	// usable) and annotations are then known.
+	// usable) and annotations (a manifest's, when they have an oras platform member) are
+	// then known.
 	read        bool
 	config      *ocispec.Descriptor
 	annotations map[string]string
@@ -125,7 +148,11 @@ func (v *validator) add(check, object, format string, args ...any) {
 	if sev == SeverityError && !strings.HasPrefix(check, "push.") {
 		v.errors++
 	}
-	v.rep.Findings = append(v.rep.Findings, Finding{Check: check, Severity: sev, Object: object, Message: fmt.Sprintf(format, args...)})
+	msg := format
+	if len(args) > 0 || strings.Contains(format, "%") {
+		msg = fmt.Sprintf(format, args...)
+	} // else the message is the constant itself: 100,000 findings of one kind share it
+	v.rep.Findings = append(v.rep.Findings, Finding{Check: check, Severity: sev, Object: object, Message: msg})
 }
 
 func (v *validator) run(ctx context.Context) error {
@@ -134,11 +161,15 @@ func (v *validator) run(ctx context.Context) error {
 	names, listed := v.checkTree()
 	entries, indexOK := v.readIndexJSON()
 	v.listings = append(v.listings, listing{object: layout.IndexFile, top: true, children: entries})
-	for _, e := range entries {
+	for i, e := range entries {
+		if i%readAheadBatch == 0 {
+			v.readAhead(ctx, entries[i:min(i+readAheadBatch, len(entries))])
+		}
 		if e.ok {
 			v.visit(ctx, e.d, e.object, kindOf(e.d.MediaType, "blob"), 0)
 		}
 	}
+	v.pre = nil
 	if err := ctx.Err(); err != nil {
 		return err
 	}
