@@ -239,12 +239,7 @@ func (l *Layout) Resolve(ctx context.Context, ref Reference, opts ResolveOptions
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", subject, err)
 		}
-		var roots []Entry
-		for _, e := range entries {
-			if e.Root {
-				roots = append(roots, e)
-			}
-		}
+		roots := rootsOf(entries)
 		switch {
 		case len(roots) == 0:
 			return nil, fmt.Errorf("resolve %s: %w: index.json lists no image", subject, ErrNotFound)
@@ -649,12 +644,7 @@ func (l *Layout) ResolveAll(ctx context.Context, ref Reference) ([]*Resolved, er
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", subject, err)
 	}
-	var roots []Entry
-	for _, e := range entries {
-		if e.Root {
-			roots = append(roots, e)
-		}
-	}
+	roots := rootsOf(entries)
 	if len(roots) == 0 {
 		return nil, fmt.Errorf("resolve %s: %w: index.json lists no image", subject, ErrNotFound)
 	}
@@ -691,6 +681,17 @@ func (l *Layout) ResolveAll(ctx context.Context, ref Reference) ([]*Resolved, er
 		out[i] = &Resolved{Layout: l, Ref: sel, Tag: r.Tag, Root: r.Descriptor, Descriptor: r.Descriptor}
 	}
 	return out, nil
+}
+
+// rootsOf keeps the root entries (Entry.Root) of entries, in order.
+func rootsOf(entries []Entry) []Entry {
+	var roots []Entry
+	for _, e := range entries {
+		if e.Root {
+			roots = append(roots, e)
+		}
+	}
+	return roots
 }
 
 // firstFew joins up to five of names, then says how many more there are.

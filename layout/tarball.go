@@ -357,24 +357,36 @@ func (p plainTarWriter) WriteEntry(hdr *tar.Header, data func(w io.Writer) error
 
 func (p plainTarWriter) Close(tar.Header) error { return p.tw.Close() }
 
-// copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
-// Without verify it reads the file raw (the caller trusts it); the size is always checked.
-func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool) error {
+// openBlobForCopy opens the blob d for a copy of its bytes: a digest ocil can verify, a
+// regular file of d's size (checkBlobFile), the errors naming the blob and the layout.
+// It returns the file and its path in the layout.
+func (l *Layout) openBlobForCopy(d ocispec.Descriptor) (fs.File, string, error) {
 	if err := VerifiableDigest(d.Digest); err != nil {
-		return fmt.Errorf("blob %s: %w", d.Digest, err)
+		return nil, "", fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
 	p, _ := BlobPath(d.Digest)
 	f, err := l.fsys.Open(p)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
 		}
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
+	if err := checkBlobFile(f, p, d); err != nil {
+		f.Close()
+		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+	}
+	return f, p, nil
+}
+
+// copyBlobTo copies the blob d to w, exactly d.Size bytes, hashing them when verify is set.
+// Without verify it reads the file raw (the caller trusts it); the size is always checked.
+func (l *Layout) copyBlobTo(ctx context.Context, w io.Writer, d ocispec.Descriptor, verify bool) error {
+	f, p, err := l.openBlobForCopy(d)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
-	if err := checkBlobFile(f, p, d); err != nil {
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
-	}
 	if err := verifiedCopy(ctx, w, f, d, verify); err != nil {
 		return fmt.Errorf("blob %s in %s: %w", d.Digest, l.blobWhere(p), err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -114,21 +113,11 @@ func (w *fileTarWriter) writeBlob(hdr *tar.Header, src *Layout, d ocispec.Descri
 	if w.noCopy || d.Size < kernelCopyMin {
 		return w.WriteEntry(hdr, func(out io.Writer) error { return src.copyBlobTo(ctx, out, d, verify) })
 	}
-	if err := VerifiableDigest(d.Digest); err != nil {
-		return fmt.Errorf("blob %s: %w", d.Digest, err)
-	}
-	p, _ := BlobPath(d.Digest)
-	f, err := src.fsys.Open(p)
+	f, _, err := src.openBlobForCopy(d)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("blob %s in %s: %w", d.Digest, src.path, ErrNotFound)
-		}
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, src.path, err)
+		return err
 	}
 	defer f.Close()
-	if err := checkBlobFile(f, p, d); err != nil {
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, src.path, err)
-	}
 	sf, soff, whole, ok := sourceExtent(f)
 	if !ok {
 		return w.WriteEntry(hdr, func(out io.Writer) error {
