@@ -64,6 +64,23 @@ REGCTL_VERSION ?= v0.11.7
 REGISTRY_VERSION ?= v3.0.0
 GOBIN_DIR      := $(shell $(GO) env GOPATH 2>/dev/null | cut -d: -f1)/bin
 
+# apt_install: each command of $(1) (command:package pairs) that is missing gets its
+# package from Debian's packages when run as root with apt-get; otherwise it says what
+# $(2) needs and fails.
+define apt_install
+@missing=; for t in $(1); do \
+	command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+done; \
+if [ -n "$$missing" ]; then \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "needed by $(2):$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
+	fi; \
+fi
+endef
+
 tools:
 	@for t in oras.land/oras/cmd/oras@$(ORAS_VERSION) github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION); do \
 		b=$${t%@*}; b=$${b##*/}; \
@@ -75,17 +92,7 @@ tools:
 		echo "go install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)"; \
 		GOBIN="$(GOBIN_DIR)" $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION) || exit 1; \
 	fi
-	@missing=; for t in $(TEST_TOOLS); do \
-		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-			echo "installing$$missing from Debian's packages"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "needed by the tests:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
-		fi; \
-	fi
+	$(call apt_install,$(TEST_TOOLS),the tests)
 	@command -v gitlab-ci-local >/dev/null 2>&1 || { \
 		echo "installing $(GITLAB_CI_LOCAL) from npm"; npm install -g --silent $(GITLAB_CI_LOCAL) >/dev/null; }
 
@@ -157,17 +164,7 @@ DEB_CACHE ?= .cache/deb
 IMAGE_TOOLS := curl:curl dpkg-deb:dpkg readelf:binutils
 .PHONY: image-tools busybox-debs
 image-tools:
-	@missing=; for t in $(IMAGE_TOOLS); do \
-		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-			echo "installing$$missing from Debian's packages"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "needed by make image:$$missing (Debian/Ubuntu: sudo apt-get install$$missing)"; exit 1; \
-		fi; \
-	fi
+	$(call apt_install,$(IMAGE_TOOLS),make image)
 
 # busybox-debs: the pinned busybox-static .debs into $(DEB_CACHE), checked.
 busybox-debs: image-tools
