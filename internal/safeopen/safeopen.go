@@ -32,23 +32,7 @@ func (e *ReplacedError) Error() string {
 // path is the user's to choose). Anything else gives a *NotRegularError before it is
 // opened. The returned info is the opened file's.
 func Open(path string) (*os.File, fs.FileInfo, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, &NotRegularError{Path: path, Mode: fi.Mode()}
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|NonBlock, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	ofi, err := Same(f, fi)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, ofi, nil
+	return open(path, os.Stat, 0)
 }
 
 // OpenNoFollow is Open for a name ocil derives rather than one the user gave (the parts
@@ -56,14 +40,20 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 // *NotRegularError, and is never followed, not even when it is swapped in after the
 // check (O_NOFOLLOW on Unix).
 func OpenNoFollow(path string) (*os.File, fs.FileInfo, error) {
-	fi, err := os.Lstat(path)
+	return open(path, os.Lstat, noFollow)
+}
+
+// open is Open and OpenNoFollow: stat (os.Stat or os.Lstat) must show a regular file,
+// which is then opened with flags added and checked to be the same file.
+func open(path string, stat func(string) (fs.FileInfo, error), flags int) (*os.File, fs.FileInfo, error) {
+	fi, err := stat(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, nil, &NotRegularError{Path: path, Mode: fi.Mode()}
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|NonBlock|noFollow, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|NonBlock|flags, 0)
 	if err != nil {
 		return nil, nil, err
 	}
