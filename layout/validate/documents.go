@@ -340,8 +340,9 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 }
 
 // manifestDocument checks a manifest listed with descMediaType. Its children are its
-// config and layers.
-func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p parsed) {
+// config and layers. pre, when not nil, holds layout.DecodeManifest's verdict on b,
+// taken in a read ahead.
+func (v *validator) manifestDocument(b []byte, object, descMediaType string, pre *preRead) (p parsed) {
 	before := v.errors
 	r, mediaType, annotations := v.documentMembers(b, object, checkManifestSchema)
 	if r == nil {
@@ -397,7 +398,13 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 	p.artifactType, _ = jsonString(r.ArtifactType)
 	p.annotations = annotations // documentMembers reports a bad one
 	if v.errors == before {
-		if _, err := layout.DecodeManifest(b); err != nil {
+		var err error
+		if pre != nil && pre.decoded {
+			err = pre.decodeErr
+		} else {
+			_, err = layout.DecodeManifest(b)
+		}
+		if err != nil {
 			v.add(checkManifestSchema, object, "ocil cannot read it: %v", err)
 		}
 	}
