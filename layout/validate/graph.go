@@ -41,7 +41,7 @@ func (v *validator) readIndexJSON() (entries []child, ok bool) {
 		v.add(checkLayoutIndex, object, "cannot be read: %v", err)
 		return nil, false
 	}
-	p := v.indexDocument(b, object, "")
+	p := v.indexDocument(b, object, "", nil)
 	v.readDelta(b)
 	return p.children, p.listed
 }
@@ -108,7 +108,7 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 	var p parsed
 	if layout.IsIndex(d.MediaType) {
 		v.checked.Indexes++
-		p = v.indexDocument(raw, docObject, d.MediaType)
+		p = v.indexDocument(raw, docObject, d.MediaType, pre)
 		v.checkIndexChildren(docObject, p.children)
 		v.listings = append(v.listings, listing{object: docObject, children: p.children})
 	} else {
@@ -208,8 +208,9 @@ func (v *validator) readDocument(d ocispec.Descriptor) ([]byte, *preRead) {
 const readAheadBatch = 256
 
 // preRead is what readDocument would find for a document: the stat of its blob and,
-// for a regular file of the descriptor's size, its bytes and their digest; for a
-// manifest whose bytes match, what layout.DecodeManifest says of them.
+// for a regular file of the descriptor's size, its bytes and their digest; for bytes
+// that match, their members (unmarshalDocument) and, for a manifest, what
+// layout.DecodeManifest says of them.
 type preRead struct {
 	batch   *readBatch
 	fi      fs.FileInfo
@@ -218,7 +219,11 @@ type preRead struct {
 	raw     []byte
 	readErr error
 	got     digest.Digest
-	// decoded is set when decodeErr is layout.DecodeManifest's verdict on raw.
+	// split is set when doc and splitErr are unmarshalDocument's result on raw;
+	// decoded when decodeErr is layout.DecodeManifest's verdict on it.
+	split     bool
+	doc       rawDocument
+	splitErr  error
 	decoded   bool
 	decodeErr error
 }
@@ -232,7 +237,7 @@ type readBatch struct {
 // readAhead starts reading the documents of entries that readDocument will read
 // (indexes and manifests not read yet nor being read, whose blob path checkTree saw
 // with no link on it) on up to four goroutines (Options.Jobs), and returns at once:
-// stat, read, hash and decode are most of checking a layout of many small manifests,
+// stat, read, hash and taking apart are most of checking a layout of many small manifests,
 // and each core can do its share while the checks of the previous batch run.
 // readDocument then takes them in order, waiting for their batch, and checks as
 // before. Only this goroutine touches v.pre; the workers write the preRead records
@@ -289,7 +294,12 @@ func (v *validator) readAhead(ctx context.Context, entries []child) *readBatch {
 				default:
 					r.got = d.Digest.Algorithm().FromBytes(r.raw)
 				}
-				if r.readErr == nil && r.got == d.Digest && layout.IsManifest(d.MediaType) {
+				if r.readErr != nil || r.got != d.Digest {
+					continue
+				}
+				r.splitErr = unmarshalDocument(r.raw, &r.doc)
+				r.split = true
+				if layout.IsManifest(d.MediaType) {
 					_, r.decodeErr = layout.DecodeManifest(r.raw)
 					r.decoded = true
 				}
