@@ -60,6 +60,8 @@ GITLAB_CI_LOCAL := gitlab-ci-local@4.70.1
 # built with go install at pinned versions into $(GOBIN_DIR); the tests look there too.
 ORAS_VERSION   ?= v1.3.0
 REGCTL_VERSION ?= v0.11.7
+# distribution's registry, bound to 127.0.0.1: image-check pushes the image into it.
+REGISTRY_VERSION ?= v3.0.0
 GOBIN_DIR      := $(shell $(GO) env GOPATH 2>/dev/null | cut -d: -f1)/bin
 
 tools:
@@ -69,6 +71,10 @@ tools:
 			echo "go install $$t"; GOBIN="$(GOBIN_DIR)" $(GO) install $$t || exit 1; \
 		fi; \
 	done
+	@if [ ! -x "$(GOBIN_DIR)/registry" ] || ! "$(GOBIN_DIR)/registry" --version 2>/dev/null | grep -q " $(REGISTRY_VERSION)"; then \
+		echo "go install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)"; \
+		GOBIN="$(GOBIN_DIR)" $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION) || exit 1; \
+	fi
 	@missing=; for t in $(TEST_TOOLS); do \
 		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
@@ -198,7 +204,6 @@ interop:
 # bound to 127.0.0.1 (scripts/cosign-proof.sh). Not part of `make test`: cosign and
 # distribution's registry take several minutes to build with go install.
 COSIGN_VERSION   ?= v3.1.3
-REGISTRY_VERSION ?= v3.0.0
 .PHONY: cosign-proof
 cosign-proof: build tools
 	@command -v curl >/dev/null || { echo "cosign-proof needs curl"; exit 1; }

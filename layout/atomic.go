@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,8 +30,14 @@ func newTempBlob(algDir string) (*atomicfile.File, error) {
 // UpdateIndex, which syncs the blob folders once before index.json can reference the
 // blob (see syncBlobDirs): one folder sync per change of index.json instead of one per blob.
 // In a tarball output's stage (scratch) nothing is synced: the tarball is.
-func commitBlob(l *Layout, f *atomicfile.File, final string) error {
+//
+// Inside a Transfer into a folder the blob is held instead, and synced and renamed with
+// the Transfer's other blobs at its end (see syncBatch).
+func commitBlob(ctx context.Context, l *Layout, f *atomicfile.File, final string) error {
 	f.NoSync = l.scratch
+	if b := batchFor(ctx, l); b != nil && !l.scratch {
+		return b.hold(f, final)
+	}
 	return f.Commit(final, 0o444, false)
 }
 

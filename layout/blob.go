@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
@@ -202,11 +203,15 @@ func (v *verifier) Close() error {
 }
 
 // WriteBlob stores the bytes r yields as the blob expected describes, through the one
-// blob write path: a temp file in blobs/<alg>/, hashed while copying, size and digest
-// checked, mode 0444, fsync, rename onto the final name (the folder is synced by the next
-// UpdateIndex, before index.json can reference the blob). A blob that
-// is already present with the right size is not written again and r is not read; written
-// reports which happened. On any failure nothing is left under blobs/ but, at worst, a temp
+// blob write path: a temp file in blobs/<alg>/, size and digest checked, mode 0444,
+// fsync, rename onto the final name. When r's bytes lie in a file (an *os.File from its
+// offset, or a blob of a plain tarball), blobs of 1 MiB or more are copied by the kernel
+// (copy_file_range) and the copy is hashed on another core as it lands; otherwise the
+// bytes are hashed while they are copied. (Inside Output.Transfer the fsync and rename
+// wait for the Transfer's other blobs, and are made together.) The folder is synced by
+// the next UpdateIndex, before index.json can reference the blob. A blob that is already
+// present with the right size is not written again and r is not read; written reports
+// which happened. On any failure nothing is left under blobs/ but, at worst, a temp
 // file whose name cannot be taken for a blob. WriteBlob is idempotent and safe to call from
 // several processes for the same blob.
 func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r io.Reader) (written bool, err error) {
@@ -235,13 +240,34 @@ func (l *Layout) WriteBlob(ctx context.Context, expected ocispec.Descriptor, r i
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	defer f.Discard()
-	if err := verifiedCopy(ctx, newEarlyWriteback(f.File), r, expected, true); err != nil {
+	if err := copyBlobInto(ctx, f.File, r, expected); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
-	if err := commitBlob(l, f, final); err != nil {
+	if err := commitBlob(ctx, l, f, final); err != nil {
 		return false, fmt.Errorf("write blob %s to %s: %w", expected.Digest, l.path, err)
 	}
 	return true, nil
+}
+
+// copyBlobInto copies the blob d from r into the new file f, checking its size and
+// digest: in the kernel when r's bytes lie in a file (sourceExtent), the copied bytes
+// hashed in f on another core as they land, else through user space, hashed while
+// copied (verifiedCopy). Either way it starts the disk writeback behind the copy.
+func copyBlobInto(ctx context.Context, f *os.File, r io.Reader, d ocispec.Descriptor) error {
+	if sf, off, whole, ok := sourceExtent(r); ok && d.Size >= kernelCopyMin {
+		h, err := kernelCopyBlob(ctx, f, 0, sf, off, d, true, &writebackBehind{f: f})
+		if err == nil {
+			err = h.wait()
+			if err == nil && whole {
+				err = checkSourceEnd(sf, off, d)
+			}
+			return err
+		}
+		if !errors.Is(err, errNoKernelCopy) {
+			return err
+		}
+	}
+	return verifiedCopy(ctx, newEarlyWriteback(f), r, d, true)
 }
 
 func sizeSeen(n, want int64) string {
@@ -286,7 +312,7 @@ func (l *Layout) Ingest(ctx context.Context, mediaType string, r io.Reader) (oci
 		return d, nil
 	}
 	final := filepath.Join(algDir, d.Digest.Encoded())
-	if err := commitBlob(l, f, final); err != nil {
+	if err := commitBlob(ctx, l, f, final); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob %s to %s: %w", d.Digest, l.path, err)
 	}
 	return d, nil

@@ -28,8 +28,11 @@
 //
 // # Writing
 //
-//   - Blobs: WriteBlob streams into a temp file beside the final one, hashes while copying,
-//     checks size and digest, makes the blob read-only, fsyncs and renames. A blob
+//   - Blobs: WriteBlob copies into a temp file beside the final one (in the kernel, with
+//     copy_file_range, when the bytes lie in a file, the copy hashed on another core as it
+//     lands; else hashed while streamed), checks size and digest, makes the blob
+//     read-only, fsyncs and renames. Output.Transfer into a folder holds its blobs in
+//     their temp files and syncs them all in parallel before it renames any. A blob
 //     already present with the right size is not written again. The blob folders are
 //     synced once per UpdateIndex, before index.json is written: a blob is durable before
 //     anything references it, at the cost of one folder sync per change, not per blob.

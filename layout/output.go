@@ -290,7 +290,11 @@ type TransferStats struct {
 
 // Transfer makes the blobs present in the output, several at a time (OutputOptions.Jobs),
 // largest first so the long copies start early; a digest listed twice is brought once.
-// Each blob arrives through CopyBlob. The first failure cancels the rest and is returned;
+// Each blob arrives through CopyBlob. Into a folder, the blobs it writes are held in
+// their temp files, unsynced, until all are written; then they are synced in parallel and
+// only then renamed onto their digests, so no fsync waits for another and no blob is ever
+// named before its bytes are on the disk (a crash leaves temp files, which gc removes).
+// The first failure cancels the rest and is returned, and every held blob is removed;
 // blobs already present stay (nothing references them until index.json does). Only
 // inside Write.
 func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferStats, error) {
@@ -319,6 +323,8 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	batch := &syncBatch{l: o.l, testHook: transferTestHook}
+	ctx = withSyncBatch(ctx, batch)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -362,11 +368,23 @@ func (o *Output) Transfer(ctx context.Context, blobs []TransferBlob) (TransferSt
 	}
 	close(work)
 	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
 	if firstErr != nil {
+		batch.discard()
 		return st, firstErr
 	}
-	return st, ctx.Err()
+	// The copies are written; now they are synced together and named (see syncBatch).
+	if err := batch.flush(); err != nil {
+		return st, fmt.Errorf("write %s: %w", o.Path, err)
+	}
+	return st, nil
 }
+
+// transferTestHook, when set by a test, runs before each blob a Transfer holds (see
+// syncBatch.testHook).
+var transferTestHook func(n int) error
 
 // commitTarball writes the tarball anew from its stage and renames it into place, unless
 // its index.json did not change.

@@ -176,7 +176,7 @@ func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON 
 	defer os.RemoveAll(stage)
 	w := &splitWriter{dir: stage, size: opts.SplitSize}
 	defer w.discard()
-	if err := writeTar(ctx, w, path, src, indexJSON, blobs, opts); err != nil {
+	if err := writeTar(ctx, w, nil, path, src, indexJSON, blobs, opts); err != nil {
 		return err
 	}
 	if err := w.end(); err != nil {

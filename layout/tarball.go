@@ -95,7 +95,10 @@ func SourceDateEpoch() (time.Time, error) {
 // group name, and ModTime. It is written to a temp file beside path, fsynced and renamed
 // at the end, so path holds the old tarball or the new one, never a part. Blobs are read
 // straight from src (each byte once); with Verify they are hashed on the way and a
-// mismatch fails the write. It holds path+".lock" exclusively while it writes (as an
+// mismatch fails the write. In an uncompressed tarball, blobs of 1 MiB or more that lie
+// in a file are copied into it by the kernel (copy_file_range), and with Verify the
+// bytes copied are hashed in the new tarball on the other cores while the next blob is
+// copied. It holds path+".lock" exclusively while it writes (as an
 // Output on a tarball does), and removes what killed writers of path left beside it.
 // With opts.SplitSize the same bytes go into parts (see TarOptions.SplitSize), put in
 // place as a set; a whole write removes the parts of an older split write of path.
@@ -202,7 +205,7 @@ func writeTarball(ctx context.Context, path string, src *Layout, indexJSON []byt
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
 	defer f.Discard()
-	if err := writeTar(ctx, newEarlyWriteback(f.File), path, src, indexJSON, blobs, opts); err != nil {
+	if err := writeTar(ctx, newEarlyWriteback(f.File), f.File, path, src, indexJSON, blobs, opts); err != nil {
 		return err
 	}
 	if err := f.Commit(path, 0o644, true); err != nil {
@@ -223,11 +226,13 @@ func WriteTarballTo(ctx context.Context, w io.Writer, name string, src *Layout, 
 	if _, err := DecodeIndex(indexJSON); err != nil {
 		return fmt.Errorf("write tarball %s: index.json: %w", name, err)
 	}
-	return writeTar(ctx, w, name, src, indexJSON, blobs, opts)
+	return writeTar(ctx, w, nil, name, src, indexJSON, blobs, opts)
 }
 
-// writeTar writes the tarball's bytes to out (see WriteTarball).
-func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
+// writeTar writes the tarball's bytes to out (see WriteTarball). When out is a new file
+// (file, which out writes to) and the tarball is not compressed, the file is written at
+// offsets instead, and large blobs are copied into it by the kernel (fileTarWriter).
+func writeTar(ctx context.Context, out io.Writer, file *os.File, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) (err error) {
 	seen := map[digest.Digest]bool{}
 	type entry struct {
 		name string
@@ -262,6 +267,14 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		ew = sw
+	case file != nil:
+		fw := newFileTarWriter(ctx, file)
+		defer func() {
+			if err != nil {
+				fw.abort()
+			}
+		}()
+		ew = fw
 	default:
 		ew = plainTarWriter{tar.NewWriter(bw)}
 	}
@@ -302,9 +315,15 @@ func writeTar(ctx context.Context, out io.Writer, path string, src *Layout, inde
 			}
 			continue
 		}
-		if err := ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
-			return src.copyBlobTo(ctx, w, e.d, opts.Verify)
-		}); err != nil {
+		var err error
+		if fw, ok := ew.(*fileTarWriter); ok {
+			err = fw.writeBlob(header(e.name, e.d.Size), src, e.d, opts.Verify)
+		} else {
+			err = ew.WriteEntry(header(e.name, e.d.Size), func(w io.Writer) error {
+				return src.copyBlobTo(ctx, w, e.d, opts.Verify)
+			})
+		}
+		if err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 		if done += e.d.Size; opts.Progress != nil {

@@ -24,16 +24,17 @@ type LinkMode string
 // Link modes.
 const (
 	// LinkAuto takes the cheapest method that works: a reflink, else a hard link (same file
-	// system), else a copy: in the kernel without Verify, as a stream with Verify, because
-	// the stream hashes while it copies and so reads the source once.
+	// system), else a copy (see LinkCopy).
 	LinkAuto LinkMode = "auto"
 	// LinkReflink only clones the file (FICLONE: a new inode sharing the source's extents
 	// until one is written); it fails where the file system cannot.
 	LinkReflink LinkMode = "reflink"
 	// LinkHardlink only makes a hard link to the source file; it fails across file systems.
 	LinkHardlink LinkMode = "hardlink"
-	// LinkCopy always copies the bytes: in the kernel (copy_file_range) without Verify, as a
-	// stream that hashes while it copies with Verify.
+	// LinkCopy always copies the bytes, in the kernel (copy_file_range) where it can. With
+	// Verify the copy goes through WriteBlob, which hashes the copied bytes in the new file
+	// on another core as they land (or, where the kernel cannot copy, hashes while it
+	// copies through user space), so the source is read once either way.
 	LinkCopy LinkMode = "copy"
 )
 
@@ -68,7 +69,7 @@ const (
 	TransferReflink    TransferMethod = "reflink"     // cloned (FICLONE)
 	TransferHardlink   TransferMethod = "hardlink"    // hard link to the source's file
 	TransferKernelCopy TransferMethod = "kernel-copy" // (*os.File).ReadFrom: copy_file_range where the kernel can
-	TransferStream     TransferMethod = "stream"      // read, hashed and written through WriteBlob
+	TransferStream     TransferMethod = "stream"      // hashed and written through WriteBlob (copied by the kernel and hashed on another core where it can)
 	TransferTarball    TransferMethod = "tarball"     // read from the source as a tarball output is written (Output.Transfer)
 )
 
@@ -280,7 +281,7 @@ func (c *blobCopy) reflink() (TransferResult, error) {
 	if err := c.checkSource(); err != nil {
 		return TransferResult{}, err
 	}
-	if err := commitBlob(c.l, f, c.final); err != nil {
+	if err := commitBlob(c.ctx, c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferReflink, Bytes: c.d.Size}, nil
@@ -389,7 +390,7 @@ func (c *blobCopy) kernelCopy() (TransferResult, error) {
 	if n != c.d.Size {
 		return TransferResult{}, fmt.Errorf("%w: copied %d bytes, descriptor says %d (the source changed)", ErrSizeMismatch, n, c.d.Size)
 	}
-	if err := commitBlob(c.l, f, c.final); err != nil {
+	if err := commitBlob(c.ctx, c.l, f, c.final); err != nil {
 		return TransferResult{}, err
 	}
 	return TransferResult{Method: TransferKernelCopy, Bytes: c.d.Size}, nil

@@ -40,3 +40,18 @@ func (w *earlyWriteback) Write(p []byte) (int, error) {
 var startWriteback = func(f *os.File, off, n int64) {
 	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// writebackBehind starts the writeback of a file written at offsets (pwrite,
+// copy_file_range) one chunk behind its end, as earlyWriteback does for a stream.
+type writebackBehind struct {
+	f       *os.File
+	started int64
+}
+
+// advance says the file is written up to end.
+func (w *writebackBehind) advance(end int64) {
+	for end-w.started >= 2*writebackChunk {
+		startWriteback(w.f, w.started, writebackChunk)
+		w.started += writebackChunk
+	}
+}

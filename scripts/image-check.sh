@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds ocil's image (scripts/image.sh) twice and requires the same bytes, then has the
 # clients read both tarballs, tags VERSION and VERSION-debug:
-# - skopeo copies each with every platform (as it does when it pushes it with
-#   skopeo copy oci-archive:...:TAG docker://...);
+# - skopeo copies each with every platform, to a layout and (pushed as a release is,
+#   skopeo copy --all oci-archive:... docker://...) to a registry on 127.0.0.1, whose
+#   index for each tag is the layout's;
 # - umoci unpacks each platform: VERSION's rootfs holds ocil and nothing else, and the
 #   host's ocil runs; VERSION-debug's has busybox in /busybox, its links, /bin/sh and
 #   /tmp, and its ./bin/sh runs the unpacked ocil;
@@ -16,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 tmp=$(mktemp -d)
+regpid=
 cleanup() {
+	if [ -n "$regpid" ]; then kill "$regpid" 2>/dev/null || true; wait "$regpid" 2>/dev/null || true; fi
 	# podman's vfs store holds read-only files; podman removes its own.
 	[ -d "$tmp/podman" ] && pod system reset -f >/dev/null 2>&1 || true
 	chmod -R u+w "$tmp" 2>/dev/null || true
@@ -132,6 +135,35 @@ done
 grep -q "^Version: $(scripts/busybox.sh --version | cut -d' ' -f2)\$" "$tmp/busybox-source/busybox_1.35.0-4+deb12u1.dsc" ||
 	fail "the source package's .dsc is not the version the image annotates"
 
+# A push, as a release pushes both tags: skopeo copy --all from each tarball into a
+# registry bound to 127.0.0.1 (distribution's registry), then the registry's index for
+# each tag must be the layout's, byte for byte (same digest).
+registry=$(command -v registry || echo "$($GO env GOPATH | cut -d: -f1)/bin/registry")
+[ -x "$registry" ] || fail "distribution's registry is not installed (make tools installs it)"
+reg=
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 20000))
+	mkdir -p "$tmp/registry"
+	printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+		"$tmp/registry/data" "$port" >"$tmp/registry/config.yml"
+	"$registry" serve "$tmp/registry/config.yml" >"$tmp/registry/log" 2>&1 &
+	regpid=$!
+	for _ in $(seq 1 300); do
+		if curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then reg=127.0.0.1:$port; break 2; fi
+		kill -0 "$regpid" 2>/dev/null || break # it exited: the port was taken; try another
+		sleep 0.1
+	done
+	kill "$regpid" 2>/dev/null || true; wait "$regpid" 2>/dev/null || true; regpid=
+done
+[ -n "$reg" ] || fail "the registry did not start: $(cat "$tmp/registry/log")"
+for tag in "$VERSION" "$debug"; do
+	skopeo copy -q --all --preserve-digests --dest-tls-verify=false "oci-archive:${file[$tag]}" "docker://$reg/ocil:$tag" >/dev/null
+	want=$("$tmp/ocil" resolve -q "${file[$tag]}:$tag")
+	got=sha256:$(skopeo inspect --raw --tls-verify=false "docker://$reg/ocil:$tag" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "skopeo pushed $tag as $got, the layout holds $want"
+done
+kill "$regpid"; wait "$regpid" 2>/dev/null || true; regpid=
+
 OCIL_IMAGE_TARBALL=$debug_tarball OCIL_IMAGE_TAG=$debug PODMAN_ROOT=$tmp/podman scripts/gitlab-docker-check.sh
 
-echo "image reproducible and read by skopeo, umoci and podman; $debug runs GitLab jobs: ${a%% *}"
+echo "image reproducible, read by skopeo, pushed by it to a registry with the same digests, read by umoci and podman; $debug runs GitLab jobs: ${a%% *}"

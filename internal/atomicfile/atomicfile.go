@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // TempPrefix starts the name of every temporary file ocil makes. A leading dot keeps the
@@ -29,6 +30,7 @@ type File struct {
 	root   *os.Root // when made by CreateIn: names are relative to it
 	tmp    string
 	done   bool
+	held   bool // handed over to CommitAll or DiscardAll
 }
 
 // Create makes a temp file in dir named TempPrefix+pattern, with pattern's last "*"
@@ -83,12 +85,88 @@ func (f *File) Commit(final string, perm os.FileMode, syncFolder bool) error {
 	return nil
 }
 
-// Discard closes and removes the temp file unless it was committed.
+// Discard closes and removes the temp file unless it was committed or held. A held file
+// belongs to its CommitAll, which may be running on another goroutine: only held is read.
 func (f *File) Discard() {
+	if f.held {
+		return
+	}
 	if !f.done {
 		f.done = true
 		f.Close()
 		f.remove()
+	}
+}
+
+// Hold hands the temp file over to a later CommitAll or DiscardAll, which the holder
+// must call: Discard leaves it alone from now on.
+func (f *File) Hold() { f.held = true }
+
+// Pending is a held temp file and the name CommitAll gives it.
+type Pending struct {
+	File  *File
+	Final string
+}
+
+// CommitAll commits the files as Commit would (mode perm, fsync, close, rename; no folder
+// sync), but syncs them all, at most jobs at once, before it renames any: no fsync waits
+// for another, and no file appears under its final name before every one of them is on
+// the disk. If a sync fails, every file is removed and nothing is renamed; if a rename
+// fails, the files not yet renamed are removed, and those renamed stay (each whole).
+func CommitAll(files []Pending, perm os.FileMode, jobs int) error {
+	work := make(chan *File)
+	errs := make(chan error, len(files))
+	var wg sync.WaitGroup
+	for range max(min(jobs, len(files)), 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				err := f.Chmod(perm)
+				if err == nil && !f.NoSync {
+					if err = f.Sync(); err != nil {
+						err = fmt.Errorf("sync: %w", err)
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", f.Name(), err)
+				}
+			}
+		}()
+	}
+	for _, p := range files {
+		work <- p.File
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		DiscardAll(files)
+		return err
+	}
+	for i, p := range files {
+		p.File.done = true
+		err := p.File.Close()
+		if err == nil {
+			err = p.File.rename(p.Final)
+		}
+		if err != nil {
+			p.File.remove()
+			DiscardAll(files[i+1:])
+			return err
+		}
+	}
+	return nil
+}
+
+// DiscardAll closes and removes held files that were not committed.
+func DiscardAll(files []Pending) {
+	for _, p := range files {
+		if !p.File.done {
+			p.File.done = true
+			p.File.Close()
+			p.File.remove()
+		}
 	}
 }
 

@@ -97,3 +97,43 @@ func TestCreateInStaysInRoot(t *testing.T) {
 		t.Fatalf("left behind: %v", got)
 	}
 }
+
+// CommitAll names no file before every one is synced: one that cannot be synced (here
+// closed under it) leaves none renamed and every temp file removed. Held files are left
+// alone by Discard; CommitAll names them all when nothing fails.
+func TestCommitAllAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	hold := func(n int) []Pending {
+		var ps []Pending
+		for i := range n {
+			f, err := Create(dir, "*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write([]byte{byte('a' + i)})
+			f.Hold()
+			f.Discard() // held: no effect
+			ps = append(ps, Pending{File: f, Final: filepath.Join(dir, string(rune('a'+i)))})
+		}
+		return ps
+	}
+	ps := hold(5)
+	ps[3].File.File.Close()
+	if err := CommitAll(ps, 0o444, 2); err == nil {
+		t.Fatal("a file that cannot be synced was committed")
+	}
+	if got := names(t, dir); len(got) != 0 {
+		t.Fatalf("left behind: %v", got)
+	}
+	ps = hold(5)
+	if err := CommitAll(ps, 0o444, 3); err != nil {
+		t.Fatal(err)
+	}
+	got := names(t, dir)
+	if strings.Join(got, "") != "abcde" {
+		t.Fatalf("committed: %v", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "c")); string(b) != "c" {
+		t.Fatalf("c holds %q", b)
+	}
+}

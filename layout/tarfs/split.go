@@ -505,6 +505,20 @@ func (p *partsFile) ReadAt(b []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// extent returns the part that holds the n bytes at off of the whole, and where they
+// start in it, when one part holds them all (a kernel copy reads one file).
+func (p *partsFile) extent(off, n int64) (*os.File, int64, bool) {
+	i := sort.Search(len(p.ends), func(i int) bool { return p.ends[i] > off })
+	if off < 0 || n < 0 || i >= len(p.files) || off+n > p.ends[i] {
+		return nil, 0, false
+	}
+	start := int64(0)
+	if i > 0 {
+		start = p.ends[i-1]
+	}
+	return p.files[i], off - start, true
+}
+
 func (p *partsFile) Close() error {
 	var first error
 	for _, f := range p.files {

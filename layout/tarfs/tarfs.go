@@ -232,7 +232,7 @@ func (f *FS) Open(name string) (fs.File, error) {
 		if e.piece != nil {
 			return newSeekFile(f, e), nil
 		}
-		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size)}, nil
+		return &file{e: e, r: io.NewSectionReader(f.f, e.off, e.size), archive: f.f}, nil
 	}
 	if d, ok := f.dirs[name]; ok {
 		return &openDir{d: d, entries: f.readDir(name)}, nil
@@ -327,9 +327,32 @@ func (i dirInfo) Sys() any           { return nil }
 
 // file is an open layout file. Each has its own offset; ReadAt does not move it.
 type file struct {
-	e      *entry
-	r      *io.SectionReader
-	closed bool
+	e       *entry
+	r       *io.SectionReader
+	archive archiveFile // what holds the bytes at e.off as they are; nil when they are in memory
+	closed  bool
+}
+
+// Extent returns the file that holds the rest of this file's bytes as they are (the
+// archive, the one part of a split archive that holds them all, or the temp file holding
+// an archive decompressed) and the offset in it of the next byte Read would return, so
+// that the kernel can copy them (copy_file_range); ok is false when the bytes are in
+// memory or span parts, or f is closed.
+func (f *file) Extent() (archive *os.File, off int64, ok bool) {
+	if f.closed || f.archive == nil {
+		return nil, 0, false
+	}
+	pos, err := f.r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, false
+	}
+	switch a := f.archive.(type) {
+	case *os.File:
+		return a, f.e.off + pos, true
+	case *partsFile:
+		return a.extent(f.e.off+pos, f.e.size-pos)
+	}
+	return nil, 0, false
 }
 
 func (f *file) Stat() (fs.FileInfo, error) { return fileInfo{f.e}, nil }
