@@ -241,10 +241,17 @@ func (v *validator) checkData(raw json.RawMessage, d ocispec.Descriptor, object 
 // documentMembers checks what indexes and manifests share: a JSON object with
 // schemaVersion 2, and a mediaType, artifactType and annotations of the right types. It
 // returns the members, the document's mediaType ("" when absent) and its annotations
-// (what of them could be decoded), or nil when the document is not a JSON object.
-func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawDocument, string, map[string]string) {
+// (what of them could be decoded), or nil when the document is not a JSON object. pre,
+// when not nil, holds b taken apart in a read ahead.
+func (v *validator) documentMembers(b []byte, object, schemaCheck string, pre *preRead) (*rawDocument, string, map[string]string) {
 	var r rawDocument
-	if err := unmarshalDocument(b, &r); err != nil || isNull(b) {
+	var err error
+	if pre != nil && pre.split {
+		r, err = pre.doc, pre.splitErr
+	} else {
+		err = unmarshalDocument(b, &r)
+	}
+	if err != nil || isNull(b) {
 		msg := "not a JSON object"
 		if err != nil {
 			msg += ": " + err.Error()
@@ -283,15 +290,15 @@ func (v *validator) documentMembers(b []byte, object, schemaCheck string) (*rawD
 }
 
 // indexDocument checks an index: index.json (object "index.json") or an index blob
-// listed with descMediaType.
-func (v *validator) indexDocument(b []byte, object, descMediaType string) (p parsed) {
+// listed with descMediaType; pre is the read ahead b comes from, or nil.
+func (v *validator) indexDocument(b []byte, object, descMediaType string, pre *preRead) (p parsed) {
 	before := v.errors
 	// What the checks below do not cover and the layout package refuses (duplicate or
 	// case-variant member names, invalid UTF-8, deep nesting, trailing data), reported
 	// at the end when they found nothing. Decoded first, so that the decoded index
 	// (100,000 descriptors for as many tags) is gone before the checks build theirs.
 	_, decodeErr := layout.DecodeIndex(b)
-	r, mediaType, _ := v.documentMembers(b, object, checkIndexSchema)
+	r, mediaType, _ := v.documentMembers(b, object, checkIndexSchema, pre)
 	if r == nil {
 		return p
 	}
@@ -340,10 +347,10 @@ func (v *validator) indexDocument(b []byte, object, descMediaType string) (p par
 }
 
 // manifestDocument checks a manifest listed with descMediaType. Its children are its
-// config and layers.
-func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p parsed) {
+// config and layers. pre is the read ahead b comes from, or nil.
+func (v *validator) manifestDocument(b []byte, object, descMediaType string, pre *preRead) (p parsed) {
 	before := v.errors
-	r, mediaType, annotations := v.documentMembers(b, object, checkManifestSchema)
+	r, mediaType, annotations := v.documentMembers(b, object, checkManifestSchema, pre)
 	if r == nil {
 		return p
 	}
@@ -397,7 +404,13 @@ func (v *validator) manifestDocument(b []byte, object, descMediaType string) (p 
 	p.artifactType, _ = jsonString(r.ArtifactType)
 	p.annotations = annotations // documentMembers reports a bad one
 	if v.errors == before {
-		if _, err := layout.DecodeManifest(b); err != nil {
+		var err error
+		if pre != nil && pre.decoded {
+			err = pre.decodeErr
+		} else {
+			_, err = layout.DecodeManifest(b)
+		}
+		if err != nil {
 			v.add(checkManifestSchema, object, "ocil cannot read it: %v", err)
 		}
 	}

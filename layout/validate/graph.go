@@ -41,7 +41,7 @@ func (v *validator) readIndexJSON() (entries []child, ok bool) {
 		v.add(checkLayoutIndex, object, "cannot be read: %v", err)
 		return nil, false
 	}
-	p := v.indexDocument(b, object, "")
+	p := v.indexDocument(b, object, "", nil)
 	v.readDelta(b)
 	return p.children, p.listed
 }
@@ -99,7 +99,7 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 		v.incomplete = true
 		return
 	}
-	raw := v.readDocument(d)
+	raw, pre := v.readDocument(d)
 	if raw == nil {
 		v.incomplete = true
 		return
@@ -108,12 +108,12 @@ func (v *validator) visit(ctx context.Context, d ocispec.Descriptor, object, kin
 	var p parsed
 	if layout.IsIndex(d.MediaType) {
 		v.checked.Indexes++
-		p = v.indexDocument(raw, docObject, d.MediaType)
+		p = v.indexDocument(raw, docObject, d.MediaType, pre)
 		v.checkIndexChildren(docObject, p.children)
 		v.listings = append(v.listings, listing{object: docObject, children: p.children})
 	} else {
 		v.checked.Manifests++
-		p = v.manifestDocument(raw, docObject, d.MediaType)
+		p = v.manifestDocument(raw, docObject, d.MediaType, pre)
 	}
 	doc.mediaType, doc.subject = p.mediaType, p.subject
 	doc.subjectDigest, doc.artifactType = p.subjectDigest, p.artifactType
@@ -155,17 +155,24 @@ func schemaCheck(mediaType string) string {
 
 // readDocument reads the index or manifest d describes and returns its bytes once they
 // are known to be the right ones: present, of the right size and hashing to the digest.
-// Otherwise it returns nil, and checkBlobs reports why.
-func (v *validator) readDocument(d ocispec.Descriptor) []byte {
+// Otherwise it returns nil, and checkBlobs reports why. pre is the read ahead the bytes
+// come from, nil when they were read here.
+func (v *validator) readDocument(d ocispec.Descriptor) ([]byte, *preRead) {
 	if layout.VerifiableDigest(d.Digest) != nil {
-		return nil // descriptor.algorithm (or push.algorithm) says why
+		return nil, nil // descriptor.algorithm (or push.algorithm) says why
 	}
 	p, _ := layout.BlobPath(d.Digest)
 	if !v.blobInside(d.Digest) {
-		return nil
+		return nil, nil
 	}
 	pre := v.pre[d.Digest]
 	delete(v.pre, d.Digest)
+	if pre != nil {
+		pre.batch.wait()
+		if pre.fi == nil && pre.statErr == nil {
+			pre = nil // not reached (ctx ended): read in turn
+		}
+	}
 	var fi fs.FileInfo
 	var err error
 	if pre != nil {
@@ -174,7 +181,7 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 		fi, err = fs.Stat(v.src.fsys, p)
 	}
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != d.Size {
-		return nil
+		return nil, nil
 	}
 	// checkBlobs need not stat it again.
 	b := v.blobs[d.Digest]
@@ -185,56 +192,84 @@ func (v *validator) readDocument(d ocispec.Descriptor) []byte {
 	}
 	if d.Size > layout.MaxJSONSize {
 		v.add(schemaCheck(d.MediaType), object, "%d bytes; ocil reads documents of at most %d bytes", d.Size, layout.MaxJSONSize)
-		return nil
+		return nil, nil
 	}
 	if pre != nil && pre.read {
 		b.hashed, b.readErr, b.got = true, pre.readErr, pre.got
 		if pre.readErr != nil || b.got != d.Digest {
-			return nil
+			return nil, nil
 		}
-		return pre.raw
+		return pre.raw, pre
 	}
-	return v.readVerified(d)
+	return v.readVerified(d), nil
 }
 
-// readAheadBatch is how many index.json entries run reads ahead at once.
+// readAheadBatch is how many index.json entries a read ahead takes at once.
 const readAheadBatch = 256
 
 // preRead is what readDocument would find for a document: the stat of its blob and,
-// for a regular file of the descriptor's size, its bytes and their digest.
+// for a regular file of the descriptor's size, its bytes and their digest; for bytes
+// that match, their members (unmarshalDocument) and, for a manifest, what
+// layout.DecodeManifest says of them.
 type preRead struct {
+	batch   *readBatch
 	fi      fs.FileInfo
 	statErr error
 	read    bool
 	raw     []byte
 	readErr error
 	got     digest.Digest
+	// split is set when doc and splitErr are unmarshalDocument's result on raw;
+	// decoded when decodeErr is layout.DecodeManifest's verdict on it.
+	split     bool
+	doc       rawDocument
+	splitErr  error
+	decoded   bool
+	decodeErr error
 }
 
-// readAhead reads the documents of entries that readDocument will read (indexes and
-// manifests not read yet, whose blob path checkTree saw with no link on it) on up to
-// four goroutines, while nothing else runs: stat, read and hash are most of checking a
-// layout of many small manifests, and each core can do its share. readDocument then
-// takes them in order and checks as before.
-func (v *validator) readAhead(ctx context.Context, entries []child) {
+// readBatch is one read ahead: the documents its workers read, and done, closed once
+// they all stopped.
+type readBatch struct {
+	done chan struct{}
+}
+
+// readAhead starts reading the documents of entries that readDocument will read
+// (indexes and manifests not read yet nor being read, whose blob path checkTree saw
+// with no link on it) on up to four goroutines (Options.Jobs), and returns at once:
+// stat, read, hash and taking apart are most of checking a layout of many small manifests,
+// and each core can do its share while the checks of the previous batch run.
+// readDocument then takes them in order, waiting for their batch, and checks as
+// before. Only this goroutine touches v.pre; the workers write the preRead records
+// they were given, read once done is closed. It returns nil when there is nothing to
+// read or only one job.
+func (v *validator) readAhead(ctx context.Context, entries []child) *readBatch {
 	workers := min(v.opts.Jobs, 4)
 	if workers < 2 {
-		return
+		return nil
 	}
-	v.pre = map[digest.Digest]*preRead{}
+	if v.pre == nil {
+		v.pre = make(map[digest.Digest]*preRead, 2*readAheadBatch)
+	}
+	batch := &readBatch{done: make(chan struct{})}
 	var ds []ocispec.Descriptor
+	var rs []*preRead
 	for _, e := range entries {
 		d := e.d
 		if !e.ok || (!layout.IsIndex(d.MediaType) && !layout.IsManifest(d.MediaType)) || v.docs[d.Digest] != nil || v.pre[d.Digest] != nil ||
 			layout.VerifiableDigest(d.Digest) != nil || d.Size > layout.MaxJSONSize || !v.knownInside(d.Digest) {
 			continue
 		}
-		v.pre[d.Digest] = &preRead{}
-		ds = append(ds, d)
+		r := &preRead{batch: batch}
+		v.pre[d.Digest] = r
+		ds, rs = append(ds, d), append(rs, r)
+	}
+	if len(ds) == 0 {
+		return nil
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(workers, len(ds)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -243,8 +278,7 @@ func (v *validator) readAhead(ctx context.Context, entries []child) {
 				if i >= len(ds) || ctx.Err() != nil {
 					return
 				}
-				d := ds[i]
-				r := v.pre[d.Digest] // the map is only read while the workers run
+				d, r := ds[i], rs[i]
 				p, _ := layout.BlobPath(d.Digest)
 				r.fi, r.statErr = fs.Stat(v.src.fsys, p)
 				if r.statErr != nil || !r.fi.Mode().IsRegular() || r.fi.Size() != d.Size {
@@ -260,14 +294,29 @@ func (v *validator) readAhead(ctx context.Context, entries []child) {
 				default:
 					r.got = d.Digest.Algorithm().FromBytes(r.raw)
 				}
+				if r.readErr != nil || r.got != d.Digest {
+					continue
+				}
+				r.splitErr = unmarshalDocument(r.raw, &r.doc)
+				r.split = true
+				if layout.IsManifest(d.MediaType) {
+					_, r.decodeErr = layout.DecodeManifest(r.raw)
+					r.decoded = true
+				}
 			}
 		}()
 	}
-	wg.Wait()
-	for d, r := range v.pre {
-		if r.fi == nil && r.statErr == nil {
-			delete(v.pre, d) // not reached (ctx ended): read in turn
-		}
+	go func() {
+		wg.Wait()
+		close(batch.done)
+	}()
+	return batch
+}
+
+// wait waits for b's workers to stop, if b was started.
+func (b *readBatch) wait() {
+	if b != nil {
+		<-b.done
 	}
 }
 

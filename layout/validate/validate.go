@@ -80,8 +80,8 @@ type validator struct {
 	// unreferenced is then unknown.
 	incomplete bool
 	checked    Counts
-	// pre holds the documents of index.json entries read ahead (readAhead), until
-	// readDocument takes them.
+	// pre holds the documents of index.json entries read ahead or being read
+	// (readAhead), until readDocument takes them.
 	pre map[digest.Digest]*preRead
 	// delta is index.json's delta record, nil when the layout is not a delta.
 	delta *layout.Delta
@@ -161,13 +161,23 @@ func (v *validator) run(ctx context.Context) error {
 	names, listed := v.checkTree()
 	entries, indexOK := v.readIndexJSON()
 	v.listings = append(v.listings, listing{object: layout.IndexFile, top: true, children: entries})
+	// The documents of the next batch of entries are read while those of this one are
+	// checked (readAhead); the checks run in order, here.
+	batch := func(i int) []child { return entries[min(i, len(entries)):min(i+readAheadBatch, len(entries))] }
+	var ahead []*readBatch
+	if len(entries) > 0 {
+		ahead = append(ahead, v.readAhead(ctx, batch(0)))
+	}
 	for i, e := range entries {
-		if i%readAheadBatch == 0 {
-			v.readAhead(ctx, entries[i:min(i+readAheadBatch, len(entries))])
+		if i%readAheadBatch == 0 && i+readAheadBatch < len(entries) {
+			ahead = append(ahead, v.readAhead(ctx, batch(i+readAheadBatch)))
 		}
 		if e.ok {
 			v.visit(ctx, e.d, e.object, kindOf(e.d.MediaType, "blob"), 0)
 		}
+	}
+	for _, b := range ahead {
+		b.wait() // none reads the layout once it is closed
 	}
 	v.pre = nil
 	if err := ctx.Err(); err != nil {
