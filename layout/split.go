@@ -164,8 +164,11 @@ func (w *splitWriter) discard() {
 // and path itself. The caller holds path's lock. A failure before the renames leaves
 // every file as it was; the renames, in one folder, fail only on an I/O error.
 func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON []byte, blobs []ocispec.Descriptor, opts TarOptions) error {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	old, err := splitReplaced(path)
+	// Files are named from the clean path, as tarfs.PartFiles lists them: ./out.tar's
+	// older parts are out.tar.001, ..., which the new set must be told apart from.
+	clean := filepath.Clean(path)
+	dir, base := filepath.Dir(clean), filepath.Base(clean)
+	old, err := splitReplaced(clean)
 	if err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
@@ -185,7 +188,7 @@ func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON 
 	n := len(w.parts)
 	lines := make([]tarfs.SumLine, n)
 	for i, p := range w.parts {
-		lines[i] = tarfs.SumLine{Sum: p.sum, Name: filepath.Base(tarfs.PartName(path, i+1, n))}
+		lines[i] = tarfs.SumLine{Sum: p.sum, Name: filepath.Base(tarfs.PartName(clean, i+1, n))}
 	}
 	sums, err := atomicfile.Create(stage, "sums-*")
 	if err != nil {
@@ -200,13 +203,13 @@ func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON 
 	}
 	keep := map[string]bool{}
 	for i, p := range w.parts {
-		final := tarfs.PartName(path, i+1, n)
+		final := tarfs.PartName(clean, i+1, n)
 		keep[final] = true
 		if err := os.Rename(p.tmp, final); err != nil {
 			return fmt.Errorf("write tarball %s: %w", path, err)
 		}
 	}
-	if err := sums.Commit(path+tarfs.SumSuffix, 0o644, false); err != nil {
+	if err := sums.Commit(clean+tarfs.SumSuffix, 0o644, false); err != nil {
 		return fmt.Errorf("write tarball %s: %w", path, err)
 	}
 	for _, o := range old {
@@ -227,6 +230,7 @@ func writeSplitTarball(ctx context.Context, path string, src *Layout, indexJSON 
 // which is renamed over) and path itself when it is a file. A folder among them fails
 // the write before anything is written, since it could not be replaced.
 func splitReplaced(path string) ([]string, error) {
+	path = filepath.Clean(path)
 	files, err := tarfs.PartFiles(path)
 	if err != nil {
 		return nil, err
@@ -256,15 +260,19 @@ func splitReplaced(path string) ([]string, error) {
 
 // removeSplit removes the parts and checksum file of an older split write of path, once
 // a whole tarball was written there (readers prefer path, and cat path.0* must not give
-// the old content). Only files are removed, never a folder or a link's target.
+// the old content). Only files are removed, never a folder or a link's target, and the
+// checksum file only when it lists parts (tarfs.SumsListParts): one that sha256sum wrote
+// for the whole tarball is the user's.
 func removeSplit(path string) error {
+	path = filepath.Clean(path)
 	files, err := tarfs.PartFiles(path)
 	if err != nil {
 		return err
 	}
+	userSums := !tarfs.SumsListParts(path)
 	removed := false
 	for _, f := range files {
-		if fi, err := os.Lstat(f); err != nil || fi.IsDir() {
+		if fi, err := os.Lstat(f); err != nil || fi.IsDir() || (userSums && f == path+tarfs.SumSuffix) {
 			continue
 		}
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {

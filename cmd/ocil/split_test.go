@@ -400,3 +400,54 @@ func TestSplitReaderBesideReplacement(t *testing.T) {
 		t.Fatalf("the new set: %s, want %s", got, want)
 	}
 }
+
+// TestSplitUncleanPathKeepsParts: rewriting a split tarball named by a path that is not
+// clean (./out.tar, d//out.tar, d/./out.tar) must keep its new parts.
+func TestSplitUncleanPathKeepsParts(t *testing.T) {
+	src := splitSource(t)
+	dir := t.TempDir()
+	out := dir + "/./out.tar"
+	runOcil(t, "copy", "-q", src, out, "--split-size", "100K")
+	runOcil(t, "tag", "-q", out+":1.0", "2.0") // exits 0
+	if ps := parts(t, filepath.Join(dir, "out.tar")); len(ps) == 0 {
+		ents, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("every part is gone after tag; folder holds %v", names)
+	}
+	runOcil(t, "ls", out)
+}
+
+// TestWholeWriteKeepsUsersSumFile: bundle.tar.sha256 written by sha256sum for the
+// whole bundle.tar is not a parts list; rewriting bundle.tar (no parts anywhere) must
+// not delete it.
+func TestWholeWriteKeepsUsersSumFile(t *testing.T) {
+	src := splitSource(t)
+	b := filepath.Join(t.TempDir(), "bundle.tar")
+	runOcil(t, "copy", "-q", src, b)
+	mine := []byte(sumOf(t, b) + "  bundle.tar\n")
+	if err := os.WriteFile(b+".sha256", mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runOcil(t, "tag", "-q", b+":1.0", "2.0")
+	if _, err := os.Stat(b + ".sha256"); err != nil {
+		t.Fatalf("the user's bundle.tar.sha256 was removed by a whole rewrite: %v", err)
+	}
+}
+
+// TestUsersSumFileIsNotASplit: data.001 beside a folder still to be made is ignored
+// (design notes); data.sha256 (sha256sum of a file named data) is not.
+func TestUsersSumFileIsNotASplit(t *testing.T) {
+	tmp := t.TempDir()
+	f := filepath.Join(tmp, "f")
+	os.WriteFile(f, []byte("hello"), 0o644)
+	os.WriteFile(filepath.Join(tmp, "data.001"), []byte("x"), 0o644)
+	runOcil(t, "add", "-q", filepath.Join(tmp, "data")+":1", "--platform", "linux/amd64", f) // fine
+	os.WriteFile(filepath.Join(tmp, "other.sha256"), []byte("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  other\n"), 0o644)
+	code, _, stderr := runCLI(t, "add", "-q", filepath.Join(tmp, "other")+":1", "--platform", "linux/amd64", f)
+	if code != 0 {
+		t.Fatalf("add to a new folder other beside other.sha256: exit %d: %s", code, stderr)
+	}
+}

@@ -158,7 +158,8 @@ func (s *Split) Size() int64 {
 func (s *Split) PartSize() int64 { return s.Parts[0].Size }
 
 // SplitExists reports whether path names a split tarball: path itself does not exist,
-// and its checksum file does, or a first part (PATH.001, PATH.0001, ...) does and path is
+// and its checksum file lists parts of path (SumsListParts; a checksum file that is not
+// a regular file counts too, so that reading it gives the error), or a first part (PATH.001, PATH.0001, ...) does and path is
 // named like a tarball (.tar, .tar.gz, .tgz, .tar.zst, .tzst), so that data.001 beside
 // a folder data still to be made does not make it a tarball. Readers then read path from
 // its parts; when path exists, path is read and its parts are not.
@@ -170,7 +171,7 @@ func SplitExists(path string) bool {
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return false
 	}
-	if _, err := os.Lstat(path + SumSuffix); err == nil {
+	if fi, err := os.Lstat(path + SumSuffix); err == nil && (!fi.Mode().IsRegular() || SumsListParts(path)) {
 		return true
 	}
 	tarName := false
@@ -186,6 +187,23 @@ func SplitExists(path string) bool {
 		}
 	}
 	return false
+}
+
+// SumsListParts reports whether path's checksum file (path.sha256) is one a split write
+// of path makes: in sha256sum's format, its first line naming a part of path. A file of
+// the same name that says something else (sha256sum bundle.tar > bundle.tar.sha256) is
+// the user's: it neither makes path a split tarball nor is removed with its parts.
+func SumsListParts(path string) bool {
+	data, err := readSumFile(path + SumSuffix)
+	if err != nil {
+		return false
+	}
+	lines, err := ParseSums(data)
+	if err != nil {
+		return false
+	}
+	_, _, ok := partNumber(filepath.Base(path), lines[0].Name)
+	return ok
 }
 
 // PartOf reports whether path is named as a part of a split tarball that SplitExists
