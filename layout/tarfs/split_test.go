@@ -339,8 +339,16 @@ func TestSplitWholeWins(t *testing.T) {
 	if SplitExists(data) {
 		t.Fatal("data.001 makes data a split tarball")
 	}
-	if os.WriteFile(data+SumSuffix, nil, 0o644); !SplitExists(data) {
-		t.Fatal("data.sha256 does not make data a split tarball")
+	// A checksum file counts when it lists parts; one that says something else (empty,
+	// or sha256sum of a file named data) is the user's.
+	h := strings.Repeat("ab", 32)
+	for _, other := range []string{"", h + "  data\n", "not a checksum file\n"} {
+		if os.WriteFile(data+SumSuffix, []byte(other), 0o644); SplitExists(data) {
+			t.Fatalf("data.sha256 holding %q makes data a split tarball", other)
+		}
+	}
+	if os.WriteFile(data+SumSuffix, []byte(h+"  data.001\n"), 0o644); !SplitExists(data) {
+		t.Fatal("data.sha256 listing data.001 does not make data a split tarball")
 	}
 }
 
