@@ -19,6 +19,10 @@ import (
 // copyFileRange); nothing was copied, and the bytes go through user space instead.
 var errNoKernelCopy = errors.New("the kernel cannot copy between these files")
 
+// kernelCopyRange is copyFileRange; a test replaces it to see the copies the kernel
+// refuses (EXDEV between file systems) take the user-space path.
+var kernelCopyRange = copyFileRange
+
 // kernelCopyChunk is how much one copy_file_range call moves before the copier looks at
 // its context, reports progress, lets the hash catch up and starts writeback (the same
 // 16 MiB as writebackChunk, which only Linux has).
@@ -193,7 +197,13 @@ func kernelCopyBlob(ctx context.Context, dst *os.File, dstOff int64, src *os.Fil
 			finish()
 			return nil, err
 		}
-		m, err := copyFileRange(dst, dstOff+n, src, srcOff+n, min(kernelCopyChunk, d.Size-n))
+		m, err := kernelCopyRange(dst, dstOff+n, src, srcOff+n, min(kernelCopyChunk, d.Size-n))
+		if err == nil && m == 0 && n == 0 {
+			// Some file systems (FUSE, network ones) copy nothing and say so with 0 rather
+			// than an error (Go's own io.Copy falls back then too): the bytes go through
+			// user space instead, which also tells a source that is really empty.
+			err = errNoKernelCopy
+		}
 		if err != nil {
 			finish()
 			if h != nil {

@@ -389,3 +389,44 @@ func TestCopyBlobFromSplitTarball(t *testing.T) {
 		dst.Close()
 	}
 }
+
+// TestKernelRefusedTarballExtent: when the kernel refuses to copy (EXDEV: the source
+// tarball on another file system), blobs held in a plain tarball are copied through user
+// space, each exactly its extent (the archive goes on after it), and the output is the
+// source's bytes.
+func TestKernelRefusedTarballExtent(t *testing.T) {
+	ctx := context.Background()
+	l, ds, idx := kernelLayout(t, 3<<20, kernelCopyMin+17, 2<<20)
+	srcTar := filepath.Join(t.TempDir(), "src.tar")
+	if err := WriteTarball(ctx, srcTar, l, idx, ds, TarOptions{Verify: true}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(srcTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	defer func() { kernelCopyRange = copyFileRange }()
+	want, err := os.ReadFile(srcTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// EXDEV, and a file system that copies nothing and returns 0 (as some FUSE ones do).
+	for _, refusal := range []error{errNoKernelCopy, nil} {
+		refused := 0
+		kernelCopyRange = func(*os.File, int64, *os.File, int64, int64) (int64, error) {
+			refused++
+			return 0, refusal
+		}
+		out := filepath.Join(t.TempDir(), "out.tar")
+		if err := WriteTarball(ctx, out, src, idx, ds, TarOptions{Verify: true}); err != nil {
+			t.Fatalf("plain tarball to plain tarball, the kernel refusing with %v: %v", refusal, err)
+		}
+		if refused == 0 {
+			t.Fatal("no kernel copy was tried: the test does not reach the fallback")
+		}
+		if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+			t.Fatalf("the kernel refusing with %v: the output is not the source tarball's bytes", refusal)
+		}
+	}
+}

@@ -136,7 +136,11 @@ func (w *fileTarWriter) writeBlob(hdr *tar.Header, src *Layout, d ocispec.Descri
 	h, err := kernelCopyBlob(ctx, w.f, w.off, sf, soff, d, verify, &w.wb)
 	if errors.Is(err, errNoKernelCopy) {
 		w.noCopy = true
-		err = verifiedCopy(ctx, &countingWriter{w: w}, io.NewSectionReader(sf, soff, d.Size+1), d, verify)
+		n := d.Size
+		if whole {
+			n++ // one byte more shows a file longer than its blob; an extent of a tarball goes on with the archive
+		}
+		err = verifiedCopy(ctx, &countingWriter{w: w}, io.NewSectionReader(sf, soff, n), d, verify)
 		if err == nil {
 			w.pad(d.Size)
 			return nil
