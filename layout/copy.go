@@ -248,22 +248,23 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 			}
 			return fmt.Errorf("copy to %s: %w", dst, err)
 		}
-		if delta != nil {
-			// Recorded before the entries that need it: a failure between the two leaves
-			// a record and no entry, never an entry whose blobs nothing accounts for.
-			if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { return setDelta(idx, delta) }); err != nil {
-				return fmt.Errorf("copy to %s: %w", dst, err)
-			}
-		}
+		entries := make([]EntryToSet, 0, len(plans))
 		for _, p := range plans {
 			if p.newIndex != nil {
 				if _, err := out.PutBlob(ctx, p.root.MediaType, p.newIndex); err != nil {
 					return fmt.Errorf("copy to %s: %w", dst, err)
 				}
 			}
-			if err := out.SetEntryWithReferrers(ctx, p.res.Tag, WithoutTag(p.entry), p.res.Referrers); err != nil {
-				return fmt.Errorf("copy to %s: %w", dst, err)
-			}
+			entries = append(entries, EntryToSet{Tag: p.res.Tag, Descriptor: WithoutTag(p.entry), Referrers: p.res.Referrers})
+		}
+		// The delta record and every entry in one index.json change: all land, or none
+		// does (a conflict on one source leaves neither the others nor the record).
+		var change func(*ocispec.Index) error
+		if delta != nil {
+			change = func(idx *ocispec.Index) error { return setDelta(idx, delta) }
+		}
+		if err := out.SetEntries(ctx, change, entries...); err != nil {
+			return fmt.Errorf("copy to %s: %w", dst, err)
 		}
 		return nil
 	})

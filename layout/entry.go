@@ -20,23 +20,50 @@ func (l *Layout) SetEntry(ctx context.Context, tag string, d ocispec.Descriptor)
 // change, the two ways oras and regctl find them (see addReferrers). The blobs of refs
 // must be in the layout already.
 func (l *Layout) SetEntryWithReferrers(ctx context.Context, tag string, d ocispec.Descriptor, refs []Referrer) error {
-	d = WithoutTag(d)
-	if tag != "" {
-		if err := ValidateRefName(tag); err != nil {
-			return fmt.Errorf("set %s:%s: %w", l.path, tag, err)
+	return l.SetEntries(ctx, nil, EntryToSet{Tag: tag, Descriptor: d, Referrers: refs})
+}
+
+// EntryToSet is one entry for SetEntries: SetEntryWithReferrers's arguments.
+type EntryToSet struct {
+	Tag        string
+	Descriptor ocispec.Descriptor
+	Referrers  []Referrer
+}
+
+// SetEntries sets every entry as SetEntryWithReferrers sets one, in one index.json
+// change, after first applying change (when not nil) to the index: all of it lands, or
+// none does (a conflict on the last entry leaves index.json as it was).
+func (l *Layout) SetEntries(ctx context.Context, change func(*ocispec.Index) error, entries ...EntryToSet) error {
+	for _, e := range entries {
+		if e.Tag != "" {
+			if err := ValidateRefName(e.Tag); err != nil {
+				return fmt.Errorf("set %s:%s: %w", l.path, e.Tag, err)
+			}
 		}
 	}
 	return l.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		if tag == "" {
-			if err := l.untaggedConflict(ctx, cur, d); err != nil {
+		if change != nil {
+			if err := change(cur); err != nil {
 				return err
 			}
-			cur.Manifests = append([]ocispec.Descriptor{d}, l.referrerEntries(ctx, cur.Manifests)...)
-		} else {
-			cur.Manifests = setTag(cur.Manifests, tag, d)
 		}
-		return addReferrers(cur, refs, func(e ocispec.Descriptor) ([]byte, error) { return l.ReadBlob(ctx, e) },
-			func(b []byte) (ocispec.Descriptor, error) { return l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b) })
+		for _, e := range entries {
+			d := WithoutTag(e.Descriptor)
+			if e.Tag == "" {
+				if err := l.untaggedConflict(ctx, cur, d); err != nil {
+					return err
+				}
+				cur.Manifests = append([]ocispec.Descriptor{d}, l.referrerEntries(ctx, cur.Manifests)...)
+			} else {
+				cur.Manifests = setTag(cur.Manifests, e.Tag, d)
+			}
+			err := addReferrers(cur, e.Referrers, func(e ocispec.Descriptor) ([]byte, error) { return l.ReadBlob(ctx, e) },
+				func(b []byte) (ocispec.Descriptor, error) { return l.PutBlob(ctx, ocispec.MediaTypeImageIndex, b) })
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

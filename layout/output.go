@@ -272,6 +272,12 @@ func (o *Output) SetEntryWithReferrers(ctx context.Context, tag string, d ocispe
 	return o.l.SetEntryWithReferrers(ctx, tag, d, refs)
 }
 
+// SetEntries is SetEntryWithReferrers for several entries, and an index change before
+// them, in one index.json change (see (*Layout).SetEntries). Only inside Write.
+func (o *Output) SetEntries(ctx context.Context, change func(*ocispec.Index) error, entries ...EntryToSet) error {
+	return o.l.SetEntries(ctx, change, entries...)
+}
+
 // TransferBlob is one blob for Transfer: the blob Blob of the layout From, which must stay
 // open until Write returns (a tarball output reads it only when it is written).
 type TransferBlob struct {
@@ -418,8 +424,13 @@ func (o *Output) commitTarball(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
+	all := len(blobs)
 	if blobs, err = o.withoutLeftOut(idx, blobs); err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
+	}
+	if o.opts.Docker != nil && len(blobs) < all {
+		return fmt.Errorf("write %s: %w: --docker: %s is a delta that lacks %s its base holds, and docker load needs every layer in the tarball; write a full tarball instead",
+			o.Path, ErrInvalidOption, o.Path, count(all-len(blobs), "blob", "blobs"))
 	}
 	topts := TarOptions{Gzip: IsGzipPath(o.Path), Zstd: IsZstdPath(o.Path), Verify: o.opts.Transfer.Verify, ModTime: o.opts.ModTime,
 		Progress: o.opts.Progress, SplitSize: split}

@@ -628,8 +628,11 @@ func (l *Layout) findUnder(ctx context.Context, roots []ocispec.Descriptor, d di
 
 // ResolveAll resolves every image a layout holds, for a copy of the whole layout: one
 // Resolved per root entry of index.json (see Entry.Root), in index.json's order, each
-// selected by its tag (Ref names it: PATH:TAG). Referrers are not roots; a copy brings
-// them with their subjects. ref must name the layout alone, without a tag or digest.
+// selected by its tag (Ref names it: PATH:TAG), then one per other tagged entry (a tag
+// on a manifest of a tagged index, a tagged referrer), so that no tag is lost. Untagged
+// referrers, referrers tags and cosign tags are not selected: a copy brings them with
+// their subjects. ref must name the layout alone, without a tag or digest. The same
+// listing twice (tag, digest and platform alike) counts once.
 //
 // A layout whose roots cannot each be named is refused (ErrAmbiguous), naming them: an
 // untagged root beside others (its entry in a destination would have no name to keep
@@ -648,6 +651,29 @@ func (l *Layout) ResolveAll(ctx context.Context, ref Reference) ([]*Resolved, er
 	if len(roots) == 0 {
 		return nil, fmt.Errorf("resolve %s: %w: index.json lists no image", subject, ErrNotFound)
 	}
+	var notImages []string
+	for _, e := range entries {
+		switch {
+		case e.Root || e.Tag == "" || IsReferrersTag(e.Tag) || CosignTagSubject(e.Tag) != "":
+		case IsIndex(e.Descriptor.MediaType) || IsManifest(e.Descriptor.MediaType):
+			roots = append(roots, e) // tagged, under another entry or a referrer: keep its tag
+		default:
+			notImages = append(notImages, e.Tag)
+		}
+	}
+	if len(notImages) > 0 {
+		return nil, fmt.Errorf("resolve %s: %w: the tag %s names neither an index nor a manifest, which a copy cannot select", subject, ErrInvalidOption, firstFew(notImages))
+	}
+	seen := map[string]bool{}
+	kept := roots[:0]
+	for _, r := range roots {
+		k := r.Tag + "\x00" + EntryKey(r.Descriptor.Digest, r.Descriptor.Platform)
+		if !seen[k] {
+			seen[k] = true
+			kept = append(kept, r)
+		}
+	}
+	roots = kept
 	listed := map[string]int{}
 	var untagged []string
 	for _, r := range roots {

@@ -24,8 +24,8 @@ writing). A DST with one of those endings is always a tarball, never a folder. D
 tag is the one given, else the tag SRC was selected by, else none.
 
 A SRC named without a tag or digest (or =NAME) that holds several images stands for all
-of them, each copied under its own tag with its referrers: ocil copy bundle.tar ./site
-unpacks a bundle. An untagged image beside others, or a tag listed once per platform,
+of them, each copied under its own tag with its referrers (a tag on a manifest of an
+index keeps its tag too): ocil copy bundle.tar ./site unpacks a bundle. An untagged image beside others, or a tag listed once per platform,
 has no name of its own to copy it under and is refused, as are --platform, DST:TAG and
 standard output as DST with such a SRC: name the images instead (SRC:TAG).
 

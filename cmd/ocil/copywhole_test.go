@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,4 +163,35 @@ func squeeze(s string) string {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestCopyWholeLayoutSameListingTwice: an index.json that lists one entry twice, tag,
+// digest and platform alike, is copied whole with that entry once, as resolve takes it.
+func TestCopyWholeLayoutSameListingTwice(t *testing.T) {
+	tmp := t.TempDir()
+	dup := filepath.Join(tmp, "dup")
+	for _, args := range [][]string{
+		{"copy", "-q", fixture("umoci-image") + ":latest", dup + ":a"},
+		{"copy", "-q", fixture("umoci-image") + ":arm64", dup + ":b"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	idx := readIndexFile(t, dup)
+	idx.Manifests = append(idx.Manifests, idx.Manifests[0])
+	b, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dup, "index.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "out")
+	if code, _, stderr := runCLI(t, "copy", "-q", dup, out); code != 0 {
+		t.Fatalf("copy of a layout listing one entry twice: %s", stderr)
+	}
+	if got := readIndexFile(t, out); len(got.Manifests) != 2 {
+		t.Errorf("the copy lists %d entries, want a and b once each", len(got.Manifests))
+	}
 }

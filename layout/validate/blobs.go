@@ -269,6 +269,10 @@ func (v *validator) isLeftOut(b *blob, left map[digest.Digest]int64) bool {
 	if !ok {
 		return false
 	}
+	if b.kind == "index" || b.kind == "manifest" || b.kind == "config" {
+		v.add(checkDeltaRecord, string(b.digest), "index.json records this %s as left out, but a delta never leaves out indexes, manifests or configs", b.kind)
+		return false
+	}
 	for _, c := range b.claims {
 		if c.size != size {
 			v.add(checkDeltaRecord, string(b.digest), "index.json records it as left out with %d bytes; %s says %d", size, c.where, c.size)
