@@ -56,6 +56,11 @@ func (l *Layout) OpenBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadClo
 // blobWhere names where the blob file p is read from, for messages: the layout's path,
 // and for a split tarball the parts that hold the blob.
 func (l *Layout) blobWhere(p string) string {
+	if s, ok := l.fsys.(*stageFS); ok {
+		if src := s.source(p); src != nil {
+			return src.blobWhere(p) // a tarball output's blob is read from its source
+		}
+	}
 	if t, ok := l.fsys.(*tarfs.FS); ok {
 		if parts := t.PartsOf(p); parts != "" {
 			return l.path + " (" + parts + ")"

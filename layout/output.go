@@ -203,7 +203,7 @@ func (o *Output) openTarball(ctx context.Context) error {
 	if err := os.Mkdir(filepath.Join(o.scratch, BlobsDir), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", o.Path, err)
 	}
-	o.stageFS = &stageFS{upper: os.DirFS(o.scratch), from: map[string]fs.FS{}}
+	o.stageFS = &stageFS{upper: os.DirFS(o.scratch), from: map[string]*Layout{}}
 	if o.base != nil {
 		o.stageFS.lower = o.base.fsys
 	}
@@ -546,7 +546,7 @@ func (o *Output) recordSource(j TransferBlob) error {
 	if err := checkSourceSize(f, d, j.From); err != nil {
 		return err
 	}
-	o.stageFS.record(rel, j.From.fsys)
+	o.stageFS.record(rel, j.From)
 	return nil
 }
 
@@ -556,10 +556,10 @@ func (o *Output) recordSource(j TransferBlob) error {
 type stageFS struct {
 	upper, lower fs.FS
 	mu           sync.RWMutex
-	from         map[string]fs.FS // blob path -> the files of the layout it comes from
+	from         map[string]*Layout // blob path -> the layout it comes from
 }
 
-func (f *stageFS) record(name string, src fs.FS) {
+func (f *stageFS) record(name string, src *Layout) {
 	f.mu.Lock()
 	f.from[name] = src
 	f.mu.Unlock()
@@ -573,13 +573,20 @@ func (f *stageFS) recorded(d digest.Digest) bool {
 	return ok
 }
 
+// source is the layout a blob Transfer recorded comes from, nil for any other file.
+func (f *stageFS) source(name string) *Layout {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.from[name]
+}
+
 // next is the file system after upper that serves name, nil when none does.
 func (f *stageFS) next(name string) fs.FS {
 	f.mu.RLock()
 	src := f.from[name]
 	f.mu.RUnlock()
 	if src != nil {
-		return src
+		return src.fsys
 	}
 	return f.lower
 }

@@ -368,13 +368,13 @@ func (l *Layout) openBlobForCopy(d ocispec.Descriptor) (fs.File, string, error) 
 	f, err := l.fsys.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, ErrNotFound)
+			return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.blobWhere(p), ErrNotFound)
 		}
-		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.blobWhere(p), err)
 	}
 	if err := checkBlobFile(f, p, d); err != nil {
 		f.Close()
-		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.path, err)
+		return nil, "", fmt.Errorf("blob %s in %s: %w", d.Digest, l.blobWhere(p), err)
 	}
 	return f, p, nil
 }

@@ -113,7 +113,7 @@ func (w *fileTarWriter) writeBlob(hdr *tar.Header, src *Layout, d ocispec.Descri
 	if w.noCopy || d.Size < kernelCopyMin {
 		return w.WriteEntry(hdr, func(out io.Writer) error { return src.copyBlobTo(ctx, out, d, verify) })
 	}
-	f, _, err := src.openBlobForCopy(d)
+	f, p, err := src.openBlobForCopy(d)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (w *fileTarWriter) writeBlob(hdr *tar.Header, src *Layout, d ocispec.Descri
 	if !ok {
 		return w.WriteEntry(hdr, func(out io.Writer) error {
 			if err := verifiedCopy(ctx, out, f, d, verify); err != nil {
-				return fmt.Errorf("blob %s in %s: %w", d.Digest, src.path, err)
+				return fmt.Errorf("blob %s in %s: %w", d.Digest, src.blobWhere(p), err)
 			}
 			return nil
 		})
@@ -153,12 +153,12 @@ func (w *fileTarWriter) writeBlob(hdr *tar.Header, src *Layout, d ocispec.Descri
 		if h != nil {
 			h.wait()
 		}
-		return fmt.Errorf("blob %s in %s: %w", d.Digest, src.path, err)
+		return fmt.Errorf("blob %s in %s: %w", d.Digest, src.blobWhere(p), err)
 	}
 	w.off += d.Size
 	w.pad(d.Size)
 	if h != nil {
-		w.pending = append(w.pending, pendingHash{h, fmt.Sprintf("blob %s in %s", d.Digest, src.path)})
+		w.pending = append(w.pending, pendingHash{h, fmt.Sprintf("blob %s in %s", d.Digest, src.blobWhere(p))})
 		if len(w.pending) > maxPendingHashes {
 			if err := w.waitHashes(len(w.pending) - maxPendingHashes); err != nil {
 				return err

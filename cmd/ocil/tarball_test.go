@@ -290,3 +290,38 @@ func TestSkopeoReadsOcilTarballs(t *testing.T) {
 		}
 	}
 }
+
+// TestTarballOutputNamesTheSourceOfABadBlob: a blob that fails its hash while a tarball
+// output is written is named with the layout it was read from, not the output (which
+// does not exist yet), for the kernel copy into a .tar and the stream into a .tar.gz.
+func TestTarballOutputNamesTheSourceOfABadBlob(t *testing.T) {
+	tmp := t.TempDir()
+	big := filepath.Join(tmp, "big.bin")
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7 % 251)
+	}
+	if err := os.WriteFile(big, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(tmp, "src")
+	if code, _, stderr := runCLI(t, "add", "-q", src+":v1", "--platform", "linux/amd64", big); code != 0 {
+		t.Fatal(stderr)
+	}
+	blob := filepath.Join(src, "blobs", "sha256", strings.TrimPrefix(sha256Of(data), "sha256:"))
+	bad := append([]byte{}, data...)
+	bad[len(bad)/2] ^= 1
+	if err := os.WriteFile(blob, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{"out.tar", "out.tar.gz"} {
+		dst := filepath.Join(tmp, out)
+		code, _, stderr := runCLI(t, "copy", src+":v1", dst)
+		if code == 0 || !strings.Contains(stderr, "in "+src+":") || strings.Contains(stderr, "in "+dst+":") {
+			t.Errorf("copy of a bad blob to %s = %d %q, want the error to name %s", out, code, stderr, src)
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			t.Errorf("the failed copy wrote %s", dst)
+		}
+	}
+}
