@@ -421,17 +421,20 @@ func CheckDeltaSources(ctx context.Context, dst string, jobs []TransferBlob) err
 	if err != nil {
 		return err
 	}
-	var site *Layout
-	if ref.Path != Stdio {
-		site, err = Open(ref.Path)
-		switch {
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotLayout):
-			// Not a layout yet (missing, or an empty folder): it holds nothing.
-		case err != nil:
-			return fmt.Errorf("write %s: %w", ref.Path, err)
-		default:
-			defer site.Close()
-		}
+	if ref.Path == Stdio {
+		// A stream is a whole layout for the far side to take: it cannot leave blobs out.
+		return fmt.Errorf("write %s: %w: %s is a delta, which leaves out %s (%s) of its base %s, and a stream carries a whole layout; send the delta's file itself (cat %s | ssh HOST ocil copy - SITE)",
+			ref.Path, ErrLeftOut, needs[0].job.From.path, count(len(needs), "blob", "blobs"), needs[0].job.Blob.Digest, needs[0].delta.BaseNames(), needs[0].job.From.path)
+	}
+	site, err := Open(ref.Path)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotLayout):
+		// Not a layout yet (missing, or an empty folder): it holds nothing.
+		site = nil
+	case err != nil:
+		return fmt.Errorf("write %s: %w", ref.Path, err)
+	default:
+		defer site.Close()
 	}
 	var missing []need
 	var bytes int64

@@ -144,3 +144,37 @@ func TestCopyAllOneWrite(t *testing.T) {
 		t.Errorf("refused copy (%s) changed index.json:\n%s\n->\n%s", strings.TrimSpace(stderr), before, after)
 	}
 }
+
+// TestDeltaStreamedAsItsFile: a delta is not streamed by copy (a stream carries a whole
+// layout), and the error says to send the file itself, which the far side then takes
+// from standard input onto its base.
+func TestDeltaStreamedAsItsFile(t *testing.T) {
+	tmp := t.TempDir()
+	v1 := filepath.Join(tmp, "v1.tar")
+	if code, _, stderr := runCLI(t, "copy", "-q", deltaV1Sources()[0], deltaV1Sources()[1], v1); code != 0 {
+		t.Fatal(stderr)
+	}
+	delta := filepath.Join(tmp, "v2.tar")
+	if code, _, stderr := runCLI(t, "copy", "-q", "--base", v1, deltaV2Sources()[0], delta); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := runCLI(t, "copy", delta, "-")
+	if code != 1 || !strings.Contains(stderr, "send the delta's file itself") || stdout != "" {
+		t.Errorf("copy of a delta to - = %d, %d bytes out, %q", code, len(stdout), stderr)
+	}
+	site := filepath.Join(tmp, "site")
+	if code, _, stderr := runCLI(t, "copy", "-q", v1, site); code != 0 {
+		t.Fatal(stderr)
+	}
+	f, err := os.Open(delta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if code, _, stderr := runStdin(t, f, "copy", "-q", "-", site); code != 0 {
+		t.Fatalf("the delta's file on standard input onto its base: %s", stderr)
+	}
+	if code, stdout, stderr := runCLI(t, "validate", site); code != 0 {
+		t.Errorf("validate %s = %d\n%s%s", site, code, stdout, stderr)
+	}
+}
