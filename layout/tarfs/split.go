@@ -451,8 +451,9 @@ func hashPart(ctx context.Context, p Part, buf []byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// open opens every part (never through a symbolic link, checked to be the file FindSplit
-// saw, of the size it saw) as one file.
+// open opens every part (never through a symbolic link, a regular file of the size
+// FindSplit saw: a part replaced by another of the same size is not told apart) as one
+// file.
 func (s *Split) open() (*partsFile, error) {
 	pf := &partsFile{}
 	var end int64
