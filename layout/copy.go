@@ -241,7 +241,7 @@ func CopyAll(ctx context.Context, srcs []CopySource, dst string, opts CopyOption
 		return nil, fmt.Errorf("copy to %s: %w", dst, err)
 	}
 	defer out.Close()
-	err = out.Write(ctx, func(l *Layout) error {
+	err = out.Write(ctx, func(*Layout) error {
 		if _, err := out.Transfer(ctx, jobs); err != nil {
 			if len(plans) == 1 {
 				return fmt.Errorf("copy %s to %s: %w", plans[0].src.Ref, dst, err)

@@ -20,11 +20,6 @@ import (
 // indexes, flat layouts, Docker lists, tarballs, a docker save archive).
 func TestEntryTreesAgree(t *testing.T) {
 	ctx := context.Background()
-	fx := filepath.Join("..", "testdata", "fixtures")
-	ents, err := os.ReadDir(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A layout with a referrer (an untagged manifest whose subject is the image, as oras
 	// attach writes it), an image tagged twice and an entry of an unknown media type.
 	b := tl.New(t)
@@ -35,12 +30,7 @@ func TestEntryTreesAgree(t *testing.T) {
 		return d
 	}
 	b.SetIndex(tagged(img, "v1"), tagged(img, "latest"), sbom, b.Blob("application/xml", []byte("<x/>")))
-	paths := []string{b.Dir}
-	for _, e := range ents {
-		if e.Name() != "README.md" {
-			paths = append(paths, filepath.Join(fx, e.Name()))
-		}
-	}
+	paths := append([]string{b.Dir}, fixtureLayouts(t)...)
 	referrers := 0
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
@@ -120,17 +110,7 @@ func TestEntryReferrersAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	paths := []string{b.Dir}
-	fx := filepath.Join("..", "testdata", "fixtures")
-	ents, err := os.ReadDir(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if e.Name() != "README.md" {
-			paths = append(paths, filepath.Join(fx, e.Name()))
-		}
-	}
+	paths := append([]string{b.Dir}, fixtureLayouts(t)...)
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			l, err := layout.Open(p)
@@ -203,4 +183,21 @@ func TestEntryTreesReadAhead(t *testing.T) {
 	if _, _, err := l.EntryTrees(ctx); err == nil || !strings.Contains(err.Error(), string(bad.Digest)) {
 		t.Errorf("EntryTrees with an unreadable manifest: %v, want an error naming %s", err, bad.Digest)
 	}
+}
+
+// fixtureLayouts lists the layouts and tarballs in testdata/fixtures.
+func fixtureLayouts(t *testing.T) []string {
+	t.Helper()
+	fx := filepath.Join("..", "testdata", "fixtures")
+	ents, err := os.ReadDir(fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range ents {
+		if e.Name() != "README.md" {
+			paths = append(paths, filepath.Join(fx, e.Name()))
+		}
+	}
+	return paths
 }

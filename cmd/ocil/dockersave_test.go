@@ -1,11 +1,9 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,23 +29,7 @@ func sha256Of(b []byte) string {
 // savedFiles reads the fixture's entries with archive/tar.
 func savedFiles(t *testing.T) map[string][]byte {
 	t.Helper()
-	f, err := os.Open(fixture("skopeo-docker-archive.tar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[hdr.Name], _ = io.ReadAll(tr)
-	}
+	return tarContents(t, fixture("skopeo-docker-archive.tar"))
 }
 
 // TestDockerSaveReadCommands: ls, resolve, cat and validate read a docker save archive
